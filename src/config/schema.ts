@@ -1,0 +1,162 @@
+// The one schema: it yields the Settings type, the defaults and the validation (STYLE rule 3).
+// config/default.yaml documents every key; tests/unit/config.test.ts checks the two agree.
+import { z } from 'zod';
+
+const id = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "-" or "." (it becomes an MQTT topic level)');
+const unit = z.enum(['g', 'm/s2', 'mg']);
+const positive = z.number().positive();
+const axes = z.array(z.string().min(1)).min(1).default(['x']);
+
+const reconnect = z.strictObject({
+  initialMs: positive.default(500),
+  maxMs: positive.default(30_000),
+}).prefault({});
+
+const csvFormat = z.strictObject({
+  /** Column names in order; axis columns are matched to `axes`, `timestampColumn` holds epoch ms or ISO time. */
+  columns: z.array(z.string().min(1)).min(1).optional(),
+  header: z.boolean().default(false),
+  timestampColumn: z.string().optional(),
+  delimiter: z.string().length(1).default(','),
+  /** Samples per emitted frame; lines are gathered into frames so the pipeline never sees single samples. */
+  frameSamples: z.int().positive().default(256),
+}).prefault({});
+
+const serialSource = z.strictObject({
+  type: z.literal('serial'),
+  path: z.string().min(1),
+  baudRate: z.int().positive().default(921_600),
+  format: z.enum(['csv', 'frame']).default('csv'),
+  csv: csvFormat,
+  /** Physical value = raw × scale (int16 counts → unit). */
+  scale: z.number().default(1),
+  reconnect,
+});
+
+const mqttSource = z.strictObject({
+  type: z.literal('mqtt'),
+  /** Topic filter; `+` and `#` wildcards allowed. */
+  topic: z.string().min(1),
+  format: z.enum(['json', 'float32', 'int16']).default('json'),
+  scale: z.number().default(1),
+});
+
+const replaySource = z.strictObject({
+  type: z.literal('replay'),
+  file: z.string().min(1),
+  format: z.enum(['f32', 'csv', 'mat']).optional(),
+  /** For .mat files: variable to play, e.g. X105_DE_time; default: the first *_DE_time. */
+  variable: z.string().optional(),
+  /** Playback speed relative to real time (1 = real time). */
+  speed: positive.default(1),
+  loop: z.boolean().default(true),
+  frameSamples: z.int().positive().default(1024),
+});
+
+const simulatorSource = z.strictObject({
+  type: z.literal('simulator'),
+  condition: z.enum(['normal', 'inner_race', 'outer_race', 'ball']).default('normal'),
+  /** Defect impulse amplitude relative to the healthy vibration level. */
+  severity: z.number().nonnegative().default(1),
+  rpm: positive.default(1797),
+  noiseRms: z.number().nonnegative().default(0.02),
+  seed: z.int().default(1),
+  frameSamples: z.int().positive().default(1024),
+  speed: positive.default(1),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [serialSource, mqttSource, replaySource, simulatorSource]);
+
+export const sensorSchema = z.strictObject({
+  id,
+  asset: id,
+  rateHz: positive.max(1_000_000),
+  unit: unit.default('g'),
+  axes,
+  /** |value| above this (in the sensor's unit) is rejected as implausible. */
+  range: positive.default(500),
+  source: sourceSchema,
+});
+
+export const settingsSchema = z.strictObject({
+  gateway: z.strictObject({ id: id.default('gateway') }).prefault({}),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    badInputIntervalMs: positive.default(10_000),
+  }).prefault({}),
+  mqtt: z.strictObject({
+    /** Broker URL (mqtt://, mqtts://). Unset: drsnd starts an embedded broker on `embedded`. */
+    url: z.string().nullable().default(null),
+    embedded: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.int().min(0).max(65535).default(1883) }).prefault({}),
+    baseTopic: z.string().min(1).default('drsnd'),
+    clientId: z.string().nullable().default(null),
+    username: z.string().nullable().default(null),
+    password: z.string().nullable().default(null),
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+    healthExpirySec: z.int().positive().default(600),
+    /** Messages kept while the broker is unreachable; the oldest diagnosis is dropped first at the bound. */
+    maxQueue: z.int().positive().default(10_000),
+    maxPayloadBytes: z.int().positive().default(4 * 1024 * 1024),
+    reconnectMs: positive.default(2_000),
+  }).prefault({}),
+  store: z.strictObject({
+    path: z.string().default('./data/drsnd.db'),
+    /** NORMAL in WAL mode: a power cut can lose the last transactions, never corrupt the file. */
+    synchronous: z.enum(['OFF', 'NORMAL', 'FULL']).default('NORMAL'),
+    batchMaxRows: z.int().positive().default(500),
+    batchMaxMs: positive.default(250),
+    retention: z.strictObject({
+      maxAgeDays: positive.default(90),
+      maxRows: z.int().positive().default(5_000_000),
+      intervalSec: positive.default(60),
+      /** Rows deleted per step; small steps keep each write transaction short. */
+      stepRows: z.int().positive().default(2_000),
+    }).prefault({}),
+  }).prefault({}),
+  model: z.strictObject({
+    /** Model folder (relative paths resolve against the working directory). */
+    dir: z.string().default('models/drsn-cw-cwru'),
+  }).prefault({}),
+  inference: z.strictObject({
+    engine: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
+    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    /** Worker threads; 0 = one per core. */
+    workers: z.int().min(0).default(0),
+    batchSize: z.int().positive().default(16),
+    batchMaxWaitMs: positive.default(50),
+    /** Windows waiting for inference; at the bound the oldest waiting window is dropped and counted. */
+    queueLimit: z.int().positive().default(1024),
+  }).prefault({}),
+  pipeline: z.strictObject({
+    /** Hop between window starts in samples at the model rate; default = half a window (50% overlap). */
+    hop: z.int().positive().nullable().default(null),
+    /** A timestamp jump larger than this many sample periods is a gap: the window restarts. */
+    gapTolerancePeriods: positive.default(2),
+  }).prefault({}),
+  alerts: z.strictObject({
+    /** A window counts as a fault vote when its fault class has at least this confidence. */
+    threshold: z.number().min(0).max(1).default(0.8),
+    raiseK: z.int().positive().default(3),
+    raiseN: z.int().positive().default(5),
+    /** Consecutive normal windows needed to clear an active alert. */
+    clearM: z.int().positive().default(5),
+  }).prefault({}),
+  sensors: z.array(sensorSchema).default([]),
+}).superRefine((s, ctx) => {
+  const seen = new Set<string>();
+  s.sensors.forEach((sensor, i) => {
+    if (seen.has(sensor.id)) ctx.addIssue({ code: 'custom', path: ['sensors', i, 'id'], message: `duplicate sensor id "${sensor.id}"` });
+    seen.add(sensor.id);
+  });
+  if (s.alerts.raiseK > s.alerts.raiseN) {
+    ctx.addIssue({ code: 'custom', path: ['alerts', 'raiseK'], message: `must be <= alerts.raiseN (${s.alerts.raiseN})` });
+  }
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SensorSettings = z.infer<typeof sensorSchema>;
+export type SourceSettings = z.infer<typeof sourceSchema>;
+export type SerialSourceSettings = z.infer<typeof serialSource>;
+export type MqttSourceSettings = z.infer<typeof mqttSource>;
+export type ReplaySourceSettings = z.infer<typeof replaySource>;
+export type SimulatorSourceSettings = z.infer<typeof simulatorSource>;

@@ -1,0 +1,33 @@
+// Error catalogue with stable codes (fastify style): users and scripts match on `code`, never on text.
+
+export const ErrorCodes = {
+  CONFIG_INVALID: 'DRSND_CONFIG_INVALID',
+  CONFIG_NOT_FOUND: 'DRSND_CONFIG_NOT_FOUND',
+  MODEL_NOT_FOUND: 'DRSND_MODEL_NOT_FOUND',
+  MODEL_INVALID: 'DRSND_MODEL_INVALID',
+  MODEL_MISMATCH: 'DRSND_MODEL_MISMATCH',
+  ENGINE_UNAVAILABLE: 'DRSND_ENGINE_UNAVAILABLE',
+  DATA_FILE_INVALID: 'DRSND_DATA_FILE_INVALID',
+  BAD_INPUT: 'DRSND_BAD_INPUT',
+  SERIAL_PORT: 'DRSND_SERIAL_PORT',
+  STORE: 'DRSND_STORE',
+  NOT_FOUND: 'DRSND_NOT_FOUND',
+  USAGE: 'DRSND_USAGE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class DrsndError extends Error {
+  readonly code: ErrorCode;
+  readonly details: string[];
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; details?: string[] } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'DrsndError';
+    this.code = code;
+    this.details = opts.details ?? [];
+  }
+}
+
+export function isDrsndError(e: unknown, code?: ErrorCode): e is DrsndError {
+  return e instanceof DrsndError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,105 @@
+"""DRSN-CW / DRSN-CS / plain ResNet, 1-D, as in Zhao et al., IEEE TII 16(7) 2020.
+
+Module names are a contract: src/model/tfjs-drsn.ts maps these state_dict names onto its layers,
+and export.py writes them into weights.json. Change them only together.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+VARIANTS = ("cw", "cs", "plain")
+
+
+class Shrinkage(nn.Module):
+    """Threshold branch: a = mean_t |r|; alpha = sigmoid(FC(ReLU(BN(FC(a))))); tau = alpha * a.
+
+    Channel-wise (cw): one alpha per channel. Channel-shared (cs): FC(1) at the end and
+    tau = alpha * mean_c(a), one threshold for all channels of the sample.
+    """
+
+    def __init__(self, channels: int, shared: bool):
+        super().__init__()
+        self.shared = shared
+        self.fc1 = nn.Linear(channels, channels)
+        self.bn = nn.BatchNorm1d(channels)
+        self.fc2 = nn.Linear(channels, 1 if shared else channels)
+
+    def forward(self, r: torch.Tensor) -> torch.Tensor:
+        a = r.abs().mean(dim=2)  # N, C
+        alpha = torch.sigmoid(self.fc2(F.relu(self.bn(self.fc1(a)))))  # N, C or N, 1
+        base = a.mean(dim=1, keepdim=True) if self.shared else a
+        tau = (alpha * base).unsqueeze(2)
+        return soft_threshold(r, tau)
+
+
+def soft_threshold(x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+    # sign(x) * max(|x| - tau, 0); gradient 1 where |x| > tau, else 0 (paper eq. 2).
+    return torch.sign(x) * F.relu(x.abs() - tau)
+
+
+class RSBU(nn.Module):
+    """Pre-activation residual unit, optionally ending in soft thresholding."""
+
+    def __init__(self, cin: int, cout: int, stride: int, variant: str):
+        super().__init__()
+        self.stride = stride
+        self.pad_channels = cout - cin
+        self.bn1 = nn.BatchNorm1d(cin)
+        self.conv1 = nn.Conv1d(cin, cout, 3, stride=stride, padding=1)
+        self.bn2 = nn.BatchNorm1d(cout)
+        self.conv2 = nn.Conv1d(cout, cout, 3, stride=1, padding=1)
+        self.shrink = None if variant == "plain" else Shrinkage(cout, shared=(variant == "cs"))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.conv1(F.relu(self.bn1(x)))
+        r = self.conv2(F.relu(self.bn2(r)))
+        if self.shrink is not None:
+            r = self.shrink(r)
+        # Shortcut: avg-pool kernel 1 stride s = every s-th sample; zero channels when widening.
+        sc = x[:, :, :: self.stride] if self.stride > 1 else x
+        if self.pad_channels > 0:
+            sc = F.pad(sc, (0, 0, 0, self.pad_channels))
+        return r + sc  # no ReLU after the addition
+
+
+class DRSN(nn.Module):
+    def __init__(self, num_classes: int = 10, variant: str = "cw", widths=(4, 8, 16), units_per_stage: int = 4):
+        super().__init__()
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}")
+        self.variant = variant
+        self.stem = nn.Conv1d(1, widths[0], 3, stride=2, padding=1)
+        units = []
+        cin = widths[0]
+        for w in widths:
+            for i in range(units_per_stage):
+                units.append(RSBU(cin, w, 2 if i == 0 else 1, variant))
+                cin = w
+        self.units = nn.Sequential(*units)
+        self.head_bn = nn.BatchNorm1d(cin)
+        self.head_fc = nn.Linear(cin, num_classes)
+        for m in self.modules():  # He initialisation, as the paper
+            if isinstance(m, (nn.Conv1d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [N, 1, L] -> logits [N, classes]."""
+        h = self.units(self.stem(x))
+        h = F.relu(self.head_bn(h)).mean(dim=2)
+        return self.head_fc(h)
+
+
+class WithSoftmax(nn.Module):
+    """What the engines run: probabilities, not logits."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.net(x), dim=1)
+
+
+def count_parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters() if p.requires_grad)

@@ -1,0 +1,93 @@
+// Test harness broker: a real mosquitto (Debian package) on a free loopback port, aedes only where
+// mosquitto is not installed. Every test that talks MQTT goes through here.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedBroker } from '../../src/publish/embedded-broker.js';
+
+export interface TestBroker {
+  url: string;
+  port: number;
+  kind: 'mosquitto' | 'aedes';
+  stop(): Promise<void>;
+  /** Kills the broker (for outage tests); `restart()` brings it back on the same port. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+const MOSQUITTO_PATHS = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'];
+
+export function mosquittoPath(): string | undefined {
+  return MOSQUITTO_PATHS.find((p) => existsSync(p));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`broker did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startTestBroker(): Promise<TestBroker> {
+  const bin = mosquittoPath();
+  const port = await freePort();
+  if (!bin) {
+    let broker = await startEmbeddedBroker('127.0.0.1', port);
+    return {
+      url: broker.url, port, kind: 'aedes',
+      stop: () => broker.stop(),
+      kill: () => broker.stop(),
+      restart: async () => { broker = await startEmbeddedBroker('127.0.0.1', port); },
+    };
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-mosq-'));
+  const conf = path.join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', ''].join('\n'));
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    try {
+      await waitForPort(port);
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw new Error(`mosquitto failed to start: ${stderr}`, { cause: e });
+    }
+  };
+  const kill = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGKILL'); });
+  };
+  await launch();
+  return {
+    url: `mqtt://127.0.0.1:${port}`, port, kind: 'mosquitto',
+    kill,
+    restart: launch,
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
