@@ -27,6 +27,12 @@ export interface Frame {
   channels: Float32Array[];
   /** Source sequence number when the source has one; a jump means samples were lost. */
   seq?: number;
+  /**
+   * Set by the validator (or a source that knows): this frame does not continue the previous one
+   * (time gap, sequence break, reconnect). Stateful stages (resampler, windower) restart here and
+   * never stitch across it.
+   */
+  discontinuity?: boolean;
 }
 
 /** One model-sized window of one channel, at the model's sample rate. */
@@ -69,4 +75,38 @@ export interface AlertEvent {
   previousClassName: string | null;
   confidence: number;
   at: number;
+}
+
+/** One class of a model, from drsn.json. Pipelines map by kind/component, never by index. */
+export interface ModelClass {
+  index: number;
+  name: string;
+  kind: 'normal' | 'fault';
+  component: string | null;
+  sizeIn: number | null;
+}
+
+export type Normalization =
+  | { method: 'window-zscore'; epsilon: number }
+  | { method: 'global'; mean: number; std: number };
+
+/** drsn.json, the model folder's metadata (docs/ARCHITECTURE.md). The daemon hard-codes nothing of a model. */
+export interface ModelMetadata {
+  id: string;
+  version: string;
+  architecture: 'drsn-cw' | 'drsn-cs' | 'resnet';
+  input: { sampleRateHz: number; windowLength: number; channels: number; unit: Unit; bandLimitHz: number };
+  normalization: Normalization;
+  classes: ModelClass[];
+  files: { onnx?: string; weights?: string };
+  training?: Record<string, unknown>;
+  metrics?: Record<string, unknown>;
+}
+
+/** What the pipeline needs from inference; implemented by the engine worker pool (src/model/). */
+export interface Classifier {
+  /** Batches that may be in flight at once (usually the number of workers). */
+  readonly concurrency: number;
+  /** Equal-length normalized windows in; one probability vector per window out, same order. */
+  classify(windows: Float32Array[]): Promise<Float32Array[]>;
 }
