@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// The only module that touches `process`: argv, signals, exit codes, sd_notify (STYLE: one composition root).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { loadSettings } from './config/load.js';
+import { isDrsndError, ErrorCodes } from './errors.js';
+import type { CliCommand, CliContext } from './cli/context.js';
+
+const USAGE = `drsnd — vibration condition monitoring with a Deep Residual Shrinkage Network
+
+Usage: drsnd <command> [--config <file>] [options]
+
+Commands:
+  run             run the daemon (sources → DRSN → SQLite + MQTT)
+  check-config    validate the configuration and print the effective settings [--json]
+  history         diagnosis history  [--sensor S] [--asset A] [--class C] [--since T] [--until T] [--limit N] [--format table|json|csv]
+  alerts          active alerts [--all] [--format table|json|csv];  alerts ack <id> [--by NAME]
+  models          list models with their metadata [--format table|json]
+  train           train a model: --data <dir|manifest> --out <dir> [--arch cw|cs|resnet] [--epochs N] [--seed N] [--quick]
+  eval            evaluate a model: --model <dir> --data <dir> [--out <dir>]
+
+Configuration: --config <file>, else $DRSND_CONFIG, else ./config/default.yaml, else built-in defaults.
+Environment overrides: DRSND_<SETTING_PATH>, e.g. DRSND_MQTT_URL=mqtt://broker:1883.
+`;
+
+type Loader = () => Promise<CliCommand>;
+const COMMANDS: Record<string, Loader> = {
+  'check-config': async () => (await import('./cli/check-config.js')).checkConfigCommand,
+  run: async () => (await import('./cli/run.js')).runCommand,
+  history: async () => (await import('./cli/history.js')).historyCommand,
+  alerts: async () => (await import('./cli/alerts.js')).alertsCommand,
+  models: async () => (await import('./cli/models.js')).modelsCommand,
+  train: async () => (await import('./cli/train.js')).trainCommand,
+  eval: async () => (await import('./cli/eval.js')).evalCommand,
+};
+
+/** Splits `--config <file>` / `--config=<file>` out of argv. */
+function takeConfigFlag(argv: string[]): { file?: string; rest: string[] } {
+  const rest: string[] = [];
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--config' || a === '-c') file = argv[++i];
+    else if (a.startsWith('--config=')) file = a.slice('--config='.length);
+    else rest.push(a);
+  }
+  return { file, rest };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { file: flagFile, rest } = takeConfigFlag(argv);
+  const [command, ...args] = rest;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === '--version' || command === 'version') {
+    const { createRequire } = await import('node:module');
+    process.stdout.write(`${(createRequire(import.meta.url)('../../package.json') as { version: string }).version}\n`);
+    return 0;
+  }
+  const load = COMMANDS[command];
+  if (!load) {
+    process.stderr.write(`drsnd: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  const cwd = process.cwd();
+  const defaultFile = path.join(cwd, 'config', 'default.yaml');
+  const file = flagFile ?? process.env.DRSND_CONFIG ?? (existsSync(defaultFile) ? defaultFile : undefined);
+  const settings = loadSettings({ file, env: process.env });
+  const ctx: CliContext = { settings, out: process.stdout, err: process.stderr, cwd };
+  const cmd = await load();
+  return cmd(args, ctx);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (isDrsndError(err)) {
+      process.stderr.write(`drsnd: ${err.message}\n`);
+      process.exitCode = err.code === ErrorCodes.USAGE ? 2 : 1;
+    } else {
+      process.stderr.write(`drsnd: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);
