@@ -1,0 +1,66 @@
+// Read queries shared by the daemon's Store and the CLI's read-only handle.
+import type { Database, Statement } from 'better-sqlite3';
+import {
+  DEFAULT_LIMIT, toAlertEventRecord, toAlertRecord, toDiagnosisRecord, toSensorRecord,
+  type AlertEventRecord, type AlertEventRow, type AlertFilter, type AlertRecord, type AlertRow,
+  type DiagnosisRecord, type DiagnosisRow, type HistoryFilter, type SensorRecord, type SensorRow,
+} from './rows.js';
+
+export class Queries {
+  /** One prepared statement per combination of filters used, so SQLite picks the right index each time. */
+  private readonly historyStatements = new Map<string, Statement>();
+  private readonly alertStatements: Record<'all' | 'active' | 'cleared', Statement>;
+  private readonly alertById: Statement;
+  private readonly eventsByAlert: Statement;
+  private readonly allSensors: Statement;
+
+  constructor(private readonly db: Database) {
+    const alerts = (where: string) => db.prepare(`SELECT * FROM alerts ${where} ORDER BY raised_at DESC, id DESC LIMIT ?`);
+    this.alertStatements = {
+      all: alerts(''),
+      active: alerts(`WHERE state = 'active'`),
+      cleared: alerts(`WHERE state = 'cleared'`),
+    };
+    this.alertById = db.prepare('SELECT * FROM alerts WHERE id = ?');
+    this.eventsByAlert = db.prepare('SELECT * FROM alert_events WHERE alert_id = ? ORDER BY at, id');
+    this.allSensors = db.prepare('SELECT * FROM sensors ORDER BY id');
+  }
+
+  /** Diagnoses matching every given filter, newest first. */
+  history(filter: HistoryFilter = {}): DiagnosisRecord[] {
+    const clauses: string[] = [];
+    const params: Record<string, string | number> = {};
+    if (filter.sensor !== undefined) { clauses.push('sensor = @sensor'); params.sensor = filter.sensor; }
+    if (filter.asset !== undefined) { clauses.push('asset = @asset'); params.asset = filter.asset; }
+    if (filter.className !== undefined) { clauses.push('class_name = @className'); params.className = filter.className; }
+    if (filter.since !== undefined) { clauses.push('window_end >= @since'); params.since = filter.since; }
+    if (filter.until !== undefined) { clauses.push('window_end <= @until'); params.until = filter.until; }
+    params.limit = filter.limit ?? DEFAULT_LIMIT;
+    const key = clauses.join(' AND ');
+    let stmt = this.historyStatements.get(key);
+    if (!stmt) {
+      const where = clauses.length ? `WHERE ${key}` : '';
+      stmt = this.db.prepare(`SELECT * FROM diagnoses ${where} ORDER BY window_end DESC, id DESC LIMIT @limit`);
+      this.historyStatements.set(key, stmt);
+    }
+    return (stmt.all(params) as DiagnosisRow[]).map(toDiagnosisRecord);
+  }
+
+  alerts(filter: AlertFilter = {}): AlertRecord[] {
+    const which = filter.active === undefined ? 'all' : filter.active ? 'active' : 'cleared';
+    return (this.alertStatements[which].all(filter.limit ?? DEFAULT_LIMIT) as AlertRow[]).map(toAlertRecord);
+  }
+
+  alert(id: number): AlertRecord | undefined {
+    const row = this.alertById.get(id) as AlertRow | undefined;
+    return row && toAlertRecord(row);
+  }
+
+  alertEvents(alertId: number): AlertEventRecord[] {
+    return (this.eventsByAlert.all(alertId) as AlertEventRow[]).map(toAlertEventRecord);
+  }
+
+  sensors(): SensorRecord[] {
+    return (this.allSensors.all() as SensorRow[]).map(toSensorRecord);
+  }
+}

@@ -1,0 +1,73 @@
+// Opening the database: schema from empty, idempotent re-open, deliberate pragmas, actionable errors.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { isDrsndError, ErrorCodes } from '../../src/errors.js';
+import { openDatabase, openDatabaseReadOnly } from '../../src/store/db.js';
+import { SCHEMA_VERSION } from '../../src/store/migrations.js';
+import { openReadOnly } from '../../src/store/reader.js';
+
+function tempDir(t: test.TestContext): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-store-db-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('a new database gets the full schema, WAL, NORMAL sync and foreign keys', (t) => {
+  const file = path.join(tempDir(t), 'nested', 'drsnd.db');
+  const db = openDatabase(file, { synchronous: 'NORMAL' });
+  t.after(() => db.close());
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(db.pragma('synchronous', { simple: true }), 1); // 1 = NORMAL
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+  assert.ok((db.pragma('busy_timeout', { simple: true }) as number) > 0);
+  const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+  assert.deepEqual(tables, ['alert_events', 'alerts', 'diagnoses', 'sensors']);
+  const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'diagnoses'`).all() as { name: string }[]).map((r) => r.name).sort();
+  assert.deepEqual(indexes, ['diagnoses_asset_time', 'diagnoses_class_time', 'diagnoses_sensor_time', 'diagnoses_time']);
+});
+
+test('re-opening keeps data and does not re-run migrations', (t) => {
+  const file = path.join(tempDir(t), 'drsnd.db');
+  const db1 = openDatabase(file);
+  db1.prepare(`INSERT INTO sensors (id, asset, first_seen) VALUES ('s1', 'pump', 1)`).run();
+  db1.close();
+  const db2 = openDatabase(file, { synchronous: 'FULL' });
+  t.after(() => db2.close());
+  assert.equal(db2.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.equal(db2.pragma('synchronous', { simple: true }), 2); // 2 = FULL
+  assert.deepEqual(db2.prepare('SELECT id, asset FROM sensors').all(), [{ id: 's1', asset: 'pump' }]);
+});
+
+test('a database from a newer drsnd is refused with the path in the error', (t) => {
+  const file = path.join(tempDir(t), 'future.db');
+  const raw = new BetterSqlite3(file);
+  raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  raw.close();
+  assert.throws(() => openDatabase(file), (e) => isDrsndError(e, ErrorCodes.STORE) && e.message.includes(file) && /newer/.test(e.message));
+  assert.throws(() => openDatabaseReadOnly(file), (e) => isDrsndError(e, ErrorCodes.STORE) && /newer/.test(e.message));
+});
+
+test('read-only open refuses a missing file and a file that is not a drsnd database', (t) => {
+  const dir = tempDir(t);
+  const missing = path.join(dir, 'missing.db');
+  assert.throws(() => openReadOnly(missing), (e) => isDrsndError(e, ErrorCodes.STORE) && e.message.includes(missing));
+  const empty = path.join(dir, 'empty.db');
+  new BetterSqlite3(empty).close();
+  assert.throws(() => openReadOnly(empty), (e) => isDrsndError(e, ErrorCodes.STORE) && /not a drsnd database/.test(e.message));
+  const garbage = path.join(dir, 'garbage.db');
+  writeFileSync(garbage, 'this is not sqlite at all, just some text that is long enough to have a header'.repeat(10));
+  assert.throws(() => openDatabase(garbage), (e) => isDrsndError(e, ErrorCodes.STORE) && e.message.includes(garbage));
+});
+
+test('read-only handle cannot write', (t) => {
+  const file = path.join(tempDir(t), 'drsnd.db');
+  openDatabase(file).close();
+  const reader = openReadOnly(file);
+  t.after(() => reader.close());
+  assert.throws(() => reader.ackAlert(1), (e) => isDrsndError(e, ErrorCodes.STORE));
+});
