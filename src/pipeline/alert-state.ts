@@ -1,0 +1,113 @@
+// Alert state machine with separate raise and clear rules, because a single threshold flaps on a
+// borderline machine (REFERENCE.md, "alert flapping"). Raising needs k fault votes of one class in the
+// last n windows; clearing needs m consecutive normal windows; a low-confidence fault does neither.
+import { type OperatorFunction, Observable } from 'rxjs';
+import type { AlertEvent, Diagnosis } from '../types.js';
+
+/** settings.alerts (src/config/schema.ts). */
+export interface AlertSettings {
+  threshold: number;
+  raiseK: number;
+  raiseN: number;
+  clearM: number;
+}
+
+interface Vote {
+  className: string;
+  confidence: number;
+}
+
+/**
+ * One sensor's alert state. Every diagnosis of the sensor (any channel) is one window in the
+ * k-of-n history, since AlertEvent is per sensor.
+ */
+export class AlertTracker {
+  /** The last raiseN windows: a fault vote or null. */
+  private history: (Vote | null)[] = [];
+  private normalStreak = 0;
+  private activeClass: string | null;
+
+  /** `active`: the fault class of an alert still open from before (e.g. loaded from the store at start-up). */
+  constructor(private readonly s: AlertSettings, active: string | null = null) {
+    this.activeClass = active;
+  }
+
+  get active(): string | null {
+    return this.activeClass;
+  }
+
+  update(d: Diagnosis): AlertEvent | null {
+    const vote = d.kind === 'fault' && d.confidence >= this.s.threshold ? { className: d.className, confidence: d.confidence } : null;
+    this.history.push(vote);
+    if (this.history.length > this.s.raiseN) this.history.shift();
+    // Any fault-kind window, confident or not, breaks the run of normal windows needed to clear.
+    this.normalStreak = d.kind === 'normal' ? this.normalStreak + 1 : 0;
+
+    const event = (transition: AlertEvent['transition'], className: string, previousClassName: string | null, confidence: number): AlertEvent =>
+      ({ sensorId: d.sensorId, asset: d.asset, transition, className, previousClassName, confidence, at: d.windowEnd });
+
+    if (this.activeClass !== null && this.normalStreak >= this.s.clearM) {
+      const was = this.activeClass;
+      this.activeClass = null;
+      // Old votes must not re-raise right after a clear when clearM < raiseN.
+      this.history = [];
+      return event('cleared', was, null, d.confidence);
+    }
+    const leader = this.leader();
+    if (!leader || leader.votes < this.s.raiseK) return null;
+    if (this.activeClass === null) {
+      this.activeClass = leader.className;
+      return event('raised', leader.className, null, leader.confidence);
+    }
+    // Change only once the active class itself no longer has k votes: with k ≤ n/2 two classes can
+    // both hold k votes, and switching whenever the other one reached k would flap between them.
+    if (leader.className !== this.activeClass && this.votesFor(this.activeClass) < this.s.raiseK) {
+      const was = this.activeClass;
+      this.activeClass = leader.className;
+      return event('changed', leader.className, was, leader.confidence);
+    }
+    return null;
+  }
+
+  private votesFor(className: string): number {
+    let n = 0;
+    for (const v of this.history) if (v?.className === className) n++;
+    return n;
+  }
+
+  /** The class with most votes (ties: the most recently voted), with the mean confidence of its votes. */
+  private leader(): { className: string; votes: number; confidence: number } | null {
+    const tally = new Map<string, { votes: number; sum: number; last: number }>();
+    this.history.forEach((v, i) => {
+      if (!v) return;
+      const t = tally.get(v.className) ?? { votes: 0, sum: 0, last: 0 };
+      t.votes++;
+      t.sum += v.confidence;
+      t.last = i;
+      tally.set(v.className, t);
+    });
+    let best: [string, { votes: number; sum: number; last: number }] | null = null;
+    for (const entry of tally) {
+      if (!best || entry[1].votes > best[1].votes || (entry[1].votes === best[1].votes && entry[1].last > best[1].last)) best = entry;
+    }
+    return best ? { className: best[0], votes: best[1].votes, confidence: best[1].sum / best[1].votes } : null;
+  }
+}
+
+/** Diagnoses of any sensors → alert transitions, one AlertTracker per sensor. `initial`: open alerts by sensor id. */
+export function alertEvents(settings: AlertSettings, initial: ReadonlyMap<string, string> = new Map()): OperatorFunction<Diagnosis, AlertEvent> {
+  return (source) =>
+    new Observable<AlertEvent>((subscriber) => {
+      const trackers = new Map<string, AlertTracker>();
+      return source.subscribe({
+        next(d) {
+          let t = trackers.get(d.sensorId);
+          if (!t) trackers.set(d.sensorId, (t = new AlertTracker(settings, initial.get(d.sensorId) ?? null)));
+          const e = t.update(d);
+          if (e) subscriber.next(e);
+        },
+        error: (e) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      });
+    });
+}

@@ -1,0 +1,73 @@
+// Cuts each channel into model-sized windows with a fixed hop. Samples are copied in blocks into one
+// typed buffer per channel (never one event per sample), and a window never spans a discontinuity.
+import { type OperatorFunction, Observable } from 'rxjs';
+import type { Frame, Window } from '../types.js';
+
+export interface WindowOptions {
+  asset: string;
+  /** Samples per window at the frame rate (the model's windowLength). */
+  windowLength: number;
+  /** Samples between window starts; hop < windowLength overlaps, hop > windowLength skips. */
+  hop: number;
+  /** Clock for Window.completedAt (latency accounting); performance.now by default. */
+  now?: () => number;
+}
+
+export function windowFrames(opts: WindowOptions): OperatorFunction<Frame, Window> {
+  const { asset, windowLength: len, hop } = opts;
+  const now = opts.now ?? (() => performance.now());
+  if (!Number.isInteger(len) || len <= 0 || !Number.isInteger(hop) || hop <= 0) {
+    throw new RangeError(`windowFrames: windowLength and hop must be positive integers (got ${len}, ${hop})`);
+  }
+  return (source) =>
+    new Observable<Window>((subscriber) => {
+      let bufs: Float32Array[] = [];
+      /** Samples held in each buffer (all channels move together). */
+      let fill = 0;
+      /** Samples still to discard before the next window starts (hop > windowLength). */
+      let skip = 0;
+
+      return source.subscribe({
+        next(f) {
+          if (f.discontinuity || bufs.length !== f.channels.length) {
+            // Drop the partial window: its samples do not continue into this frame.
+            if (bufs.length !== f.channels.length) bufs = f.channels.map(() => new Float32Array(len));
+            fill = 0;
+            skip = 0;
+          }
+          const n = f.channels[0]?.length ?? 0;
+          const periodMs = 1000 / f.rateHz;
+          let pos = 0;
+          while (pos < n) {
+            if (skip > 0) {
+              const s = Math.min(skip, n - pos);
+              skip -= s;
+              pos += s;
+              continue;
+            }
+            const take = Math.min(len - fill, n - pos);
+            for (let c = 0; c < bufs.length; c++) bufs[c].set(f.channels[c].subarray(pos, pos + take), fill);
+            fill += take;
+            pos += take;
+            if (fill < len) break;
+            // The window's last sample is frame sample pos − 1: its time comes from this frame's t0.
+            const end = f.t0 + (pos - 1) * periodMs;
+            const start = end - (len - 1) * periodMs;
+            const completedAt = now();
+            for (let c = 0; c < bufs.length; c++) {
+              subscriber.next({ sensorId: f.sensorId, asset, channel: f.axes[c], start, end, data: bufs[c].slice(), completedAt });
+            }
+            if (hop < len) {
+              for (const b of bufs) b.copyWithin(0, hop, len);
+              fill = len - hop;
+            } else {
+              fill = 0;
+              skip = hop - len;
+            }
+          }
+        },
+        error: (e) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      });
+    });
+}
