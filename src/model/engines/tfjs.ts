@@ -1,0 +1,54 @@
+// tfjs engine: the DRSN rebuilt in tfjs layers (src/model/tfjs-drsn.ts) with weights.json/bin.
+import type * as tfTypes from '@tensorflow/tfjs';
+import { DrsndError, ErrorCodes } from '../../errors.js';
+import type { ModelMetadata } from '../../types.js';
+import { buildDrsn, loadPytorchWeights, predictBatch, VARIANT_OF_ARCHITECTURE, type PortingFaults } from '../tfjs-drsn.js';
+import { loadWeights } from '../weights.js';
+import type { BackendChoice, EngineFallback, InferenceEngine } from './engine.js';
+import { initTfjsBackend } from './tfjs-backend.js';
+
+export interface TfjsEngineOptions {
+  modelDir: string;
+  meta: ModelMetadata;
+  backend: BackendChoice;
+  /** Tests only: rebuild with a known porting bug (see PortingFaults). */
+  faults?: PortingFaults;
+}
+
+export async function createTfjsEngine(opts: TfjsEngineOptions): Promise<InferenceEngine & { fallbacks: EngineFallback[] }> {
+  const file = opts.meta.files.weights;
+  if (file === undefined) {
+    throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `tfjs engine: model ${opts.meta.id} has no files.weights`);
+  }
+  const { backend, fallbacks } = await initTfjsBackend(opts.backend);
+  const weights = await loadWeights(opts.modelDir, file);
+  const { windowLength } = opts.meta.input;
+  if (weights.numClasses !== opts.meta.classes.length || weights.architecture !== opts.meta.architecture) {
+    const msg = `weights.json (${weights.architecture}, ${weights.numClasses} classes) does not match drsn.json (${opts.meta.architecture}, ${opts.meta.classes.length} classes)`;
+    throw new DrsndError(ErrorCodes.MODEL_INVALID, msg, { details: [msg] });
+  }
+  const built = buildDrsn(
+    { variant: VARIANT_OF_ARCHITECTURE[opts.meta.architecture], windowLength, numClasses: weights.numClasses, bnEpsilon: weights.bnEpsilon },
+    opts.faults,
+  );
+  let model: tfTypes.LayersModel | undefined = built.model;
+  try {
+    loadPytorchWeights(built, weights, opts.faults);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return {
+    name: 'tfjs',
+    backend,
+    fallbacks,
+    run(batch, n) {
+      if (!model) return Promise.reject(new Error('tfjs engine disposed'));
+      return predictBatch(model, batch.subarray(0, n * windowLength), n, windowLength);
+    },
+    async dispose() {
+      model?.dispose();
+      model = undefined;
+    },
+  };
+}

@@ -1,0 +1,212 @@
+// The Classifier the pipeline uses: a pool of worker threads, each with its own inference engine.
+// One batch per worker at a time, so `concurrency` = workers. A worker that dies takes only its
+// in-flight batch with it (rejected, never left hanging) and is replaced.
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { DrsndError, ErrorCodes, type ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Classifier, ModelMetadata } from '../types.js';
+import type { BackendChoice, EngineChoice } from './engines/engine.js';
+import { logSelection } from './select.js';
+import type { FromWorker, ToWorker, WireError, WorkerInit } from './worker-protocol.js';
+
+export interface ClassifierPoolOptions {
+  modelDir: string;
+  meta: ModelMetadata;
+  engine: EngineChoice;
+  backend: BackendChoice;
+  /** 0 = os.availableParallelism(). */
+  workers: number;
+  log: Logger;
+  /** onnxruntime threads per worker session (default 1). */
+  intraOpNumThreads?: number;
+  /** Tests only: see WorkerInit.crashOnBatchSize. */
+  crashOnBatchSize?: number;
+}
+
+export interface ClassifierPool extends Classifier {
+  readonly engineName: string;
+  readonly backendName: string;
+  /** Worker threads that have not exited yet (0 after stop()). */
+  readonly liveWorkers: number;
+  stop(): Promise<void>;
+}
+
+interface Job {
+  batch: Float32Array;
+  n: number;
+  resolve(v: Float32Array[]): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  job?: Job;
+  jobId: number;
+}
+
+const RESPAWN_MIN_MS = 200;
+const RESPAWN_MAX_MS = 30_000;
+const STOP_GRACE_MS = 2_000;
+
+function fromWire(w: WireError, fallback: ErrorCode): DrsndError {
+  const code = (Object.values(ErrorCodes) as string[]).includes(w.code ?? '') ? (w.code as ErrorCode) : fallback;
+  return new DrsndError(code, w.message, { details: w.details });
+}
+
+/**
+ * How to start a worker: worker.js next to the compiled pool; in development (this module is .ts,
+ * run by tsx) a tiny bootstrap registers tsx's ESM hooks inside the worker and imports worker.ts,
+ * because on Node 20 `execArgv: ['--import', 'tsx']` does not apply the hooks to a worker's entry.
+ */
+function workerSpec(): { entry: string | URL; eval: boolean } {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return { entry: new URL('./worker.js', here), eval: false };
+  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const worker = JSON.stringify(new URL('./worker.ts', here).href);
+  return { entry: `import(${api}).then((tsx) => { tsx.register(); return import(${worker}); });`, eval: true };
+}
+
+export async function createClassifierPool(opts: ClassifierPoolOptions): Promise<ClassifierPool> {
+  const size = opts.workers > 0 ? opts.workers : os.availableParallelism();
+  const log = opts.log.child({ component: 'classifier-pool' });
+  const floatsPerWindow = opts.meta.input.windowLength * opts.meta.input.channels;
+  const classes = opts.meta.classes.length;
+  const init: WorkerInit = {
+    modelDir: opts.modelDir, meta: opts.meta, engine: opts.engine, backend: opts.backend,
+    intraOpNumThreads: opts.intraOpNumThreads ?? 1, crashOnBatchSize: opts.crashOnBatchSize,
+  };
+  const spec = workerSpec();
+  const slots = new Set<Slot>();
+  const queue: Job[] = [];
+  const respawnTimers = new Set<NodeJS.Timeout>();
+  let live = 0;
+  let stopping = false;
+  let respawnDelay = RESPAWN_MIN_MS;
+  let engineName = '';
+  let backendName = '';
+
+  const pump = (): void => {
+    for (const slot of slots) {
+      if (queue.length === 0) return;
+      if (!slot.ready || slot.job) continue;
+      const job = queue.shift()!;
+      slot.job = job;
+      slot.jobId++;
+      const msg: ToWorker = { type: 'run', id: slot.jobId, buffer: job.batch.buffer as ArrayBuffer, n: job.n };
+      slot.worker.postMessage(msg, [job.batch.buffer as ArrayBuffer]);
+    }
+  };
+
+  const finish = (slot: Slot): Job | undefined => {
+    const job = slot.job;
+    slot.job = undefined;
+    return job;
+  };
+
+  /** Starts one worker; resolves when its engine is ready, rejects if it cannot load one. */
+  const spawn = (): Promise<Slot> => new Promise((resolve, reject) => {
+    const worker = new Worker(spec.entry, { workerData: init, eval: spec.eval, name: 'drsnd-inference' });
+    const threadId = worker.threadId; // -1 once the thread has exited
+    live++;
+    const slot: Slot = { worker, ready: false, jobId: 0 };
+    slots.add(slot);
+    let settled = false;
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'ready') {
+        slot.ready = true;
+        settled = true;
+        respawnDelay = RESPAWN_MIN_MS;
+        if (!engineName) {
+          engineName = m.engine;
+          backendName = m.backend;
+          logSelection(log, m.engine, m.backend, m.fallbacks);
+        }
+        resolve(slot);
+        pump();
+      } else if (m.type === 'init-error') {
+        settled = true;
+        reject(fromWire(m.error, ErrorCodes.ENGINE_UNAVAILABLE));
+        void worker.terminate();
+      } else if (m.id === slot.jobId) {
+        const job = finish(slot);
+        if (m.type === 'result') job?.resolve(split(new Float32Array(m.buffer), job.n));
+        else job?.reject(fromWire(m.error, ErrorCodes.INFERENCE_FAILED));
+        pump();
+      }
+    });
+    worker.on('error', (e) => log.error({ err: e, threadId }, 'inference worker failed'));
+    worker.on('exit', (code) => {
+      live--;
+      slots.delete(slot);
+      const job = finish(slot);
+      if (!settled) reject(new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `inference worker exited (code ${code}) while loading the engine`));
+      if (job) job.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, `inference worker exited (code ${code}) while running a batch of ${job.n} windows; the batch is lost, the worker is replaced`));
+      if (stopping || !slot.ready) return;
+      log.error({ code, threadId }, 'inference worker died; starting a replacement');
+      replace();
+    });
+  });
+
+  const split = (probs: Float32Array, n: number): Float32Array[] => {
+    const out: Float32Array[] = [];
+    for (let i = 0; i < n; i++) out.push(probs.subarray(i * classes, (i + 1) * classes));
+    return out;
+  };
+
+  const replace = (): void => {
+    spawn().catch((e: Error) => {
+      if (stopping) return;
+      log.error({ err: e, retryMs: respawnDelay }, 'replacement inference worker failed to start; retrying');
+      const t = setTimeout(() => { respawnTimers.delete(t); if (!stopping) replace(); }, respawnDelay);
+      respawnTimers.add(t);
+      respawnDelay = Math.min(respawnDelay * 2, RESPAWN_MAX_MS);
+    });
+  };
+
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    for (const t of respawnTimers) clearTimeout(t);
+    respawnTimers.clear();
+    for (const job of queue.splice(0)) job.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, 'classifier stopped before the batch ran'));
+    await Promise.all([...slots].map(async (slot) => {
+      const exited = new Promise<void>((r) => slot.worker.once('exit', () => r()));
+      slot.worker.postMessage({ type: 'stop' } satisfies ToWorker);
+      const timer = setTimeout(() => void slot.worker.terminate(), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    }));
+  };
+
+  try {
+    await Promise.all(Array.from({ length: size }, () => spawn()));
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  log.info({ workers: size, engine: engineName, backend: backendName, model: opts.meta.id }, 'classifier pool started');
+
+  return {
+    concurrency: size,
+    get engineName() { return engineName; },
+    get backendName() { return backendName; },
+    get liveWorkers() { return live; },
+    classify(windows: Float32Array[]): Promise<Float32Array[]> {
+      if (stopping) return Promise.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, 'classifier is stopped'));
+      if (windows.length === 0) return Promise.resolve([]);
+      const bad = windows.findIndex((w) => w.length !== floatsPerWindow);
+      if (bad >= 0) {
+        return Promise.reject(new DrsndError(ErrorCodes.MODEL_MISMATCH, `window ${bad} has ${windows[bad].length} samples; model ${opts.meta.id} takes ${floatsPerWindow}`));
+      }
+      // The one copy: windows into a fresh contiguous batch, whose buffer is then moved (not copied) to a worker.
+      const batch = new Float32Array(windows.length * floatsPerWindow);
+      windows.forEach((w, i) => batch.set(w, i * floatsPerWindow));
+      return new Promise((resolve, reject) => {
+        queue.push({ batch, n: windows.length, resolve, reject });
+        pump();
+      });
+    },
+    stop,
+  };
+}

@@ -1,0 +1,82 @@
+// Chooses the inference engine from settings (inference.engine / inference.backend):
+// auto = onnxruntime when it loads (fastest on CPU), else tfjs with the best backend that loads.
+// An unavailable engine is an ENGINE_UNAVAILABLE error naming the cause, never a crash; with auto
+// it is a logged fallback.
+import { DrsndError, ErrorCodes, isDrsndError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ModelMetadata } from '../types.js';
+import type { BackendChoice, EngineChoice, EngineFallback, InferenceEngine } from './engines/engine.js';
+import { createOnnxEngine } from './engines/onnx.js';
+import { createTfjsEngine } from './engines/tfjs.js';
+import type { PortingFaults } from './tfjs-drsn.js';
+
+export interface SelectEngineOptions {
+  modelDir: string;
+  meta: ModelMetadata;
+  engine: EngineChoice;
+  backend: BackendChoice;
+  /** onnxruntime threads per session (default 1: one session per worker). */
+  intraOpNumThreads?: number;
+  /** Tests only, tfjs only. */
+  faults?: PortingFaults;
+  log?: Logger;
+}
+
+export interface SelectedEngine {
+  engine: InferenceEngine;
+  /** Preferred engines/backends that were skipped, with the reason. Empty when the first choice ran. */
+  fallbacks: EngineFallback[];
+}
+
+function reason(e: unknown): string {
+  return (e as Error).message.split('\n')[0];
+}
+
+export async function selectEngine(opts: SelectEngineOptions): Promise<SelectedEngine> {
+  const fallbacks: EngineFallback[] = [];
+  const { modelDir, meta } = opts;
+  const tryOnnx = opts.engine === 'onnx' || opts.engine === 'auto';
+  if (tryOnnx) {
+    try {
+      const engine = await createOnnxEngine({ modelDir, meta, intraOpNumThreads: opts.intraOpNumThreads });
+      if (opts.backend !== 'auto' && opts.backend !== 'cpu') {
+        fallbacks.push({ tried: `backend ${opts.backend}`, reason: 'inference.backend applies to tfjs only; onnxruntime runs on its CPU provider' });
+      }
+      return done(engine, fallbacks, opts.log);
+    } catch (e) {
+      if (opts.engine === 'onnx') throw asUnavailable(e, 'onnx');
+      fallbacks.push({ tried: 'onnx', reason: reason(e) });
+    }
+  }
+  try {
+    const engine = await createTfjsEngine({ modelDir, meta, backend: opts.backend, faults: opts.faults });
+    fallbacks.push(...engine.fallbacks);
+    return done(engine, fallbacks, opts.log);
+  } catch (e) {
+    if (opts.engine === 'tfjs') throw asUnavailable(e, `tfjs/${opts.backend}`);
+    fallbacks.push({ tried: `tfjs/${opts.backend}`, reason: reason(e) });
+    const details = fallbacks.map((f) => `${f.tried}: ${f.reason}`);
+    throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `no inference engine could run model ${meta.id}: ${details.join('; ')}`, { cause: e, details });
+  }
+}
+
+function asUnavailable(e: unknown, what: string): DrsndError {
+  if (isDrsndError(e)) return e; // already says what failed (unavailable engine, or an invalid model)
+  return new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `${what} engine unavailable: ${reason(e)}`, { cause: e, details: [`${what}: ${reason(e)}`] });
+}
+
+function done(engine: InferenceEngine, fallbacks: EngineFallback[], log?: Logger): SelectedEngine {
+  logSelection(log, engine.name, engine.backend, fallbacks);
+  return { engine, fallbacks };
+}
+
+/** One line saying what runs and, when it is not the first choice, why. tfjs on cpu is ~50x slower: warn. */
+export function logSelection(log: Logger | undefined, engine: string, backend: string, fallbacks: EngineFallback[]): void {
+  if (!log) return;
+  for (const f of fallbacks) log.info({ tried: f.tried, reason: f.reason }, 'inference: preferred engine/backend not used');
+  if (engine === 'tfjs' && backend === 'cpu') {
+    log.warn({ engine, backend }, 'inference runs on the pure-JS tfjs cpu backend: expect low throughput (install onnxruntime-node or use backend wasm)');
+  } else {
+    log.info({ engine, backend }, 'inference engine ready');
+  }
+}
