@@ -26,6 +26,8 @@ export function windowFrames(opts: WindowOptions): OperatorFunction<Frame, Windo
       let fill = 0;
       /** Samples still to discard before the next window starts (hop > windowLength). */
       let skip = 0;
+      /** Time of the buffers' first sample. */
+      let bufT0 = 0;
 
       return source.subscribe({
         next(f) {
@@ -45,14 +47,15 @@ export function windowFrames(opts: WindowOptions): OperatorFunction<Frame, Windo
               pos += s;
               continue;
             }
+            if (fill === 0) bufT0 = f.t0 + pos * periodMs;
             const take = Math.min(len - fill, n - pos);
             for (let c = 0; c < bufs.length; c++) bufs[c].set(f.channels[c].subarray(pos, pos + take), fill);
             fill += take;
             pos += take;
             if (fill < len) break;
-            // The window's last sample is frame sample pos − 1: its time comes from this frame's t0.
+            // Times come from the frames that brought the first and the last sample (the device's clock).
             const end = f.t0 + (pos - 1) * periodMs;
-            const start = end - (len - 1) * periodMs;
+            const start = bufT0;
             const completedAt = now();
             for (let c = 0; c < bufs.length; c++) {
               subscriber.next({ sensorId: f.sensorId, asset, channel: f.axes[c], start, end, data: bufs[c].slice(), completedAt });
@@ -60,6 +63,7 @@ export function windowFrames(opts: WindowOptions): OperatorFunction<Frame, Windo
             if (hop < len) {
               for (const b of bufs) b.copyWithin(0, hop, len);
               fill = len - hop;
+              bufT0 = end - (fill - 1) * periodMs;
             } else {
               fill = 0;
               skip = hop - len;

@@ -1,0 +1,113 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { TestScheduler } from 'rxjs/testing';
+import { AlertTracker, alertEvents, type AlertSettings } from '../../src/pipeline/alert-state.js';
+import type { AlertEvent, Diagnosis } from '../../src/types.js';
+
+const settings: AlertSettings = { threshold: 0.8, raiseK: 3, raiseN: 5, clearM: 4 };
+
+let clock = 0;
+function diag(className: string, confidence: number, sensorId = 's1'): Diagnosis {
+  clock += 100;
+  const kind = className === 'Normal' ? 'normal' : 'fault';
+  return {
+    sensorId, asset: 'pump', channel: 'x', windowStart: clock - 170, windowEnd: clock, classIndex: 0, className, kind,
+    probabilities: [], confidence, modelId: 'm', modelVersion: '1', latencyMs: 1,
+  };
+}
+
+/** Feeds a stream (class:confidence, "N" = Normal 0.95) and returns the transitions with their index. */
+function feed(tracker: AlertTracker, stream: string[]): [number, AlertEvent][] {
+  const events: [number, AlertEvent][] = [];
+  stream.forEach((s, i) => {
+    const [cls, conf] = s === 'N' ? ['Normal', 0.95] : [s.split(':')[0], Number(s.split(':')[1] ?? 0.9)];
+    const e = tracker.update(diag(cls, conf as number));
+    if (e) events.push([i, e]);
+  });
+  return events;
+}
+
+test('raises when one fault class has k confident votes in the last n windows', () => {
+  const t = new AlertTracker(settings);
+  const events = feed(t, ['N', 'IR:0.9', 'N', 'IR:0.85', 'N', 'IR:0.95', 'N']);
+  assert.equal(events.length, 1);
+  const [i, e] = events[0];
+  assert.equal(i, 5);
+  assert.equal(e.transition, 'raised');
+  assert.equal(e.className, 'IR');
+  assert.equal(e.previousClassName, null);
+  assert.ok(Math.abs(e.confidence - (0.9 + 0.85 + 0.95) / 3) < 1e-12);
+  assert.equal(e.sensorId, 's1');
+  assert.equal(e.asset, 'pump');
+  assert.equal(t.active, 'IR');
+});
+
+test('votes spread over more than n windows, or split between classes, do not raise', () => {
+  assert.deepEqual(feed(new AlertTracker(settings), ['IR', 'N', 'N', 'N', 'IR', 'N', 'N', 'N', 'IR', 'N', 'N']), []);
+  assert.deepEqual(feed(new AlertTracker(settings), ['IR', 'OR', 'IR', 'OR', 'B']), []);
+});
+
+test('faults below the confidence threshold neither raise nor clear', () => {
+  const t = new AlertTracker(settings);
+  assert.deepEqual(feed(t, Array(20).fill('IR:0.79')), []);
+  feed(t, ['IR', 'IR', 'IR']);
+  assert.equal(t.active, 'IR');
+  // Low-confidence faults interrupt the run of normal windows, so no clear here.
+  assert.deepEqual(feed(t, ['N', 'N', 'N', 'IR:0.5', 'N', 'N', 'N', 'IR:0.3']), []);
+  assert.equal(t.active, 'IR');
+});
+
+test('changes when another fault class takes over; clears after m consecutive normal windows', () => {
+  const t = new AlertTracker(settings);
+  const before = clock;
+  const events = feed(t, ['IR', 'IR', 'IR', 'OR', 'OR', 'OR', 'OR', 'N', 'N', 'N', 'N', 'N']);
+  assert.equal(events[2][1].at, before + 11 * 100); // the window end of the clearing window
+  assert.deepEqual(events.map(([i, e]) => [i, e.transition, e.className, e.previousClassName]), [
+    [2, 'raised', 'IR', null],
+    [5, 'changed', 'OR', 'IR'], // OR has 3 of the last 5, IR only 2
+    [10, 'cleared', 'OR', null],
+  ]);
+  assert.equal(t.active, null);
+  // After a clear, old votes are gone: one new fault window does not re-raise.
+  assert.deepEqual(feed(t, ['OR', 'N']), []);
+});
+
+test('an alert restored at start-up can be cleared', () => {
+  const t = new AlertTracker(settings, 'B');
+  const events = feed(t, ['N', 'N', 'N', 'N']);
+  assert.deepEqual(events.map(([, e]) => [e.transition, e.className]), [['cleared', 'B']]);
+});
+
+test('borderline streams do not flap', () => {
+  const count = (stream: string[]) => feed(new AlertTracker(settings), stream).length;
+  // Confidence oscillating around the threshold: at most one raise, ever.
+  const oscillating = Array.from({ length: 1000 }, (_, i) => `IR:${i % 2 === 0 ? 0.81 : 0.79}`);
+  assert.ok(count(oscillating) <= 1, `oscillating: ${count(oscillating)}`);
+  // Alternating normal / confident fault: raised once, never cleared (no m normal run).
+  const alternating = Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? 'N' : 'IR'));
+  assert.equal(count(alternating), 1);
+  // Short fault bursts (2 of every 7 windows) never reach k of n.
+  const bursts = Array.from({ length: 1000 }, (_, i) => (i % 7 < 2 ? 'IR' : 'N'));
+  assert.equal(count(bursts), 0);
+  // Two classes alternating with k ≤ n/2 (both always hold k votes): no change back and forth.
+  const loose: AlertSettings = { threshold: 0.8, raiseK: 2, raiseN: 5, clearM: 4 };
+  const twoClasses = Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? 'IR' : 'OR'));
+  const events = feed(new AlertTracker(loose), twoClasses);
+  assert.equal(events.length, 1);
+  assert.equal(events[0][1].transition, 'raised');
+});
+
+test('marbles: the operator tracks each sensor separately and emits only transitions', () => {
+  const scheduler = new TestScheduler((a, b) => assert.deepEqual(a, b));
+  scheduler.run(({ cold, expectObservable }) => {
+    const a = diag('IR', 0.9, 'a');
+    const b = diag('Normal', 0.9, 'b');
+    const src = cold('a-b-a-b-a-b-|', { a, b });
+    const raised: AlertEvent = { sensorId: 'a', asset: 'pump', transition: 'raised', className: 'IR', previousClassName: null, confidence: 0.9, at: a.windowEnd };
+    expectObservable(src.pipe(alertEvents(settings))).toBe('--------r---|', { r: raised });
+    // Sensor b already had an open alert (restored from the store): four normal windows clear it.
+    const cleared: AlertEvent = { sensorId: 'b', asset: 'pump', transition: 'cleared', className: 'OR', previousClassName: null, confidence: 0.9, at: b.windowEnd };
+    const src2 = cold('b-b-b-b-|', { b });
+    expectObservable(src2.pipe(alertEvents(settings, new Map([['b', 'OR']])))).toBe('------c-|', { c: cleared });
+  });
+});

@@ -1,0 +1,93 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { BadInputCounter } from '../../src/bad-input.js';
+import { isDrsndError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
+import { sensorPipeline } from '../../src/pipeline/sensor-pipeline.js';
+import type { Frame, ModelMetadata, SensorMeta } from '../../src/types.js';
+
+const model: ModelMetadata = {
+  id: 'm', version: '1', architecture: 'drsn-cw',
+  input: { sampleRateHz: 12_000, windowLength: 2048, channels: 1, unit: 'g', bandLimitHz: 4800 },
+  normalization: { method: 'window-zscore', epsilon: 1e-8 },
+  classes: [{ index: 0, name: 'Normal', kind: 'normal', component: null, sizeIn: null }],
+  files: {},
+};
+const sensor: SensorMeta = { id: 'iepe1', asset: 'fan', rateHz: 25_600, unit: 'm/s2', axes: ['x', 'y'] };
+
+/** 25.6 kHz, in m/s²: x = 1 g at 1 kHz plus 1 g at 9 kHz (above the band limit), y = 0.5 g at 2 kHz. */
+function frames(t0: number, seconds: number, size: number): Frame[] {
+  const out: Frame[] = [];
+  const total = seconds * sensor.rateHz;
+  for (let pos = 0; pos < total; pos += size) {
+    const n = Math.min(size, total - pos);
+    const t = (i: number) => (pos + i) / sensor.rateHz;
+    out.push({
+      sensorId: 'iepe1', t0: t0 + (pos * 1000) / sensor.rateHz, rateHz: sensor.rateHz, unit: 'm/s2', axes: ['x', 'y'],
+      channels: [
+        Float32Array.from({ length: n }, (_, i) => 9.80665 * (Math.sin(2 * Math.PI * 1000 * t(i)) + Math.sin(2 * Math.PI * 9000 * t(i)))),
+        Float32Array.from({ length: n }, (_, i) => 9.80665 * 0.5 * Math.sin(2 * Math.PI * 2000 * t(i))),
+      ],
+    });
+  }
+  return out;
+}
+
+/** Amplitude of the component at f, Hann-windowed so the strong 1 kHz tone does not leak into other bins. */
+const amplitude = (x: Float32Array, f: number) => {
+  let re = 0;
+  let im = 0;
+  let wsum = 0;
+  for (let i = 0; i < x.length; i++) {
+    const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (x.length - 1));
+    re += w * x[i] * Math.cos((2 * Math.PI * f * i) / 12_000);
+    im += w * x[i] * Math.sin((2 * Math.PI * f * i) / 12_000);
+    wsum += w;
+  }
+  return (2 * Math.hypot(re, im)) / wsum;
+};
+
+test('a 25.6 kHz m/s² sensor becomes 12 kHz, g, band-limited, 2048-sample windows with hop 1024', async () => {
+  const badInput = new BadInputCounter(createLogger('silent'));
+  const op = sensorPipeline({ sensor, range: 500, model, hop: null, gapTolerancePeriods: 2, badInput });
+  const t0 = 1_700_000_000_000;
+  const windows = await lastValueFrom(from(frames(t0, 1, 1280)).pipe(op, toArray()));
+  const xs = windows.filter((w) => w.channel === 'x');
+  const ys = windows.filter((w) => w.channel === 'y');
+  // ~12000 samples (less the filter delay): windows at 0, 1024, …, 9216 → 10 per channel.
+  assert.equal(xs.length, 10);
+  assert.equal(ys.length, 10);
+  assert.equal(xs[0].start, t0); // the filter delay is compensated exactly
+  assert.ok(Math.abs(xs[1].start - (t0 + (1024 * 1000) / 12_000)) < 1e-3);
+  assert.ok(Math.abs(xs[0].end - xs[0].start - (2047 * 1000) / 12_000) < 1e-3);
+  for (const w of xs.slice(1)) {
+    assert.equal(w.data.length, 2048);
+    assert.equal(w.asset, 'fan');
+    assert.ok(Math.abs(amplitude(w.data, 1000) - 1) < 0.01, 'in g, passband intact');
+    // 9 kHz would alias to 3 kHz at 12 kHz; the band limit removes it first.
+    assert.ok(amplitude(w.data, 3000) < 1e-3, `alias at 3 kHz: ${amplitude(w.data, 3000)}`);
+  }
+  assert.ok(Math.abs(amplitude(ys[3].data, 2000) - 0.5) < 0.01);
+  assert.equal(badInput.count(), 0);
+});
+
+test('bad frames are rejected and the gap they leave restarts the windows', async () => {
+  const badInput = new BadInputCounter(createLogger('silent'));
+  const op = sensorPipeline({ sensor, range: 500, model, hop: 2048, gapTolerancePeriods: 2, badInput });
+  const input = frames(0, 1, 2560);
+  input[3] = { ...input[3], channels: [input[3].channels[0].map(() => NaN), input[3].channels[1]] };
+  const windows = (await lastValueFrom(from(input).pipe(op, toArray()))).filter((w) => w.channel === 'x');
+  assert.equal(badInput.count('iepe1'), 1);
+  // Frame 3 covers 300..400 ms: windows end before it or start at the restart (400 ms).
+  assert.ok(windows.length > 0);
+  assert.ok(windows.every((w) => w.end < 300 || w.start >= 400), JSON.stringify(windows.map((w) => [w.start, w.end])));
+  assert.ok(windows.some((w) => w.start === 400));
+});
+
+test('a sensor rate that cannot be resampled is refused when the pipeline is built', () => {
+  assert.throws(
+    () => sensorPipeline({ sensor: { ...sensor, rateHz: 12_001 }, range: 500, model, hop: null, gapTolerancePeriods: 2, badInput: new BadInputCounter(createLogger('silent')) }),
+    (e) => isDrsndError(e, 'DRSND_CONFIG_INVALID'),
+  );
+});
