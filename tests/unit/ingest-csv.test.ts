@@ -147,3 +147,10 @@ test('framer restart drops partial data and flags the next frame', () => {
   assert.equal(frame.discontinuity, true);
   assert.deepEqual([...frame.channels[0]], [2, 3]);
 });
+
+test('framer sees a timestamp gap that falls exactly on a frame boundary', () => {
+  const f = new CsvFramer(meta, 2);
+  const out = [];
+  for (const t of [0, 1, 2, 3, 100, 101]) out.push(...f.add({ ok: true, values: [t, t], t }, 0));
+  assert.deepEqual(out.map((fr) => [fr.t0, fr.discontinuity]), [[0, undefined], [2, undefined], [100, true]]);
+});

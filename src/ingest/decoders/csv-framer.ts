@@ -17,6 +17,8 @@ export class CsvFramer {
   private t0: number | undefined;
   private lastArrival = 0;
   private breakNext = false;
+  /** Device time the sample after the last emitted frame should carry, to see gaps at frame boundaries. */
+  private expectedNext: number | undefined;
   private readonly clock: ArrivalClock;
   private readonly periodMs: number;
   /** Device timestamps often have 1 ms resolution, so several samples share one: allow that much slack. */
@@ -37,6 +39,7 @@ export class CsvFramer {
   restart(): void {
     this.n = 0;
     this.t0 = undefined;
+    this.expectedNext = undefined;
     this.clock.reset();
     this.breakNext = true;
   }
@@ -44,9 +47,9 @@ export class CsvFramer {
   /** Adds one sample; returns the frames it completed (0, 1, or 2 when a time gap closed a partial frame). */
   add(sample: CsvSample, arrivalMs: number): Frame[] {
     const out: Frame[] = [];
-    if (sample.t !== undefined && this.n > 0 && this.t0 !== undefined) {
-      const expected = this.t0 + this.n * this.periodMs;
-      if (Math.abs(sample.t - expected) > this.gapToleranceMs) {
+    if (sample.t !== undefined) {
+      const expected = this.n > 0 && this.t0 !== undefined ? this.t0 + this.n * this.periodMs : this.expectedNext;
+      if (expected !== undefined && Math.abs(sample.t - expected) > this.gapToleranceMs) {
         const f = this.flush();
         if (f) out.push(f);
         this.breakNext = true;
@@ -70,6 +73,7 @@ export class CsvFramer {
     let t0 = this.t0;
     let continuous = true;
     if (t0 === undefined) ({ t0, continuous } = this.clock.place(n, this.lastArrival));
+    else this.expectedNext = t0 + n * this.periodMs;
     const channels = n === this.frameSamples ? this.channels : this.channels.map((c) => c.slice(0, n));
     const frame: Frame = {
       sensorId: this.meta.sensorId,

@@ -66,7 +66,8 @@ export class LineSplitter {
       const bytes = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
       out.lines.push(this.decoder.decode(bytes));
     }
-    if (had) this.skipFirst = false;
+    // Any line end, even of an empty line, means the next byte starts a whole line.
+    this.skipFirst = false;
     this.pending = [];
     this.pendingBytes = 0;
     this.discarding = false;

@@ -1,0 +1,100 @@
+// MQTT sensors: one client per sensor subscribed to its topic filter, payloads decoded per `format`
+// (docs/formats.md). A fixed client id with a persistent session (clean: false, QoS 1) lets the broker
+// queue readings while we reconnect; we subscribe again on every connect anyway, because a broker
+// restarted without persistence has forgotten the session (sessionPresent = false).
+import { connect, type IClientOptions } from 'mqtt';
+import { Observable } from 'rxjs';
+import type { SensorSettings } from '../config/schema.js';
+import { DrsndError, ErrorCodes } from '../errors.js';
+import type { Frame } from '../types.js';
+import { ArrivalClock } from './decoders/arrival-clock.js';
+import { decodeBinaryPayload } from './decoders/binary-payload.js';
+import { decodeJsonPayload } from './decoders/json-payload.js';
+import type { DecodeResult, PayloadMeta } from './decoders/payload.js';
+import type { SourceContext } from './source.js';
+
+export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Observable<Frame> {
+  const cfg = sensor.source;
+  if (cfg.type !== 'mqtt') throw new DrsndError(ErrorCodes.CONFIG_INVALID, `sensor "${sensor.id}" is not an MQTT sensor`);
+  const url = ctx.mqttUrl;
+  if (!url) throw new DrsndError(ErrorCodes.CONFIG_INVALID, `sensor "${sensor.id}" reads MQTT but no broker URL was given (mqtt.url or the embedded broker)`);
+  const now = ctx.now ?? Date.now;
+  const meta: PayloadMeta = { rateHz: sensor.rateHz, unit: sensor.unit, axes: sensor.axes };
+  const decode = (payload: Uint8Array): DecodeResult => cfg.format === 'json'
+    ? decodeJsonPayload(payload, meta, ctx.maxPayloadBytes)
+    : decodeBinaryPayload(payload, meta, cfg.format, cfg.scale, ctx.maxPayloadBytes);
+  const o = ctx.mqttOptions ?? {};
+  const protocolVersion = o.protocolVersion ?? 5;
+  const options: IClientOptions = {
+    clientId: o.clientId ?? `drsnd-${ctx.gatewayId ?? 'gateway'}-src-${sensor.id}`,
+    clean: false,
+    // We resubscribe ourselves on every connect; mqtt.js doing it too would double the SUBSCRIBEs.
+    resubscribe: false,
+    reconnectPeriod: o.reconnectPeriodMs ?? 2_000,
+    connectTimeout: 10_000,
+    protocolVersion,
+    ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpirySec ?? 3_600 } } : {}),
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined ? { password: o.password } : {}),
+  };
+
+  return new Observable<Frame>((subscriber) => {
+    const log = ctx.log.child({ component: 'mqtt-source', sensor: sensor.id, topic: cfg.topic });
+    const clock = new ArrivalClock(sensor.rateHz);
+    let connectedOnce = false;
+    let down = false;
+    let breakNext = false;
+    const client = connect(url, options);
+
+    client.on('connect', (connack) => {
+      if (connectedOnce) {
+        log.info({ sessionPresent: connack.sessionPresent }, 'broker reconnected');
+        breakNext = true;
+        clock.reset();
+      } else {
+        log.info({ url, sessionPresent: connack.sessionPresent }, 'connected to broker');
+      }
+      connectedOnce = true;
+      down = false;
+      client.subscribe(cfg.topic, { qos: 1 }, (err, granted) => {
+        if (err) log.error({ err: err.message }, 'subscribe failed');
+        else if (granted?.some((g) => g.qos >= 128)) log.error({ granted }, 'broker refused the subscription (check the topic filter and ACLs)');
+      });
+    });
+    const lost = (what: string) => () => {
+      if (down) return;
+      down = true;
+      log.warn(connectedOnce ? `broker connection lost (${what}); reconnecting` : 'broker unreachable; retrying');
+    };
+    client.on('offline', lost('offline'));
+    client.on('close', lost('closed'));
+    client.on('error', (err) => {
+      // Refused connections repeat every reconnect period: the state change above is logged once.
+      if (down || !connectedOnce) log.debug({ err: err.message }, 'mqtt error');
+      else log.warn({ err: err.message }, 'mqtt error');
+    });
+    client.on('message', (topic, payload) => {
+      const arrival = now();
+      const r = decode(payload);
+      if (!r.ok) {
+        ctx.badInput.reject(sensor.id, 'mqtt', r.reason, { topic, ...r.detail });
+        return;
+      }
+      const { channels, rateHz, unit } = r.block;
+      let t0 = r.block.t0;
+      let continuous = true;
+      if (t0 === undefined) ({ t0, continuous } = clock.place(channels[0].length, arrival));
+      const frame: Frame = { sensorId: sensor.id, t0, rateHz, unit, axes: sensor.axes, channels };
+      if (breakNext || !continuous) frame.discontinuity = true;
+      breakNext = false;
+      subscriber.next(frame);
+    });
+
+    return () => {
+      client.removeAllListeners();
+      // end(true) may still surface a socket error; the daemon must not die of it.
+      client.on('error', () => {});
+      client.end(true);
+    };
+  });
+}

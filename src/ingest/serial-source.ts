@@ -1,0 +1,236 @@
+// Serial sensors (USB CDC, UART adapters): CSV lines or drsnd binary frames (docs/formats.md).
+// The port is reopened with capped exponential backoff whenever it is missing, unplugged or fails;
+// each state change is logged once, retries only at debug level, so a sensor left unplugged over a
+// weekend costs one journal line, not thousands.
+import { Observable, type Subscriber } from 'rxjs';
+import { SerialPort } from 'serialport';
+import type { SensorSettings, SerialSourceSettings } from '../config/schema.js';
+import { DrsndError, ErrorCodes } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Frame } from '../types.js';
+import { ArrivalClock } from './decoders/arrival-clock.js';
+import { BinaryFrameDecoder } from './decoders/binary-frame.js';
+import { csvLayout, looksLikeHeader, parseCsvLine, type CsvLayout } from './decoders/csv.js';
+import { CsvFramer } from './decoders/csv-framer.js';
+import { LineSplitter } from './decoders/line-splitter.js';
+import type { SourceContext } from './source.js';
+
+/** A partial CSV frame is emitted at the latest this long after its first sample (latency bound). */
+export const CSV_FLUSH_MS = 100;
+/** Longest CSV line accepted; longer ones are rejected and skipped up to the next line end. */
+export const CSV_MAX_LINE_BYTES = 4096;
+
+/** What a wire format does with the bytes of one port session. */
+interface FormatHandler {
+  data(chunk: Uint8Array, arrivalMs: number): void;
+  /** A port session starts; `reopened` = not the first one, so the next frame is a discontinuity. */
+  opened(reopened: boolean): void;
+  /** The session ended (unplug, error, stop). */
+  closed(): void;
+}
+
+export function createSerialSource(sensor: SensorSettings, ctx: SourceContext): Observable<Frame> {
+  const cfg = sensor.source;
+  if (cfg.type !== 'serial') throw new DrsndError(ErrorCodes.CONFIG_INVALID, `sensor "${sensor.id}" is not a serial sensor`);
+  // Fail at wiring time, not on the first line, when columns and axes disagree.
+  let layout: CsvLayout | undefined;
+  if (cfg.format === 'csv') {
+    try {
+      layout = csvLayout(sensor.axes, cfg.csv);
+    } catch (e) {
+      throw new DrsndError(ErrorCodes.CONFIG_INVALID, `sensors.${sensor.id}.source.csv: ${(e as Error).message}`);
+    }
+  }
+  const now = ctx.now ?? Date.now;
+  return new Observable<Frame>((subscriber) => {
+    const log = ctx.log.child({ component: 'serial-source', sensor: sensor.id, path: cfg.path });
+    const handler = layout ? csvHandler(sensor, cfg, layout, ctx, subscriber) : frameHandler(sensor, cfg, ctx, subscriber);
+    const port = new ReconnectingPort(cfg, log, {
+      data: (chunk) => handler.data(chunk, now()),
+      opened: (reopened) => handler.opened(reopened),
+      closed: () => handler.closed(),
+    });
+    port.start();
+    return () => {
+      port.stop();
+      handler.closed();
+    };
+  });
+}
+
+function csvHandler(
+  sensor: SensorSettings, cfg: SerialSourceSettings, initial: CsvLayout, ctx: SourceContext, out: Subscriber<Frame>,
+): FormatHandler {
+  const csv = cfg.csv;
+  let layout = initial;
+  const splitter = new LineSplitter(CSV_MAX_LINE_BYTES, true);
+  const framer = new CsvFramer({ sensorId: sensor.id, rateHz: sensor.rateHz, unit: sensor.unit, axes: sensor.axes }, csv.frameSamples);
+  let timer: NodeJS.Timeout | undefined;
+  const reject = (reason: string, detail: Record<string, unknown>) => ctx.badInput.reject(sensor.id, 'serial', reason, { path: cfg.path, ...detail });
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const f = framer.flush();
+    if (f) out.next(f);
+  };
+  const header = (line: string): boolean => {
+    if (!csv.header) return false;
+    const names = looksLikeHeader(line, csv.delimiter);
+    if (!names) return false;
+    // Configured columns win; otherwise the device's header says where each axis is.
+    if (csv.columns) return true;
+    try {
+      layout = csvLayout(sensor.axes, csv, names);
+    } catch (e) {
+      reject('csv-header', { line: line.slice(0, 80), error: (e as Error).message });
+    }
+    return true;
+  };
+  return {
+    data(chunk, arrivalMs) {
+      const { lines, overlong } = splitter.push(chunk);
+      for (let i = 0; i < overlong; i++) reject('csv-line-too-long', { maxBytes: CSV_MAX_LINE_BYTES });
+      for (const line of lines) {
+        if (header(line)) continue;
+        const parsed = parseCsvLine(line, layout);
+        if (!parsed.ok) { reject(parsed.reason, parsed.detail); continue; }
+        for (const f of framer.add(parsed, arrivalMs)) out.next(f);
+      }
+      if (framer.pending === 0) {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+      } else if (!timer) {
+        timer = setTimeout(flush, CSV_FLUSH_MS);
+      }
+    },
+    opened(reopened) {
+      splitter.reset();
+      if (reopened) framer.restart();
+    },
+    closed: flush,
+  };
+}
+
+function frameHandler(sensor: SensorSettings, cfg: SerialSourceSettings, ctx: SourceContext, out: Subscriber<Frame>): FormatHandler {
+  const decoder = new BinaryFrameDecoder({ scale: cfg.scale, maxFrameBytes: ctx.maxPayloadBytes, expectedAxes: sensor.axes.length });
+  const clock = new ArrivalClock(sensor.rateHz);
+  let breakNext = false;
+  return {
+    data(chunk, arrivalMs) {
+      for (const ev of decoder.push(chunk)) {
+        if (ev.kind === 'reject') {
+          ctx.badInput.reject(sensor.id, 'serial', ev.reason, { path: cfg.path, ...ev.detail });
+          continue;
+        }
+        const { seq, timestampMs, channels } = ev.frame;
+        let t0 = timestampMs;
+        let continuous = true;
+        if (t0 === undefined) ({ t0, continuous } = clock.place(channels[0].length, arrivalMs));
+        const frame: Frame = { sensorId: sensor.id, t0, rateHz: sensor.rateHz, unit: sensor.unit, axes: sensor.axes, channels, seq };
+        if (breakNext || !continuous) frame.discontinuity = true;
+        breakNext = false;
+        out.next(frame);
+      }
+    },
+    opened(reopened) {
+      decoder.reset();
+      clock.reset();
+      if (reopened) breakNext = true;
+    },
+    closed() {},
+  };
+}
+
+interface PortEvents {
+  data(chunk: Uint8Array): void;
+  opened(reopened: boolean): void;
+  closed(): void;
+}
+
+/** Keeps one serial port open: open, and on any failure close, wait (backoff), reopen. */
+class ReconnectingPort {
+  private port: SerialPort | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private everOpened = false;
+  /** An outage is in progress and has been logged. */
+  private failing = false;
+  private stopped = false;
+  /** Our listeners per port object, so a dead port can be let go of without touching the stream's own. */
+  private readonly listeners = new Map<SerialPort, [string, (...a: any[]) => void][]>();
+
+  constructor(private readonly cfg: SerialSourceSettings, private readonly log: Logger, private readonly on: PortEvents) {}
+
+  start(): void {
+    this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const port = this.port;
+    this.port = undefined;
+    if (port) {
+      this.detach(port);
+      if (port.isOpen) port.close(() => {});
+    }
+  }
+
+  private open(): void {
+    this.timer = undefined;
+    const port = new SerialPort({ path: this.cfg.path, baudRate: this.cfg.baudRate, autoOpen: false });
+    this.port = port;
+    const onData = (chunk: Buffer) => this.on.data(chunk);
+    const onError = (err: Error) => {
+      this.log.warn({ err: err.message }, 'serial port error; reopening');
+      if (port.isOpen) port.close(() => {});
+    };
+    const onClose = (err?: Error | null) => {
+      if (this.stopped || this.port !== port) return;
+      this.detach(port);
+      this.port = undefined;
+      this.on.closed();
+      this.retry(err ?? new Error('port closed'), 'serial port lost (unplugged or closed); reconnecting');
+    };
+    port.on('data', onData);
+    port.on('error', onError);
+    port.on('close', onClose);
+    this.listeners.set(port, [['data', onData], ['error', onError], ['close', onClose]]);
+    port.open((err) => {
+      if (this.stopped || this.port !== port) {
+        if (!err) port.close(() => {});
+        return;
+      }
+      if (err) {
+        this.detach(port);
+        this.port = undefined;
+        this.retry(err, 'serial port unavailable; retrying');
+        return;
+      }
+      const reopened = this.everOpened;
+      this.everOpened = true;
+      this.attempt = 0;
+      this.failing = false;
+      this.log.info({ baudRate: this.cfg.baudRate, format: this.cfg.format }, reopened ? 'serial port reopened' : 'serial port open');
+      this.on.opened(reopened);
+    });
+  }
+
+  private retry(err: Error, msg: string): void {
+    const { initialMs, maxMs } = this.cfg.reconnect;
+    const delay = Math.min(initialMs * 2 ** Math.min(this.attempt, 30), maxMs);
+    this.attempt++;
+    if (!this.failing) this.log.warn({ err: err.message, retryInMs: delay }, msg);
+    else this.log.debug({ err: err.message, retryInMs: delay, attempt: this.attempt }, 'serial port still unavailable');
+    this.failing = true;
+    this.timer = setTimeout(() => this.open(), delay);
+  }
+
+  private detach(port: SerialPort): void {
+    for (const [ev, fn] of this.listeners.get(port) ?? []) port.off(ev, fn);
+    this.listeners.delete(port);
+    // A late error from an abandoned port must not become an uncaught 'error' event.
+    port.on('error', () => {});
+  }
+}

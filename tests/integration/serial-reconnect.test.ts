@@ -1,0 +1,77 @@
+// Serial ports that are missing at start-up, unplugged and plugged back in: the source keeps retrying
+// with backoff, logs each state change once, and data flows again under the same path.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { BadInputCounter } from '../../src/bad-input.js';
+import { sensorSchema } from '../../src/config/schema.js';
+import { createSerialSource } from '../../src/ingest/serial-source.js';
+import { captureLogger, collect, waitFor } from '../helpers/capture.js';
+import { ptyPair, type PtyPair } from '../helpers/pty.js';
+
+function csvSensor(id: string, path: string) {
+  return sensorSchema.parse({
+    id, asset: 'motor', rateHz: 1000, axes: ['x'],
+    source: { type: 'serial', path, format: 'csv', csv: { frameSamples: 4 }, reconnect: { initialMs: 40, maxMs: 160 } },
+  });
+}
+
+/** Keeps writing lines until a frame arrives: bytes written before the source reopens may be lost. */
+async function pump(pty: PtyPair, until: () => boolean, what: string) {
+  let i = 0;
+  await waitFor(until, what, 10_000, () => {
+    if (i++ % 4 === 0) pty.write('\n1\n2\n3\n4\n');
+  });
+}
+
+test('a port that does not exist at start-up: no crash, one warning, quiet retries, then data', async (t) => {
+  const pty = await ptyPair({ start: false });
+  t.after(() => pty.stop());
+  const cap = captureLogger('debug');
+  const got = collect(createSerialSource(csvSensor('missing-1', pty.a), { log: cap.log, badInput: new BadInputCounter(cap.log), maxPayloadBytes: 1 << 20 }));
+  t.after(() => got.sub.unsubscribe());
+
+  await waitFor(() => cap.count('still unavailable') >= 4, 'several retries');
+  assert.equal(cap.count('serial port unavailable'), 1, 'the outage is logged once, retries only at debug');
+  const warn = cap.lines.find((l) => String(l.msg).includes('serial port unavailable'))!;
+  assert.equal(warn.level, 40);
+  assert.equal(warn.path, pty.a);
+  // Backoff grows and is capped at maxMs.
+  const delays = cap.lines.filter((l) => typeof l.retryInMs === 'number').map((l) => l.retryInMs as number);
+  assert.deepEqual(delays.slice(0, 4), [40, 80, 160, 160]);
+
+  await pty.restart();
+  await pump(pty, () => got.items.length > 0, 'a frame after the port appeared');
+  assert.equal(cap.count('serial port open'), 1);
+  assert.deepEqual([...got.items[0].channels[0]], [1, 2, 3, 4]);
+  assert.equal(got.error, undefined);
+});
+
+test('unplug and replug: the source reopens the same path and marks the first frame discontinuous', async (t) => {
+  const pty = await ptyPair();
+  t.after(() => pty.stop());
+  const cap = captureLogger('debug');
+  const got = collect(createSerialSource(csvSensor('replug-1', pty.a), { log: cap.log, badInput: new BadInputCounter(cap.log), maxPayloadBytes: 1 << 20 }));
+  t.after(() => got.sub.unsubscribe());
+
+  await waitFor(() => cap.count('serial port open') === 1, 'port open');
+  await pump(pty, () => got.items.length > 0, 'first frame');
+  assert.equal(got.items[0].discontinuity, undefined);
+
+  await pty.kill();
+  await waitFor(() => cap.count('serial port lost') === 1, 'loss noticed');
+  await waitFor(() => cap.count('still unavailable') >= 3, 'retries while unplugged');
+  assert.equal(cap.count('serial port lost'), 1);
+  assert.equal(cap.count('serial port unavailable'), 0, 'one outage, one warning');
+
+  const before = got.items.length;
+  await pty.restart();
+  await pump(pty, () => got.items.length > before, 'a frame after replug');
+  assert.equal(cap.count('serial port reopened'), 1);
+  assert.equal(got.items[before].discontinuity, true);
+  assert.deepEqual([...got.items[before].channels[0]], [1, 2, 3, 4]);
+
+  // A second unplug is a new outage and is logged again.
+  await pty.kill();
+  await waitFor(() => cap.count('serial port lost') === 2, 'second loss noticed');
+  assert.equal(got.error, undefined);
+});
