@@ -25,33 +25,38 @@ const normalization = z.discriminatedUnion('method', [
 
 const fileName = z.string().min(1).refine((f) => !path.isAbsolute(f) && !f.split(/[\\/]/).includes('..'), 'must be a file inside the model folder');
 
+// Refinements sit on the smallest object they concern: zod skips an object's refinements when any
+// of its fields failed, and we want every problem reported in one go.
+const classes = z.array(modelClass).min(2).superRefine((cs, ctx) => {
+  cs.forEach((c, i) => {
+    if (c.index !== i) ctx.addIssue({ code: 'custom', path: [i, 'index'], message: `must be ${i} (classes are listed in output order)` });
+  });
+  if (!cs.some((c) => c.kind === 'normal')) ctx.addIssue({ code: 'custom', message: 'needs one class of kind "normal"' });
+});
+
+const input = z.strictObject({
+  sampleRateHz: positive,
+  windowLength: z.int().positive(),
+  channels: z.int().positive(),
+  unit: z.enum(['g', 'm/s2', 'mg']),
+  bandLimitHz: positive,
+}).superRefine((i, ctx) => {
+  if (i.bandLimitHz > i.sampleRateHz / 2) ctx.addIssue({ code: 'custom', path: ['bandLimitHz'], message: `must be <= Nyquist (${i.sampleRateHz / 2} Hz)` });
+});
+
+const files = z.object({ onnx: fileName.optional(), weights: fileName.optional() })
+  .refine((f) => f.onnx !== undefined || f.weights !== undefined, 'needs "onnx" or "weights" (no engine could run this model)');
+
 export const modelMetadataSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "-" or "."'),
   version: z.string().min(1),
   architecture: z.enum(['drsn-cw', 'drsn-cs', 'resnet']),
-  input: z.strictObject({
-    sampleRateHz: positive,
-    windowLength: z.int().positive(),
-    channels: z.int().positive(),
-    unit: z.enum(['g', 'm/s2', 'mg']),
-    bandLimitHz: positive,
-  }),
+  input,
   normalization,
-  classes: z.array(modelClass).min(2),
-  files: z.object({ onnx: fileName.optional(), weights: fileName.optional() }),
+  classes,
+  files,
   training: z.record(z.string(), z.unknown()).optional(),
   metrics: z.record(z.string(), z.unknown()).optional(),
-}).superRefine((m, ctx) => {
-  m.classes.forEach((c, i) => {
-    if (c.index !== i) ctx.addIssue({ code: 'custom', path: ['classes', i, 'index'], message: `must be ${i} (classes are listed in output order)` });
-  });
-  if (!m.classes.some((c) => c.kind === 'normal')) ctx.addIssue({ code: 'custom', path: ['classes'], message: 'needs one class of kind "normal"' });
-  if (m.files.onnx === undefined && m.files.weights === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['files'], message: 'needs "onnx" or "weights" (no engine could run this model)' });
-  }
-  if (m.input.bandLimitHz > m.input.sampleRateHz / 2) {
-    ctx.addIssue({ code: 'custom', path: ['input', 'bandLimitHz'], message: `must be <= Nyquist (${m.input.sampleRateHz / 2} Hz)` });
-  }
 });
 
 function issuePath(p: readonly PropertyKey[]): string {

@@ -1,0 +1,105 @@
+// Model folders for tests: a seeded random-init DRSN exported by the real PyTorch exporter
+// (`python3 -m drsn.export --random`), with PyTorch's own probabilities for real CWRU windows in
+// reference.json/bin. Tests skip visibly when /usr/bin/python3 has no torch.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { cwruDirPath, projectRoot } from './data.js';
+import { existsSync } from 'node:fs';
+
+export const PYTHON = process.env.DRSND_PYTHON ?? '/usr/bin/python3';
+const PY_ROOT = path.join(projectRoot, 'src', 'model', 'py');
+
+let torchChecked: string | null | undefined;
+
+/** Why PyTorch cannot export here, or null when it can. */
+export function torchUnavailable(): string | null {
+  if (torchChecked === undefined) {
+    const r = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+    torchChecked = r.status === 0 ? null : `${PYTHON} cannot import torch/numpy (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
+  }
+  return torchChecked;
+}
+
+export interface ExportOptions {
+  variant?: 'cw' | 'cs' | 'plain';
+  /** Calibrate BN and take reference windows from real CWRU data (default: when the data is present). */
+  cwru?: string | null;
+  seed?: number;
+}
+
+/**
+ * Exports a random-init model into a new temp dir; returns it, or undefined after skipping the test
+ * (no torch). Remove it with `removeModelDir`.
+ */
+export function exportRandomModel(t: TestContext | undefined, opts: ExportOptions = {}): string | undefined {
+  const why = torchUnavailable();
+  if (why) {
+    t?.skip(`${why}; skipping`);
+    return undefined;
+  }
+  const out = mkdtempSync(path.join(os.tmpdir(), 'drsnd-model-'));
+  const cwru = opts.cwru === undefined ? (existsSync(path.join(cwruDirPath(), 'manifest.json')) ? cwruDirPath() : null) : opts.cwru;
+  const args = ['-m', 'drsn.export', '--random', '--variant', opts.variant ?? 'cw', '--out', out, '--seed', String(opts.seed ?? 7)];
+  if (cwru) args.push('--cwru', cwru);
+  const r = spawnSync(PYTHON, args, { cwd: PY_ROOT, encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) {
+    rmSync(out, { recursive: true, force: true });
+    throw new Error(`drsn.export failed (${r.status}): ${r.stderr}`);
+  }
+  return out;
+}
+
+export function removeModelDir(dir: string | undefined): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+export interface Reference {
+  count: number;
+  windowLength: number;
+  numClasses: number;
+  /** count × windowLength normalized windows. */
+  inputs: Float32Array;
+  /** count × numClasses PyTorch probabilities. */
+  probs: Float32Array;
+  sources?: { file: string; offset: number; label: number }[];
+}
+
+export function readReference(dir: string): Reference {
+  const doc = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8'));
+  const buf = readFileSync(path.join(dir, doc.file));
+  const at = (span: { offset: number; length: number }): Float32Array => {
+    const out = new Float32Array(span.length);
+    for (let i = 0; i < span.length; i++) out[i] = buf.readFloatLE(span.offset + i * 4);
+    return out;
+  };
+  return { count: doc.count, windowLength: doc.windowLength, numClasses: doc.numClasses, inputs: at(doc.inputs), probs: at(doc.probs), sources: doc.sources };
+}
+
+/** A 2048-sample slice of a CWRU .f32 file, z-scored per window (the model's normalization). */
+export function cwruWindow(cwruDir: string, file: string, offset: number, length: number): Float32Array {
+  const buf = readFileSync(path.join(cwruDir, file));
+  const raw = new Float64Array(length);
+  for (let i = 0; i < length; i++) raw[i] = buf.readFloatLE((offset + i) * 4);
+  let mean = 0;
+  for (const v of raw) mean += v;
+  mean /= length;
+  let varSum = 0;
+  for (const v of raw) varSum += (v - mean) ** 2;
+  const std = Math.sqrt(varSum / length);
+  return Float32Array.from(raw, (v) => (v - mean) / (std + 1e-8));
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Splits count × len floats into per-window arrays (copies, as the pipeline would hand them over). */
+export function splitWindows(flat: Float32Array, len: number): Float32Array[] {
+  return Array.from({ length: flat.length / len }, (_, i) => flat.slice(i * len, (i + 1) * len));
+}
