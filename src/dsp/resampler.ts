@@ -152,9 +152,20 @@ export class StreamingResampler {
     for (let m = 0; m < out.length; m++) {
       const base = phase * taps;
       const newest = hist + next;
-      let acc = 0;
-      for (let i = 0; i < taps; i++) acc += phases[base + i] * buf[newest - i];
-      out[m] = acc;
+      // Four partial sums: independent additions pipeline better than one dependent chain.
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let i = 0;
+      for (; i + 3 < taps; i += 4) {
+        a0 += phases[base + i] * buf[newest - i];
+        a1 += phases[base + i + 1] * buf[newest - i - 1];
+        a2 += phases[base + i + 2] * buf[newest - i - 2];
+        a3 += phases[base + i + 3] * buf[newest - i - 3];
+      }
+      for (; i < taps; i++) a0 += phases[base + i] * buf[newest - i];
+      out[m] = a0 + a1 + (a2 + a3);
       next += stepN;
       phase += stepP;
       if (phase >= up) {
