@@ -13,8 +13,9 @@ export interface ResampleOptions {
 /**
  * Frame → frame at `outRateHz`, one StreamingResampler per channel, restarted at every discontinuity.
  * Output times are exact: the filter's delay is compensated by dropping the outputs that stand for
- * times before the segment's first input sample, so the first output sample is at the segment's t0
- * and sample j after it at t0 + j/outRateHz. The last few input samples of a segment (the filter's
+ * times before the segment's first input sample, so the first output sample is at the segment's t0.
+ * Later output times are anchored to the t0 of the frame being processed (not to a sample counter),
+ * so they follow the device's clock when its true rate differs slightly from the nominal one. The last few input samples of a segment (the filter's
  * delay) never come out: a segment that ends is not flushed with invented zeros.
  */
 export function resampleFrames(opts: ResampleOptions): OperatorFunction<Frame, Frame> {
@@ -24,7 +25,8 @@ export function resampleFrames(opts: ResampleOptions): OperatorFunction<Frame, F
     new Observable<Frame>((subscriber) => {
       let resamplers: StreamingResampler[] = [];
       let rate = 0;
-      let segmentT0 = 0;
+      /** Input samples consumed since the segment started, before the current frame. */
+      let consumed = 0;
       /** Outputs produced since the segment started, including the dropped ones. */
       let produced = 0;
       let pendingDiscontinuity = false;
@@ -36,7 +38,7 @@ export function resampleFrames(opts: ResampleOptions): OperatorFunction<Frame, F
         } else {
           for (const r of resamplers) r.reset();
         }
-        segmentT0 = f.t0;
+        consumed = 0;
         produced = 0;
         pendingDiscontinuity = true;
       };
@@ -57,10 +59,13 @@ export function resampleFrames(opts: ResampleOptions): OperatorFunction<Frame, F
           const skip = Math.max(0, Math.min(n, delay - produced));
           const first = produced + skip - delay;
           produced += n;
+          // Output `first` stands for input time first/outRate after the segment start; this frame starts at consumed/inRate.
+          const t0 = f.t0 + (first * periodMs - (consumed * 1000) / f.rateHz);
+          consumed += f.channels[0].length;
           if (skip === n) return;
           subscriber.next({
             ...f,
-            t0: segmentT0 + first * periodMs,
+            t0,
             rateHz: outRateHz,
             channels: skip === 0 ? outs : outs.map((o) => o.subarray(skip)),
             discontinuity: pendingDiscontinuity,

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { resample } from '../../src/dsp/resampler.js';
+import { resample, StreamingResampler } from '../../src/dsp/resampler.js';
 import { resampleFrames } from '../../src/pipeline/resample.js';
 import type { Frame } from '../../src/types.js';
 
@@ -67,4 +67,15 @@ test('12 kHz input only gets the band limit; 25.6 kHz input is resampled', async
   const fast = await lastValueFrom(from(chunks([tone(1000, 25_600, 25_600)], 0, [2560], 25_600)).pipe(resampleFrames({ outRateHz: OUT, cutoffHz: 4800 }), toArray()));
   const n = fast.reduce((s, f) => s + f.channels[0].length, 0);
   assert.ok(n > 12_000 - 40 && n <= 12_000, `${n} samples`);
+});
+
+test('output times follow the frame timestamps when the device clock runs off the nominal rate', async () => {
+  // Each 100 ms of samples is stamped 101 ms apart (a 1 % slow clock, within validate's tolerance per frame).
+  const input = chunks([tone(1000, IN * 3, IN)], 0, [4800]).map((f, k) => ({ ...f, t0: k * 101 }));
+  const out = await lastValueFrom(from(input).pipe(resampleFrames({ outRateHz: OUT, cutoffHz: 4800 }), toArray()));
+  assert.equal(out.length, input.length);
+  // Outputs lag the start of their input frame by at most the filter delay.
+  const delayMs = (new StreamingResampler({ inRateHz: IN, outRateHz: OUT, cutoffHz: 4800 }).delaySamples * 1000) / OUT;
+  out.forEach((f, k) => assert.ok(Math.abs(f.t0 - input[k].t0) <= delayMs + 1e-6, `frame ${k}: ${f.t0} vs ${input[k].t0}`));
+  assert.ok(out[29].t0 > 29 * 100 + 20, 'a sample counter would have drifted 29 ms behind');
 });
