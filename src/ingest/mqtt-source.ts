@@ -59,6 +59,7 @@ export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Ob
       client.subscribe(cfg.topic, { qos: 1 }, (err, granted) => {
         if (err) log.error({ err: err.message }, 'subscribe failed');
         else if (granted?.some((g) => g.qos >= 128)) log.error({ granted }, 'broker refused the subscription (check the topic filter and ACLs)');
+        else log.info({ qos: granted?.[0]?.qos }, 'subscribed');
       });
     });
     const lost = (what: string) => () => {
