@@ -21,7 +21,7 @@ interface Vote {
  * One sensor's alert state. Every diagnosis of the sensor (any channel) is one window in the
  * k-of-n history, since AlertEvent is per sensor.
  */
-export class AlertTracker {
+export class SensorAlertState {
   /** The last raiseN windows: a fault vote or null. */
   private history: (Vote | null)[] = [];
   private normalStreak = 0;
@@ -94,16 +94,33 @@ export class AlertTracker {
   }
 }
 
-/** Diagnoses of any sensors → alert transitions, one AlertTracker per sensor. `initial`: open alerts by sensor id. */
+/** Alert state of every sensor: each diagnosis updates its own sensor's state machine. */
+export class AlertTracker {
+  private readonly sensors = new Map<string, SensorAlertState>();
+
+  /** `initial`: alerts still open from before, by sensor id (e.g. loaded from the store at start-up). */
+  constructor(private readonly settings: AlertSettings, private readonly initial: ReadonlyMap<string, string> = new Map()) {}
+
+  update(d: Diagnosis): AlertEvent | null {
+    let state = this.sensors.get(d.sensorId);
+    if (!state) this.sensors.set(d.sensorId, (state = new SensorAlertState(this.settings, this.initial.get(d.sensorId) ?? null)));
+    return state.update(d);
+  }
+
+  /** The fault class of the sensor's open alert, or null. */
+  active(sensorId: string): string | null {
+    return this.sensors.get(sensorId)?.active ?? this.initial.get(sensorId) ?? null;
+  }
+}
+
+/** Diagnoses of any sensors → alert transitions. `initial`: open alerts by sensor id. */
 export function alertEvents(settings: AlertSettings, initial: ReadonlyMap<string, string> = new Map()): OperatorFunction<Diagnosis, AlertEvent> {
   return (source) =>
     new Observable<AlertEvent>((subscriber) => {
-      const trackers = new Map<string, AlertTracker>();
+      const tracker = new AlertTracker(settings, initial);
       return source.subscribe({
         next(d) {
-          let t = trackers.get(d.sensorId);
-          if (!t) trackers.set(d.sensorId, (t = new AlertTracker(settings, initial.get(d.sensorId) ?? null)));
-          const e = t.update(d);
+          const e = tracker.update(d);
           if (e) subscriber.next(e);
         },
         error: (e) => subscriber.error(e),

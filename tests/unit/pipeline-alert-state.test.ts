@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { TestScheduler } from 'rxjs/testing';
-import { AlertTracker, alertEvents, type AlertSettings } from '../../src/pipeline/alert-state.js';
+import { AlertTracker, SensorAlertState, alertEvents, type AlertSettings } from '../../src/pipeline/alert-state.js';
 import type { AlertEvent, Diagnosis } from '../../src/types.js';
 
 const settings: AlertSettings = { threshold: 0.8, raiseK: 3, raiseN: 5, clearM: 4 };
@@ -17,7 +17,7 @@ function diag(className: string, confidence: number, sensorId = 's1'): Diagnosis
 }
 
 /** Feeds a stream (class:confidence, "N" = Normal 0.95) and returns the transitions with their index. */
-function feed(tracker: AlertTracker, stream: string[]): [number, AlertEvent][] {
+function feed(tracker: SensorAlertState, stream: string[]): [number, AlertEvent][] {
   const events: [number, AlertEvent][] = [];
   stream.forEach((s, i) => {
     const [cls, conf] = s === 'N' ? ['Normal', 0.95] : [s.split(':')[0], Number(s.split(':')[1] ?? 0.9)];
@@ -28,7 +28,7 @@ function feed(tracker: AlertTracker, stream: string[]): [number, AlertEvent][] {
 }
 
 test('raises when one fault class has k confident votes in the last n windows', () => {
-  const t = new AlertTracker(settings);
+  const t = new SensorAlertState(settings);
   const events = feed(t, ['N', 'IR:0.9', 'N', 'IR:0.85', 'N', 'IR:0.95', 'N']);
   assert.equal(events.length, 1);
   const [i, e] = events[0];
@@ -43,12 +43,12 @@ test('raises when one fault class has k confident votes in the last n windows', 
 });
 
 test('votes spread over more than n windows, or split between classes, do not raise', () => {
-  assert.deepEqual(feed(new AlertTracker(settings), ['IR', 'N', 'N', 'N', 'IR', 'N', 'N', 'N', 'IR', 'N', 'N']), []);
-  assert.deepEqual(feed(new AlertTracker(settings), ['IR', 'OR', 'IR', 'OR', 'B']), []);
+  assert.deepEqual(feed(new SensorAlertState(settings), ['IR', 'N', 'N', 'N', 'IR', 'N', 'N', 'N', 'IR', 'N', 'N']), []);
+  assert.deepEqual(feed(new SensorAlertState(settings), ['IR', 'OR', 'IR', 'OR', 'B']), []);
 });
 
 test('faults below the confidence threshold neither raise nor clear', () => {
-  const t = new AlertTracker(settings);
+  const t = new SensorAlertState(settings);
   assert.deepEqual(feed(t, Array(20).fill('IR:0.79')), []);
   feed(t, ['IR', 'IR', 'IR']);
   assert.equal(t.active, 'IR');
@@ -58,7 +58,7 @@ test('faults below the confidence threshold neither raise nor clear', () => {
 });
 
 test('changes when another fault class takes over; clears after m consecutive normal windows', () => {
-  const t = new AlertTracker(settings);
+  const t = new SensorAlertState(settings);
   const before = clock;
   const events = feed(t, ['IR', 'IR', 'IR', 'OR', 'OR', 'OR', 'OR', 'N', 'N', 'N', 'N', 'N']);
   assert.equal(events[2][1].at, before + 11 * 100); // the window end of the clearing window
@@ -73,13 +73,13 @@ test('changes when another fault class takes over; clears after m consecutive no
 });
 
 test('an alert restored at start-up can be cleared', () => {
-  const t = new AlertTracker(settings, 'B');
+  const t = new SensorAlertState(settings, 'B');
   const events = feed(t, ['N', 'N', 'N', 'N']);
   assert.deepEqual(events.map(([, e]) => [e.transition, e.className]), [['cleared', 'B']]);
 });
 
 test('borderline streams do not flap', () => {
-  const count = (stream: string[]) => feed(new AlertTracker(settings), stream).length;
+  const count = (stream: string[]) => feed(new SensorAlertState(settings), stream).length;
   // Confidence oscillating around the threshold: at most one raise, ever.
   const oscillating = Array.from({ length: 1000 }, (_, i) => `IR:${i % 2 === 0 ? 0.81 : 0.79}`);
   assert.ok(count(oscillating) <= 1, `oscillating: ${count(oscillating)}`);
@@ -92,9 +92,21 @@ test('borderline streams do not flap', () => {
   // Two classes alternating with k ≤ n/2 (both always hold k votes): no change back and forth.
   const loose: AlertSettings = { threshold: 0.8, raiseK: 2, raiseN: 5, clearM: 4 };
   const twoClasses = Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? 'IR' : 'OR'));
-  const events = feed(new AlertTracker(loose), twoClasses);
+  const events = feed(new SensorAlertState(loose), twoClasses);
   assert.equal(events.length, 1);
   assert.equal(events[0][1].transition, 'raised');
+});
+
+test('AlertTracker keeps one state machine per sensor', () => {
+  const t = new AlertTracker(settings, new Map([['c', 'B']]));
+  for (let i = 0; i < 3; i++) {
+    assert.equal(t.update(diag('IR', 0.9, 'a'))?.transition, i === 2 ? 'raised' : undefined);
+    assert.equal(t.update(diag('OR', 0.9, 'b'))?.transition, i === 2 ? 'raised' : undefined);
+  }
+  assert.equal(t.active('a'), 'IR');
+  assert.equal(t.active('b'), 'OR');
+  assert.equal(t.active('c'), 'B'); // restored, not yet seen
+  assert.equal(t.active('unknown'), null);
 });
 
 test('marbles: the operator tracks each sensor separately and emits only transitions', () => {
