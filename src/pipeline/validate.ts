@@ -82,7 +82,8 @@ export function validateFrames(opts: ValidateOptions): OperatorFunction<Frame, F
             (lastT0 !== null && f.t0 <= lastT0 ? { reason: RejectReasons.backwards, detail: { t0: f.t0, previousT0: lastT0 } } : null);
           if (bad) {
             badInput.reject(sensor.id, SOURCE, bad.reason, { t0: f.t0, seq: f.seq, ...bad.detail });
-            broken = lastT0 !== null;
+            // A late duplicate costs no samples; any other reject leaves a hole in the signal.
+            if (bad.reason !== RejectReasons.backwards) broken = lastT0 !== null;
             return;
           }
           let gap = broken;

@@ -72,6 +72,8 @@ test('timestamps going backwards (or repeating) are rejected', async () => {
   const out = await run([frame(1000), frame(1100), frame(1050), frame(1100), frame(1200)]);
   assert.deepEqual(out.map((f) => f.t0), [1000, 1100, 1200]);
   assert.equal(badInput.count('s1', RejectReasons.backwards), 2);
+  // A replayed old frame loses no samples: the stream still continues without a break.
+  assert.deepEqual(out.map((f) => !!f.discontinuity), [false, false, false]);
 });
 
 test('a time gap beyond the tolerance, a seq jump, or a rejected frame marks a discontinuity', async () => {
