@@ -26,7 +26,7 @@ export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Ob
   const o = ctx.mqttOptions ?? {};
   const protocolVersion = o.protocolVersion ?? 5;
   const options: IClientOptions = {
-    clientId: o.clientId ?? `drsnd-${ctx.gatewayId ?? 'gateway'}-src-${sensor.id}`,
+    clientId: `${o.clientIdPrefix ?? `drsnd-${ctx.gatewayId ?? 'gateway'}`}-src-${sensor.id}`,
     clean: false,
     // We resubscribe ourselves on every connect; mqtt.js doing it too would double the SUBSCRIBEs.
     resubscribe: false,

@@ -14,8 +14,11 @@ import { createSimulatorSource } from './simulator-source.js';
 
 /** MQTT connection settings a source may need (settings.mqtt). */
 export interface SourceMqttOptions {
-  /** Default: `drsnd-<gatewayId>-src-<sensorId>`, fixed so the broker keeps the session across restarts. */
-  clientId?: string;
+  /**
+   * Client ids are `<prefix>-src-<sensorId>` (default prefix `drsnd-<gatewayId>`): fixed, so the broker
+   * keeps each sensor's session across restarts, and distinct from the publisher's own client id.
+   */
+  clientIdPrefix?: string;
   username?: string;
   password?: string;
   protocolVersion?: 4 | 5;
