@@ -29,6 +29,10 @@ export interface ClassifierPool extends Classifier {
   readonly backendName: string;
   /** Worker threads that have not exited yet (0 after stop()). */
   readonly liveWorkers: number;
+  /** Workers running a batch now (≤ concurrency). */
+  readonly busyWorkers: number;
+  /** Batches waiting for a free worker. Bounded by the caller, which keeps ≤ concurrency in flight. */
+  readonly queuedBatches: number;
   stop(): Promise<void>;
 }
 
@@ -192,6 +196,8 @@ export async function createClassifierPool(opts: ClassifierPoolOptions): Promise
     get engineName() { return engineName; },
     get backendName() { return backendName; },
     get liveWorkers() { return live; },
+    get busyWorkers() { return [...slots].filter((s) => s.job !== undefined).length; },
+    get queuedBatches() { return queue.length; },
     classify(windows: Float32Array[]): Promise<Float32Array[]> {
       if (stopping) return Promise.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, 'classifier is stopped'));
       if (windows.length === 0) return Promise.resolve([]);
