@@ -1,0 +1,127 @@
+// `drsnd train`: prepare the dataset in TypeScript (the project's resampler and band limit, exactly
+// what the live pipeline applies), then train with PyTorch. Issue 3 measured tfjs training here at
+// ~1.5-27 windows/s against ~700 windows/s for PyTorch on 2 cores, so the trainer is Python.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadCwruMatFolder, loadCwruRecords } from '../data/cwru.js';
+import { prepareDataset, type PreparedIndex } from '../data/prepare.js';
+import { loadRecordingManifest } from '../data/recording.js';
+import { CWRU_CLASSES, type LabeledRecord } from '../data/records.js';
+import { DrsndError, ErrorCodes } from '../errors.js';
+import type { ModelClass } from '../types.js';
+import type { CliCommand, CliContext } from './context.js';
+
+/** The model input every shipped model uses (docs/ARCHITECTURE.md); training data is prepared to it. */
+export const MODEL_INPUT = { sampleRateHz: 12_000, bandLimitHz: 4_800, windowLength: 2_048 } as const;
+export const SPLIT = { train: 0.7, val: 0.15, test: 0.15 } as const;
+
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new DrsndError(ErrorCodes.NOT_FOUND, 'cannot find the drsnd package root (package.json)');
+    dir = up;
+  }
+  return dir;
+}
+
+/** A CWRU f32 folder (manifest.json), a folder of CWRU .mat files, or a recordings manifest file. */
+export function loadTrainingData(dataPath: string): { classes: ModelClass[]; records: LabeledRecord[]; kind: string } {
+  if (!existsSync(dataPath)) throw new DrsndError(ErrorCodes.NOT_FOUND, `--data ${dataPath}: not found`);
+  if (statSync(dataPath).isFile()) return { ...loadRecordingManifest(dataPath), kind: 'recordings manifest' };
+  if (existsSync(path.join(dataPath, 'manifest.json'))) return { classes: CWRU_CLASSES, records: loadCwruRecords(dataPath), kind: 'CWRU f32 folder' };
+  return { classes: CWRU_CLASSES, records: loadCwruMatFolder(dataPath), kind: 'CWRU .mat folder' };
+}
+
+/** Prepares `dataPath` into a cache folder keyed by its absolute path (prepareDataset reuses it when unchanged). */
+export function prepareFromArg(dataPath: string, cacheRoot: string, ctx: CliContext): { dir: string; index: PreparedIndex } {
+  const abs = path.resolve(ctx.cwd, dataPath);
+  const t0 = Date.now();
+  const { classes, records, kind } = loadTrainingData(abs);
+  const dir = path.join(cacheRoot, createHash('sha256').update(abs).digest('hex').slice(0, 12));
+  const index = prepareDataset(records, classes, { outDir: dir, ...MODEL_INPUT, split: { ...SPLIT } });
+  ctx.err.write(`prepared ${index.records.length} records (${kind}) at ${MODEL_INPUT.sampleRateHz} Hz, band limit ${MODEL_INPUT.bandLimitHz} Hz -> ${dir} (${Date.now() - t0} ms)\n`);
+  return { dir, index };
+}
+
+export function pythonExecutable(): string {
+  return process.env.DRSND_PYTHON ?? '/usr/bin/python3';
+}
+
+/** Fails with an actionable message when python3, PyTorch, numpy or scipy is missing. */
+export function checkPython(python = pythonExecutable()): void {
+  const r = spawnSync(python, ['-c', 'import torch, numpy, scipy; print(torch.__version__)'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    const why = r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`);
+    throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE,
+      `training and evaluation need ${python} with PyTorch, numpy and scipy (${why}). ` +
+      'On Debian/Ubuntu: apt-get install python3-torch python3-scipy; or set DRSND_PYTHON to a python with torch installed.');
+  }
+}
+
+/** Runs `python3 -m drsn <args>` with src/model/py on PYTHONPATH, streaming its lines to ctx.out. */
+export function runPython(args: string[], ctx: CliContext): Promise<number> {
+  const python = pythonExecutable();
+  checkPython(python);
+  const pyPath = path.join(packageRoot(), 'src', 'model', 'py');
+  const env = { ...process.env, PYTHONPATH: [pyPath, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONUNBUFFERED: '1' };
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, ['-m', 'drsn', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    createInterface({ input: child.stdout }).on('line', (l) => ctx.out.write(`${l}\n`));
+    createInterface({ input: child.stderr }).on('line', (l) => ctx.err.write(`${l}\n`));
+    // Ctrl-C on drsnd must not leave a trainer running on the shared cores.
+    const stop = () => child.kill('SIGTERM');
+    process.once('SIGINT', stop);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      process.removeListener('SIGINT', stop);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+function usage(message: string): DrsndError {
+  return new DrsndError(ErrorCodes.USAGE, `${message}\nusage: drsnd train --data <cwru dir | recordings manifest | .mat folder> --out <model dir> ` +
+    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--cross-load] [--quick] [--id ID] [--cache DIR]');
+}
+
+export function intFlag(name: string, v: string | undefined): string[] {
+  if (v === undefined) return [];
+  if (!/^\d+$/.test(v)) throw usage(`--${name} must be a non-negative integer (got "${v}")`);
+  return [`--${name}`, v];
+}
+
+export function defaultCache(ctx: CliContext): string {
+  return path.join(ctx.cwd, '.cache', 'drsnd', 'prepared');
+}
+
+export const trainCommand: CliCommand = async (argv, ctx) => {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        data: { type: 'string' }, out: { type: 'string' }, arch: { type: 'string', default: 'cw' },
+        epochs: { type: 'string' }, seed: { type: 'string' }, 'per-class': { type: 'string' },
+        'cross-load': { type: 'boolean' }, quick: { type: 'boolean' }, id: { type: 'string' }, cache: { type: 'string' },
+      },
+    }));
+  } catch (e) {
+    throw usage((e as Error).message);
+  }
+  if (!values.data) throw usage('--data is required');
+  if (!values.out) throw usage('--out is required');
+  if (!['cw', 'cs', 'resnet'].includes(values.arch!)) throw usage(`--arch must be cw, cs or resnet (got "${values.arch}")`);
+  const args = ['train', '--arch', values.arch!, '--out', path.resolve(ctx.cwd, values.out),
+    ...intFlag('epochs', values.epochs), ...intFlag('seed', values.seed), ...intFlag('per-class', values['per-class']),
+    ...(values['cross-load'] ? ['--cross-load'] : []), ...(values.quick ? ['--quick'] : []),
+    ...(values.id ? ['--id', values.id] : [])];
+  checkPython();
+  const { dir } = prepareFromArg(values.data, path.resolve(ctx.cwd, values.cache ?? defaultCache(ctx)), ctx);
+  return runPython([...args, '--data', dir], ctx);
+};
