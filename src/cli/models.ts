@@ -85,7 +85,7 @@ export function formatTable(rows: ModelListing[], cwd: string): string {
   const body = rows.map((r) => {
     const mark = r.configured ? '*' : '';
     const dir = path.relative(cwd, r.dir) || '.';
-    if (!r.ok) return [mark, '(invalid)', '', '', '', '', '', r.error!.message.split('\n').join(' '), dir];
+    if (!r.ok) return [mark, r.error!.code === ErrorCodes.MODEL_NOT_FOUND ? '(missing)' : '(invalid)', '', '', '', '', '', r.error!.message.split('\n').join(' '), dir];
     const i = r.input!;
     return [
       mark, r.id!, r.version!, r.architecture!, String(r.classes!.length),
