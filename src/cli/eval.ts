@@ -4,11 +4,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { CliCommand } from './context.js';
-import { checkPython, defaultCache, prepareFromArg, runPython } from './train.js';
+import { checkPython, defaultCache, prepareFromArg, pythonExecutable, runPython } from './train.js';
 
 function usage(message: string): DrsndError {
   return new DrsndError(ErrorCodes.USAGE, `${message}\nusage: drsnd eval --model <dir> [--model <dir> ...] --data <cwru dir | recordings manifest | .mat folder> ` +
-    '[--out <report dir>] [--cross-load] [--title TEXT] [--prefix NAME] [--quick] [--cache DIR]');
+    '[--out <report dir>] [--cross-load] [--title TEXT] [--prefix NAME] [--quick] [--cache DIR] [--python EXE]');
 }
 
 export const evalCommand: CliCommand = async (argv, ctx) => {
@@ -19,7 +19,7 @@ export const evalCommand: CliCommand = async (argv, ctx) => {
       options: {
         model: { type: 'string', multiple: true }, data: { type: 'string' }, out: { type: 'string' },
         'cross-load': { type: 'boolean' }, title: { type: 'string' }, prefix: { type: 'string' },
-        quick: { type: 'boolean' }, cache: { type: 'string' },
+        quick: { type: 'boolean' }, cache: { type: 'string' }, python: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -30,10 +30,11 @@ export const evalCommand: CliCommand = async (argv, ctx) => {
   const models = values.model.map((m) => path.resolve(ctx.cwd, m));
   // Default: a report next to the (first) model, so it travels with the model folder.
   const out = path.resolve(ctx.cwd, values.out ?? models[0]);
-  checkPython();
+  const python = pythonExecutable(values.python);
+  checkPython(python);
   const { dir } = prepareFromArg(values.data, path.resolve(ctx.cwd, values.cache ?? defaultCache(ctx)), ctx);
   return runPython(['eval', ...models.flatMap((m) => ['--model', m]), '--data', dir, '--out', out,
     '--title', values.title ?? `Evaluation of ${models.map((m) => path.basename(m)).join(', ')}`,
     ...(values.prefix ? ['--prefix', values.prefix] : []),
-    ...(values['cross-load'] ? ['--cross-load'] : []), ...(values.quick ? ['--quick'] : [])], ctx);
+    ...(values['cross-load'] ? ['--cross-load'] : []), ...(values.quick ? ['--quick'] : [])], ctx, python);
 };

@@ -49,8 +49,9 @@ export function prepareFromArg(dataPath: string, cacheRoot: string, ctx: CliCont
   return { dir, index };
 }
 
-export function pythonExecutable(): string {
-  return process.env.DRSND_PYTHON ?? '/usr/bin/python3';
+/** `--python`, else $DRSN_PYTHON (not DRSND_*: those are config overrides, validated by the config loader). */
+export function pythonExecutable(flag?: string): string {
+  return flag ?? process.env.DRSN_PYTHON ?? '/usr/bin/python3';
 }
 
 /** Fails with an actionable message when python3, PyTorch, numpy or scipy is missing. */
@@ -60,14 +61,12 @@ export function checkPython(python = pythonExecutable()): void {
     const why = r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`);
     throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE,
       `training and evaluation need ${python} with PyTorch, numpy and scipy (${why}). ` +
-      'On Debian/Ubuntu: apt-get install python3-torch python3-scipy; or set DRSND_PYTHON to a python with torch installed.');
+      'On Debian/Ubuntu: apt-get install python3-torch python3-scipy; or pass --python (or set DRSN_PYTHON) to a python with torch installed.');
   }
 }
 
-/** Runs `python3 -m drsn <args>` with src/model/py on PYTHONPATH, streaming its lines to ctx.out. */
-export function runPython(args: string[], ctx: CliContext): Promise<number> {
-  const python = pythonExecutable();
-  checkPython(python);
+/** Runs `python3 -m drsn <args>` with src/model/py on PYTHONPATH, streaming its lines to ctx.out (call checkPython first). */
+export function runPython(args: string[], ctx: CliContext, python = pythonExecutable()): Promise<number> {
   const pyPath = path.join(packageRoot(), 'src', 'model', 'py');
   const env = { ...process.env, PYTHONPATH: [pyPath, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONUNBUFFERED: '1' };
   return new Promise((resolve, reject) => {
@@ -87,7 +86,7 @@ export function runPython(args: string[], ctx: CliContext): Promise<number> {
 
 function usage(message: string): DrsndError {
   return new DrsndError(ErrorCodes.USAGE, `${message}\nusage: drsnd train --data <cwru dir | recordings manifest | .mat folder> --out <model dir> ` +
-    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--cross-load] [--quick] [--id ID] [--cache DIR]');
+    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--cross-load] [--quick] [--id ID] [--cache DIR] [--python EXE]');
 }
 
 export function intFlag(name: string, v: string | undefined): string[] {
@@ -109,6 +108,7 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
         data: { type: 'string' }, out: { type: 'string' }, arch: { type: 'string', default: 'cw' },
         epochs: { type: 'string' }, seed: { type: 'string' }, 'per-class': { type: 'string' },
         'cross-load': { type: 'boolean' }, quick: { type: 'boolean' }, id: { type: 'string' }, cache: { type: 'string' },
+        python: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -121,7 +121,8 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
     ...intFlag('epochs', values.epochs), ...intFlag('seed', values.seed), ...intFlag('per-class', values['per-class']),
     ...(values['cross-load'] ? ['--cross-load'] : []), ...(values.quick ? ['--quick'] : []),
     ...(values.id ? ['--id', values.id] : [])];
-  checkPython();
+  const python = pythonExecutable(values.python);
+  checkPython(python);
   const { dir } = prepareFromArg(values.data, path.resolve(ctx.cwd, values.cache ?? defaultCache(ctx)), ctx);
-  return runPython([...args, '--data', dir], ctx);
+  return runPython([...args, '--data', dir], ctx, python);
 };

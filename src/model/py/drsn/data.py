@@ -101,20 +101,20 @@ def stretch_span(length: int, factor: float) -> int:
 
 
 def fixed_windows(prep: Prepared, split: str, stride: int, factor: float = 1.0, cross_load: bool = False):
-    """Every window at a fixed stride inside each segment of `split`; raw (not normalized)."""
+    """Every window at a fixed stride inside each segment of `split`; raw (not normalized), with (record id, start) of each."""
     L = prep.window_length
     span = stretch_span(L, factor)
-    xs, ys, rec_ids = [], [], []
+    xs, ys, origins = [], [], []
     for r, a, b in prep.segments(split, cross_load):
         starts = np.arange(a, b - span + 1, stride)
         if starts.size == 0:
             continue
         xs.append(cut(r.x, starts, L, factor))
         ys.append(np.full(starts.size, r.label))
-        rec_ids += [r.id] * starts.size
+        origins += [(r.id, int(s)) for s in starts]
     if not xs:
         raise ValueError(f"no {split} windows of {span} samples fit in the prepared data")
-    return np.concatenate(xs), np.concatenate(ys).astype(np.int64), rec_ids
+    return np.concatenate(xs), np.concatenate(ys).astype(np.int64), origins
 
 
 @dataclass

@@ -1,0 +1,73 @@
+// `drsnd train --quick` end to end, as a user runs it: the real CLI prepares the CWRU data with the
+// project's resampler, spawns the PyTorch trainer (one epoch, a few windows per class), and writes a
+// complete model folder that the daemon's metadata loader accepts and onnxruntime runs, giving the
+// trainer's own probabilities. Skips visibly without the CWRU data or without torch.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import test from 'node:test';
+import { createOnnxEngine } from '../../src/model/engines/onnx.js';
+import { loadModel } from '../../src/model/metadata.js';
+import { cwruDir, projectRoot } from '../helpers/data.js';
+import { maxAbsDiff, readReference, torchUnavailable } from '../helpers/model-fixture.js';
+
+function drsnd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', 'main.ts'), ...args], {
+      cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+test('drsnd train --quick writes a complete model folder that loads and runs', { timeout: 120_000 }, async (t) => {
+  const cwru = cwruDir(t);
+  if (!cwru) return;
+  const why = torchUnavailable();
+  if (why) return t.skip(`${why}; skipping`);
+  const tmp = mkdtempSync(path.join(tmpdir(), 'drsnd-train-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const out = path.join(tmp, 'model');
+
+  const r = await drsnd(['train', '--data', cwru, '--out', out, '--quick', '--seed', '5', '--cache', path.join(tmp, 'cache')]);
+  assert.equal(r.code, 0, `exit ${r.code}\n${r.err}\n${r.out}`);
+  assert.match(r.err, /prepared 37 records/);
+  assert.match(r.out, /epoch 1\/1 loss [\d.]+ val acc clean [\d.]+/, 'progress line with epoch, loss and validation accuracy');
+  assert.match(r.out, /ETA \d+s/);
+
+  for (const f of ['drsn.json', 'model.onnx', 'weights.json', 'weights.bin', 'reference.json', 'reference.bin', 'report.md', 'report.json', 'report-accuracy-vs-snr.svg', 'report-confusion.svg']) {
+    assert.ok(existsSync(path.join(out, f)), `${f} written`);
+  }
+  const { meta } = await loadModel(out);
+  assert.equal(meta.architecture, 'drsn-cw');
+  assert.deepEqual(meta.input, { sampleRateHz: 12000, windowLength: 2048, channels: 1, unit: 'g', bandLimitHz: 4800 });
+  assert.deepEqual(meta.normalization, { method: 'window-zscore', epsilon: 1e-8 });
+  assert.equal(meta.classes.length, 10);
+  assert.equal(meta.training?.seed, 5);
+  assert.equal(meta.training?.epochs, 1);
+  assert.equal(typeof (meta.metrics as { cleanAccuracy?: unknown }).cleanAccuracy, 'number');
+  assert.match(readFileSync(path.join(out, 'report.svg'.replace('.svg', '-accuracy-vs-snr.svg')), 'utf8'), /^<svg /);
+
+  // onnxruntime reproduces PyTorch's probabilities on real prepared test windows.
+  const ref = readReference(out);
+  const engine = await createOnnxEngine({ modelDir: out, meta });
+  t.after(() => engine.dispose());
+  const probs = await engine.run(ref.inputs, ref.count);
+  assert.ok(maxAbsDiff(probs, ref.probs) <= 1e-4, `onnx vs torch max diff ${maxAbsDiff(probs, ref.probs)}`);
+});
+
+test('drsnd train names the missing python/torch instead of failing obscurely', { timeout: 60_000 }, async (t) => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'drsnd-train-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const r = await drsnd(['train', '--data', tmp, '--out', path.join(tmp, 'm'), '--quick', '--python', path.join(tmp, 'no-python3')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /need .*no-python3 with PyTorch/);
+  assert.match(r.err, /python3-torch/);
+});
