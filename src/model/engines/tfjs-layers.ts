@@ -88,7 +88,13 @@ export class Shortcut extends tf.layers.Layer {
     const x = single(inputs);
     return tf.tidy(() => {
       let y = x;
-      if (this.stride > 1) y = tf.stridedSlice(y, [0, 0, 0], y.shape, [1, this.stride, 1]);
+      if (this.stride > 1) {
+        // avg-pool kernel 1 (as the paper states it) is an exact subsample, and on the wasm backend
+        // ~30x faster than the equivalent stridedSlice.
+        const [n, len, c] = y.shape;
+        const pooled = tf.avgPool(tf.reshape(y, [n, len, 1, c]) as tf.Tensor4D, [1, 1], [this.stride, 1], 'valid');
+        y = tf.reshape(pooled, [n, pooled.shape[1], c]);
+      }
       if (this.padChannels > 0) y = tf.pad(y, [[0, 0], [0, 0], [0, this.padChannels]]);
       return y;
     });
