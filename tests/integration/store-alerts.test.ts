@@ -1,0 +1,97 @@
+// Alert lifecycle: raise creates an alert, change updates it, clear closes it, every transition is an
+// event row, and an operator can acknowledge it.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { settingsSchema } from '../../src/config/schema.js';
+import { ErrorCodes, isDrsndError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
+import { Store } from '../../src/store/store.js';
+import { openReadWrite } from '../../src/store/reader.js';
+import type { AlertEvent } from '../../src/types.js';
+
+async function openStore(t: test.TestContext, now: () => number = Date.now) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-store-alerts-'));
+  const settings = settingsSchema.parse({ store: { path: path.join(dir, 'drsnd.db') } });
+  const store = new Store({ settings: settings.store, log: createLogger('silent'), now });
+  await store.start();
+  t.after(async () => { await store.stop(); rmSync(dir, { recursive: true, force: true }); });
+  return store;
+}
+
+const ev = (transition: AlertEvent['transition'], className: string, previousClassName: string | null, confidence: number, at: number, sensorId = 's1'): AlertEvent =>
+  ({ sensorId, asset: 'pump1', transition, className, previousClassName, confidence, at });
+
+test('raise, change, clear: one alert row, three events, peak confidence kept', async (t) => {
+  const store = await openStore(t);
+  const { alertId } = store.recordAlertEvent(ev('raised', 'IR007', null, 0.85, 1_000));
+  assert.ok(alertId > 0);
+  let [a] = store.alerts({ active: true });
+  assert.equal(a.id, alertId);
+  assert.equal(a.state, 'active');
+  assert.equal(a.className, 'IR007');
+  assert.equal(a.raisedAt, 1_000);
+
+  assert.deepEqual(store.recordAlertEvent(ev('changed', 'IR014', 'IR007', 0.97, 2_000)), { alertId });
+  [a] = store.alerts({ active: true });
+  assert.equal(a.className, 'IR014');
+  assert.equal(a.lastChangedAt, 2_000);
+  assert.equal(a.peakConfidence, 0.97);
+
+  assert.deepEqual(store.recordAlertEvent(ev('cleared', 'IR014', null, 0.9, 3_000)), { alertId });
+  assert.deepEqual(store.alerts({ active: true }), []);
+  [a] = store.alerts({ active: false });
+  assert.equal(a.state, 'cleared');
+  assert.equal(a.clearedAt, 3_000);
+  assert.equal(a.peakConfidence, 0.97);
+  assert.equal(a.raisedAt, 1_000);
+
+  const events = store.alertEvents(alertId);
+  assert.deepEqual(events.map((e) => [e.transition, e.className, e.previousClassName, e.at]), [
+    ['raised', 'IR007', null, 1_000], ['changed', 'IR014', 'IR007', 2_000], ['cleared', 'IR014', null, 3_000],
+  ]);
+
+  // A new episode on the same sensor is a new alert.
+  const second = store.recordAlertEvent(ev('raised', 'B007', null, 0.8, 4_000));
+  assert.notEqual(second.alertId, alertId);
+  assert.deepEqual(store.alerts().map((x) => x.id), [second.alertId, alertId], 'newest raised first');
+});
+
+test('the store tolerates a state machine that restarted: raise while active, change or clear without one', async (t) => {
+  const store = await openStore(t);
+  assert.deepEqual(store.recordAlertEvent(ev('cleared', 'IR007', null, 0.9, 500)), { alertId: 0 });
+  assert.deepEqual(store.alerts(), []);
+
+  const { alertId } = store.recordAlertEvent(ev('changed', 'IR007', 'OR007@6', 0.9, 1_000));
+  assert.equal(store.alerts({ active: true })[0].id, alertId, 'a change without an alert raises one');
+  const again = store.recordAlertEvent(ev('raised', 'B007', null, 0.8, 2_000));
+  assert.equal(again.alertId, alertId, 'a second raise changes the active alert');
+  assert.equal(store.alerts({ active: true }).length, 1);
+  assert.deepEqual(store.alertEvents(alertId).map((e) => [e.transition, e.previousClassName]), [['raised', null], ['changed', 'IR007']]);
+
+  // Alerts on different sensors are independent.
+  const other = store.recordAlertEvent(ev('raised', 'IR007', null, 0.9, 2_500, 's2'));
+  assert.notEqual(other.alertId, alertId);
+  assert.equal(store.alerts({ active: true }).length, 2);
+});
+
+test('acknowledging records who and when; unknown ids are NOT_FOUND', async (t) => {
+  let now = 10_000;
+  const store = await openStore(t, () => now);
+  const { alertId } = store.recordAlertEvent(ev('raised', 'IR007', null, 0.85, 1_000));
+  const acked = store.ackAlert(alertId, 'alice');
+  assert.equal(acked.acknowledgedAt, 10_000);
+  assert.equal(acked.acknowledgedBy, 'alice');
+  assert.equal(acked.state, 'active', 'ack does not clear the alert');
+  assert.throws(() => store.ackAlert(alertId + 100), (e) => isDrsndError(e, ErrorCodes.NOT_FOUND));
+
+  // The CLI acknowledges through its own connection while the daemon holds the file open.
+  now = 20_000;
+  const cli = openReadWrite(store.path);
+  t.after(() => cli.close());
+  const byCli = cli.ackAlert(alertId, undefined, 15_000);
+  assert.equal(byCli.acknowledgedBy, null);
+  assert.equal(store.alerts()[0].acknowledgedAt, 15_000);
+});
