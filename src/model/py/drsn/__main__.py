@@ -2,6 +2,7 @@
 
   train --data PREPARED --out MODEL_DIR [--arch cw|cs|resnet] [--epochs N] [--seed S] [--cross-load] [--quick]
   eval  --model DIR [--model DIR ...] --data PREPARED --out REPORT_DIR [--cross-load] [--title T]
+  report --run MODEL_DIR [--run ...] --out DIR   (merge runs already evaluated, e.g. seeds of a comparison)
 """
 import argparse
 import json
@@ -99,6 +100,18 @@ def cmd_eval(a) -> int:
     return 0
 
 
+def cmd_report(a) -> int:
+    """Side-by-side report from runs already evaluated by `train` (their report.json), without re-evaluating."""
+    runs = []
+    for folder in a.run:
+        with open(os.path.join(folder, "report.json")) as f:
+            doc = json.load(f)
+        runs += doc["runs"]
+    write_report(a.out, a.title, runs, notes=a.note or (), prefix=a.prefix)
+    log(f"done: {os.path.join(a.out, a.prefix + '.md')} ({len(runs)} runs)")
+    return 0
+
+
 def main(argv=None) -> int:
     torch.set_num_threads(int(os.environ.get("DRSN_THREADS", "2")))
     p = argparse.ArgumentParser(prog="python3 -m drsn")
@@ -123,9 +136,15 @@ def main(argv=None) -> int:
     e.add_argument("--quick", action="store_true")
     e.add_argument("--title", default="DRSN evaluation")
     e.add_argument("--prefix", default="report")
+    r = sub.add_parser("report")
+    r.add_argument("--run", action="append", required=True, help="model folder with report.json (from train or eval)")
+    r.add_argument("--out", required=True)
+    r.add_argument("--title", default="DRSN comparison")
+    r.add_argument("--note", action="append")
+    r.add_argument("--prefix", default="report")
     a = p.parse_args(argv)
     t0 = time.time()
-    rc = cmd_train(a) if a.cmd == "train" else cmd_eval(a)
+    rc = {"train": cmd_train, "eval": cmd_eval, "report": cmd_report}[a.cmd](a)
     log(f"total {time.time() - t0:.0f}s")
     return rc
 

@@ -40,27 +40,39 @@ def _pct(s):
     return f"{100 * s['mean']:.2f}" + (f" ± {100 * s['std']:.2f}" if s["n"] > 1 else "")
 
 
+def _rows(g):
+    """(condition label, stats) for every condition of a group, in report order."""
+    out = [("clean", g["clean"])]
+    for kind in NOISE_TYPES:
+        out += [(f"{kind} {s} dB", v) for s, v in g["noise"][kind].items()]
+    out += [(f"time-stretch ×{f}", v) for f, v in g["stretch"].items()]
+    return out
+
+
 def markdown(title, groups, runs, notes=()):
     lines = [f"# {title}", ""]
     lines += list(notes) + ([""] if notes else [])
     lines += ["Accuracy in %, mean ± sample std over seeds (n = number of seeds). SNR is per window, relative to",
               "the window's signal power; every (noise type, SNR) uses a fixed seed, so all models see identical",
-              "noisy windows.", ""]
+              "noisy windows. Time-stretch: clean test windows resampled as if the machine ran faster (×>1) or slower.", ""]
     for split in OrderedDict((g["split"], 1) for g in groups):
         gs = [g for g in groups if g["split"] == split]
         lines += [f"## {split}", "", f"Test windows: {gs[0]['windows']}.", ""]
-        snrs = list(gs[0]["noise"][NOISE_TYPES[0]].keys())
-        lines.append("| model | n | clean | " + " | ".join(f"{k} {s} dB" for k in NOISE_TYPES for s in snrs) + " |")
-        lines.append("|---" * (3 + len(NOISE_TYPES) * len(snrs)) + "|")
-        for g in gs:
-            cells = [_pct(g["noise"][k][s]) for k in NOISE_TYPES for s in snrs]
-            lines.append(f"| {g['architecture']} | {g['clean']['n']} | {_pct(g['clean'])} | " + " | ".join(cells) + " |")
-        lines += ["", "Time-stretched test windows (clean; factor > 1 = machine runs faster):", ""]
-        fs = list(gs[0]["stretch"].keys())
-        lines.append("| model | " + " | ".join(f"×{f}" for f in fs) + " |")
-        lines.append("|---" * (1 + len(fs)) + "|")
-        for g in gs:
-            lines.append(f"| {g['architecture']} | " + " | ".join(_pct(g["stretch"][f]) for f in fs) + " |")
+        archs = [g["architecture"] for g in gs]
+        diff = "drsn-cw" in archs and "resnet" in archs
+        head = "| condition | " + " | ".join(f"{g['architecture']} (n={g['clean']['n']})" for g in gs)
+        head += " | Δ drsn-cw − resnet |" if diff else " |"
+        lines += [head, "|---" * (1 + len(gs) + (1 if diff else 0)) + "|"]
+        table = [dict(_rows(g)) for g in gs]
+        for label in dict(_rows(gs[0])):
+            cells = [_pct(t[label]) if label in t else "" for t in table]
+            row = f"| {label} | " + " | ".join(cells)
+            if diff:
+                cw, rn = table[archs.index("drsn-cw")].get(label), table[archs.index("resnet")].get(label)
+                row += f" | {100 * (cw['mean'] - rn['mean']):+.2f} |" if cw and rn else " | |"
+            else:
+                row += " |"
+            lines.append(row)
         lines.append("")
     for r in runs[:1]:
         e = r["eval"]
