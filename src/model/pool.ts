@@ -20,8 +20,13 @@ export interface ClassifierPoolOptions {
   log: Logger;
   /** onnxruntime threads per worker session (default 1). */
   intraOpNumThreads?: number;
-  /** Tests only: see WorkerInit.crashOnBatchSize. */
-  crashOnBatchSize?: number;
+  /**
+   * A batch not answered within this time counts as a wedged worker: it is terminated (the batch
+   * rejected) and replaced. Default 30 s: far above any real batch, which takes milliseconds.
+   */
+  batchTimeoutMs?: number;
+  /** Tests only: see WorkerInit.fault. */
+  fault?: WorkerInit['fault'];
 }
 
 export interface ClassifierPool extends Classifier {
@@ -48,11 +53,14 @@ interface Slot {
   ready: boolean;
   job?: Job;
   jobId: number;
+  timer?: NodeJS.Timeout;
+  timedOut?: boolean;
 }
 
 const RESPAWN_MIN_MS = 200;
 const RESPAWN_MAX_MS = 30_000;
 const STOP_GRACE_MS = 2_000;
+const BATCH_TIMEOUT_MS = 30_000;
 
 function fromWire(w: WireError, fallback: ErrorCode): DrsndError {
   const code = (Object.values(ErrorCodes) as string[]).includes(w.code ?? '') ? (w.code as ErrorCode) : fallback;
@@ -79,9 +87,10 @@ export async function createClassifierPool(opts: ClassifierPoolOptions): Promise
   const classes = opts.meta.classes.length;
   const init: WorkerInit = {
     modelDir: opts.modelDir, meta: opts.meta, engine: opts.engine, backend: opts.backend,
-    intraOpNumThreads: opts.intraOpNumThreads ?? 1, crashOnBatchSize: opts.crashOnBatchSize,
+    intraOpNumThreads: opts.intraOpNumThreads ?? 1, fault: opts.fault,
   };
   const spec = workerSpec();
+  const batchTimeoutMs = opts.batchTimeoutMs ?? BATCH_TIMEOUT_MS;
   const slots = new Set<Slot>();
   const queue: Job[] = [];
   const respawnTimers = new Set<NodeJS.Timeout>();
@@ -98,12 +107,18 @@ export async function createClassifierPool(opts: ClassifierPoolOptions): Promise
       const job = queue.shift()!;
       slot.job = job;
       slot.jobId++;
+      slot.timer = setTimeout(() => {
+        log.error({ threadId: slot.worker.threadId, windows: job.n, timeoutMs: batchTimeoutMs }, 'inference worker did not answer; terminating it');
+        slot.timedOut = true;
+        void slot.worker.terminate();
+      }, batchTimeoutMs);
       const msg: ToWorker = { type: 'run', id: slot.jobId, buffer: job.batch.buffer as ArrayBuffer, n: job.n };
       slot.worker.postMessage(msg, [job.batch.buffer as ArrayBuffer]);
     }
   };
 
   const finish = (slot: Slot): Job | undefined => {
+    clearTimeout(slot.timer);
     const job = slot.job;
     slot.job = undefined;
     return job;
@@ -146,7 +161,8 @@ export async function createClassifierPool(opts: ClassifierPoolOptions): Promise
       slots.delete(slot);
       const job = finish(slot);
       if (!settled) reject(new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `inference worker exited (code ${code}) while loading the engine`));
-      if (job) job.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, `inference worker exited (code ${code}) while running a batch of ${job.n} windows; the batch is lost, the worker is replaced`));
+      const why = slot.timedOut ? `did not answer within ${batchTimeoutMs} ms and was terminated` : `exited (code ${code})`;
+      if (job) job.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, `inference worker ${why} while running a batch of ${job.n} windows; the batch is lost, the worker is replaced`));
       if (stopping || !slot.ready) return;
       log.error({ code, threadId }, 'inference worker died; starting a replacement');
       replace();

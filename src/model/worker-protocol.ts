@@ -8,8 +8,11 @@ export interface WorkerInit {
   engine: EngineChoice;
   backend: BackendChoice;
   intraOpNumThreads: number;
-  /** Tests only: the worker exits abruptly (as on a native crash) when handed a batch of exactly this size. */
-  crashOnBatchSize?: number;
+  /**
+   * Tests only: when handed a batch of exactly `batchSize` windows the worker exits abruptly (as on a
+   * native crash) or blocks its thread forever (as a wedged native call would).
+   */
+  fault?: { batchSize: number; mode: 'crash' | 'hang' };
 }
 
 /** An error as it crosses the thread boundary (structured clone drops DrsndError's code/details). */

@@ -77,7 +77,7 @@ test('a worker crash rejects only its batch; the worker is replaced and the pool
   const windows = splitWindows(ref.inputs, L);
   let pool: ClassifierPool | undefined;
   try {
-    pool = await createClassifierPool({ modelDir: dir, meta, engine: 'onnx', backend: 'auto', workers: 2, log, crashOnBatchSize: 3 });
+    pool = await createClassifierPool({ modelDir: dir, meta, engine: 'onnx', backend: 'auto', workers: 2, log, fault: { batchSize: 3, mode: 'crash' } });
     const [ok1, crashed, ok2] = await Promise.allSettled([
       pool.classify(windows.slice(0, 4)), pool.classify(windows.slice(4, 7)), pool.classify(windows.slice(7, 12)),
     ]);
@@ -94,6 +94,23 @@ test('a worker crash rejects only its batch; the worker is replaced and the pool
     assert.equal(pool.liveWorkers, 2, 'the crashed worker was replaced');
   } finally {
     await pool?.stop();
+  }
+  assert.equal(pool.liveWorkers, 0);
+});
+
+test('a wedged worker is terminated after batchTimeoutMs; its batch is rejected, the pool carries on', async (t) => {
+  if (!dir) return t.skip('no torch to export a model');
+  const { meta } = await loadModel(dir);
+  const windows = splitWindows(ref.inputs, meta.input.windowLength);
+  const pool = await createClassifierPool({ modelDir: dir, meta, engine: 'onnx', backend: 'auto', workers: 1, log, batchTimeoutMs: 1_000, fault: { batchSize: 2, mode: 'hang' } });
+  try {
+    const wedged = pool.classify(windows.slice(0, 2));
+    const queued = pool.classify(windows.slice(2, 5)); // waits behind the wedged batch, then runs on the replacement
+    await assert.rejects(wedged, (e: unknown) => isDrsndError(e, ErrorCodes.INFERENCE_FAILED) && /did not answer within 1000 ms/.test(e.message));
+    const probs = await queued;
+    assert.ok(maxAbsDiff(flat(probs), ref.probs.subarray(2 * ref.numClasses, 5 * ref.numClasses)) < 1e-4);
+  } finally {
+    await pool.stop();
   }
   assert.equal(pool.liveWorkers, 0);
 });
