@@ -1,0 +1,122 @@
+// JSON payloads published by drsnd (docs/topics.md shows an example of each). Pure builders.
+import type { AlertEvent, AlertTransition, Diagnosis } from '../types.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+/** Six decimals is far below model noise and keeps a 10-class payload around 400 bytes. */
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+export interface DiagnosisPayload {
+  gatewayId: string;
+  sensorId: string;
+  asset: string;
+  channel: string;
+  windowStart: string;
+  windowEnd: string;
+  classIndex: number;
+  className: string;
+  kind: 'normal' | 'fault';
+  confidence: number;
+  probabilities: number[];
+  modelId: string;
+  modelVersion: string;
+  latencyMs: number;
+}
+
+export function diagnosisPayload(gatewayId: string, d: Diagnosis): DiagnosisPayload {
+  return {
+    gatewayId, sensorId: d.sensorId, asset: d.asset, channel: d.channel,
+    windowStart: iso(d.windowStart), windowEnd: iso(d.windowEnd),
+    classIndex: d.classIndex, className: d.className, kind: d.kind, confidence: round6(d.confidence),
+    probabilities: d.probabilities.map(round6), modelId: d.modelId, modelVersion: d.modelVersion,
+    latencyMs: Math.round(d.latencyMs * 100) / 100,
+  };
+}
+
+/** What the publisher remembers of an active alert, to fill the alert and health topics. */
+export interface ActiveAlert {
+  alertId: number;
+  sensorId: string;
+  asset: string;
+  className: string;
+  previousClassName: string | null;
+  confidence: number;
+  peakConfidence: number;
+  raisedAt: number;
+  changedAt: number;
+}
+
+export interface AlertPayload {
+  gatewayId: string;
+  alertId: number;
+  sensorId: string;
+  asset: string;
+  state: 'active';
+  className: string;
+  previousClassName: string | null;
+  confidence: number;
+  peakConfidence: number;
+  raisedAt: string;
+  changedAt: string;
+}
+
+export function alertPayload(gatewayId: string, a: ActiveAlert): AlertPayload {
+  return {
+    gatewayId, alertId: a.alertId, sensorId: a.sensorId, asset: a.asset, state: 'active',
+    className: a.className, previousClassName: a.previousClassName, confidence: round6(a.confidence),
+    peakConfidence: round6(a.peakConfidence), raisedAt: iso(a.raisedAt), changedAt: iso(a.changedAt),
+  };
+}
+
+export interface AlertEventPayload {
+  gatewayId: string;
+  alertId: number;
+  sensorId: string;
+  asset: string;
+  transition: AlertTransition;
+  className: string;
+  previousClassName: string | null;
+  confidence: number;
+  at: string;
+}
+
+export function alertEventPayload(gatewayId: string, alertId: number, e: AlertEvent): AlertEventPayload {
+  return {
+    gatewayId, alertId, sensorId: e.sensorId, asset: e.asset, transition: e.transition,
+    className: e.className, previousClassName: e.previousClassName, confidence: round6(e.confidence), at: iso(e.at),
+  };
+}
+
+export type HealthStatus = 'ok' | 'fault' | 'unknown';
+
+export interface HealthPayload {
+  gatewayId: string;
+  sensorId: string;
+  asset: string;
+  /** fault: an alert is active; ok: diagnosing, no active alert; unknown: no diagnosis yet. */
+  status: HealthStatus;
+  lastClass: string | null;
+  lastKind: 'normal' | 'fault' | null;
+  confidence: number | null;
+  channel: string | null;
+  activeAlert: { alertId: number; className: string; raisedAt: string } | null;
+  /** End of the latest diagnosed window; null before the first diagnosis. */
+  time: string | null;
+  updatedAt: string;
+}
+
+export function healthPayload(
+  gatewayId: string, sensorId: string, asset: string, last: Diagnosis | undefined,
+  alert: ActiveAlert | undefined, now: number,
+): HealthPayload {
+  return {
+    gatewayId, sensorId, asset,
+    status: alert ? 'fault' : last ? 'ok' : 'unknown',
+    lastClass: last?.className ?? null,
+    lastKind: last?.kind ?? null,
+    confidence: last ? round6(last.confidence) : null,
+    channel: last?.channel ?? null,
+    activeAlert: alert ? { alertId: alert.alertId, className: alert.className, raisedAt: iso(alert.raisedAt) } : null,
+    time: last ? iso(last.windowEnd) : null,
+    updatedAt: iso(now),
+  };
+}
