@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from .data import AugmentConfig, Prepared, fixed_windows, zscore
-from .evaluate import evaluate, load_model
+from .evaluate import TEST_STRIDE, evaluate, load_model
 from .model import count_parameters
 from .report import write_report
 from .train import ARCHS, Recipe, train
@@ -92,7 +92,7 @@ def cmd_eval(a) -> int:
         net, meta = load_model(folder)
         cross = a.cross_load or bool(meta.get("training", {}).get("recipe", {}).get("cross_load"))
         log(f"eval: {meta['id']} ({meta['architecture']}) on {'cross-load' if cross else 'test'} split")
-        ev = evaluate(net, prep, cross_load=cross, log=log, quick=a.quick)
+        ev = evaluate(net, prep, cross_load=cross, log=log, quick=a.quick, stride=4096 if a.quick else TEST_STRIDE)
         runs.append({"model": {"id": meta["id"], "architecture": meta["architecture"],
                                "seed": meta.get("training", {}).get("seed"), "folder": folder}, "eval": ev})
     write_report(a.out, a.title, runs, prefix=a.prefix)
