@@ -147,17 +147,23 @@ export class Publisher {
     const client = this.mqtt;
     if (!client) return;
     this.mqtt = undefined;
-    const timeoutMs = this.opts.stopTimeoutMs ?? 3_000;
+    // One deadline for the whole shutdown: a dead broker must not cost two timeouts.
+    const deadline = Date.now() + (this.opts.stopTimeoutMs ?? 3_000);
+    const left = () => Math.max(0, deadline - Date.now());
+    let graceful = true;
     try {
       if (client.connected) {
-        await withTimeout(client.publishAsync(this.topics.status(), 'offline', { qos: 1, retain: true }), timeoutMs);
+        await withTimeout(client.publishAsync(this.topics.status(), 'offline', { qos: 1, retain: true }), left());
       }
     } catch (err) {
+      graceful = false;
       this.log.warn({ err }, 'could not publish offline status');
     }
-    const ended = await withTimeout(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), timeoutMs)
-      .then(() => true, () => false);
-    if (!ended) client.end(true);
+    if (graceful) {
+      graceful = await withTimeout(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), left())
+        .then(() => true, () => false);
+    }
+    if (!graceful) client.end(true);
     this.listeners.removeAll();
     // mqtt.js may still report the socket's death; a closed client must not crash the process.
     client.on('error', () => undefined);
