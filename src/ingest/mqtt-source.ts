@@ -56,6 +56,7 @@ export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Ob
       }
       connectedOnce = true;
       down = false;
+      errorLogged = false;
       client.subscribe(cfg.topic, { qos: 1 }, (err, granted) => {
         if (err) log.error({ err: err.message }, 'subscribe failed');
         else if (granted?.some((g) => g.qos >= 128)) log.error({ granted }, 'broker refused the subscription (check the topic filter and ACLs)');
@@ -69,10 +70,13 @@ export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Ob
     };
     client.on('offline', lost('offline'));
     client.on('close', lost('closed'));
+    let errorLogged = false;
     client.on('error', (err) => {
-      // Refused connections repeat every reconnect period: the state change above is logged once.
-      if (down || !connectedOnce) log.debug({ err: err.message }, 'mqtt error');
+      // Refused connections repeat every reconnect period: the first error of an outage says why
+      // (refused, not authorized, ...), the repeats go to debug.
+      if (errorLogged) log.debug({ err: err.message }, 'mqtt error');
       else log.warn({ err: err.message }, 'mqtt error');
+      errorLogged = true;
     });
     client.on('message', (topic, payload) => {
       const arrival = now();

@@ -90,18 +90,20 @@ function csvHandler(
     data(chunk, arrivalMs) {
       const { lines, overlong } = splitter.push(chunk);
       for (let i = 0; i < overlong; i++) reject('csv-line-too-long', { maxBytes: CSV_MAX_LINE_BYTES });
+      let emitted = false;
       for (const line of lines) {
         if (header(line)) continue;
         const parsed = parseCsvLine(line, layout);
         if (!parsed.ok) { reject(parsed.reason, parsed.detail); continue; }
-        for (const f of framer.add(parsed, arrivalMs)) out.next(f);
+        for (const f of framer.add(parsed, arrivalMs)) { out.next(f); emitted = true; }
       }
-      if (framer.pending === 0) {
-        if (timer) clearTimeout(timer);
+      // The latency timer belongs to the oldest pending sample: restart it when a frame went out,
+      // or a fast sensor would get a needless short frame every CSV_FLUSH_MS.
+      if (timer && (emitted || framer.pending === 0)) {
+        clearTimeout(timer);
         timer = undefined;
-      } else if (!timer) {
-        timer = setTimeout(flush, CSV_FLUSH_MS);
       }
+      if (framer.pending > 0 && !timer) timer = setTimeout(flush, CSV_FLUSH_MS);
     },
     opened(reopened) {
       splitter.reset();
@@ -179,7 +181,13 @@ class ReconnectingPort {
 
   private open(): void {
     this.timer = undefined;
-    const port = new SerialPort({ path: this.cfg.path, baudRate: this.cfg.baudRate, autoOpen: false });
+    let port: SerialPort;
+    try {
+      port = new SerialPort({ path: this.cfg.path, baudRate: this.cfg.baudRate, autoOpen: false });
+    } catch (e) {
+      this.retry(e as Error, 'serial port unavailable; retrying');
+      return;
+    }
     this.port = port;
     const onData = (chunk: Buffer) => this.on.data(chunk);
     const onError = (err: Error) => {

@@ -96,3 +96,22 @@ test('unsubscribe ends the client for good: a new subscription with the same cli
   assert.equal(got.items.length, 0);
   assert.equal(cap.count('broker connection lost'), 0);
 });
+
+test('an outage logs why once at warn level (here: connection refused), repeats only at debug', async (t) => {
+  const broker = await startTestBroker();
+  t.after(() => broker.stop());
+  await broker.kill();
+  const cap = captureLogger();
+  const got = collect(createMqttSource(sensor('mq-why-1'), {
+    log: cap.log, badInput: new BadInputCounter(cap.log), maxPayloadBytes: 1 << 20, mqttUrl: broker.url,
+    mqttOptions: { reconnectPeriodMs: 50 },
+  }));
+  t.after(() => got.sub.unsubscribe());
+  await waitFor(() => cap.lines.filter((l) => l.msg === 'mqtt error').length >= 4, 'repeated failures');
+  const errors = cap.lines.filter((l) => l.msg === 'mqtt error');
+  assert.equal(errors.filter((l) => l.level === 40).length, 1);
+  assert.match(String(errors[0].err), /ECONNREFUSED/);
+  // broker.stop() waits forever on an already SIGKILLed mosquitto (helper checks exitCode, not
+  // signalCode), so leave it running for the teardown.
+  await broker.restart();
+});
