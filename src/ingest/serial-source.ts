@@ -95,6 +95,7 @@ function csvHandler(
         if (header(line)) continue;
         const parsed = parseCsvLine(line, layout);
         if (!parsed.ok) { reject(parsed.reason, parsed.detail); continue; }
+        if (cfg.scale !== 1) for (let a = 0; a < parsed.values.length; a++) parsed.values[a] *= cfg.scale;
         for (const f of framer.add(parsed, arrivalMs)) { out.next(f); emitted = true; }
       }
       // The latency timer belongs to the oldest pending sample: restart it when a frame went out,

@@ -54,7 +54,7 @@ test('CSV lines become frames of frameSamples with every axis; garbage lines are
   assert.equal(got.error, undefined);
 });
 
-test('header line sets the column order; timestamp column gives t0; a gap closes the frame early', async (t) => {
+test('header line sets the column order; timestamp column gives t0; scale applies; a gap closes the frame early', async (t) => {
   const pty = await ptyPair();
   t.after(() => pty.stop());
   const cap = captureLogger();
@@ -62,7 +62,7 @@ test('header line sets the column order; timestamp column gives t0; a gap closes
   const sensor = sensorSchema.parse({
     id: 'csv-2', asset: 'fan', rateHz: 100, axes: ['x', 'y'],
     source: {
-      type: 'serial', path: pty.a, format: 'csv',
+      type: 'serial', path: pty.a, format: 'csv', scale: 0.5,
       csv: { header: true, timestampColumn: 'time', delimiter: ';', frameSamples: 10 },
     },
   });
@@ -79,11 +79,11 @@ test('header line sets the column order; timestamp column gives t0; a gap closes
   await waitFor(() => samples(got.items) === 13, '13 samples');
 
   assert.equal(got.items[0].t0, t0);
-  assert.deepEqual([...got.items[0].channels[0]], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual([...got.items[0].channels[1]], [0, -1, -2, -3, -4, -5, -6, -7, -8, -9]);
+  assert.deepEqual([...got.items[0].channels[0]], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((v) => v * 0.5));
+  assert.deepEqual([...got.items[0].channels[1]], [0, -1, -2, -3, -4, -5, -6, -7, -8, -9].map((v) => v * 0.5));
   assert.equal(got.items[1].t0, t0 + 5000);
   assert.equal(got.items[1].discontinuity, true);
-  assert.deepEqual([...got.items[1].channels[0]], [50, 51, 52]);
+  assert.deepEqual([...got.items[1].channels[0]], [25, 25.5, 26]);
   assert.equal(bad.count('csv-2'), 0);
 });
 

@@ -55,8 +55,8 @@ export class LineSplitter {
       this.pendingBytes = 0;
       return;
     }
-    // Copy: the caller may reuse its chunk buffer.
-    this.pending.push(part.slice());
+    // Copy (Buffer#slice would only make a view): the caller may reuse its chunk buffer.
+    this.pending.push(new Uint8Array(part));
     this.pendingBytes += part.length;
   }
 
