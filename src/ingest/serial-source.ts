@@ -19,6 +19,11 @@ import type { SourceContext } from './source.js';
 export const CSV_FLUSH_MS = 100;
 /** Longest CSV line accepted; longer ones are rejected and skipped up to the next line end. */
 export const CSV_MAX_LINE_BYTES = 4096;
+/**
+ * Backoff restarts from `reconnect.initialMs` only after the port stayed open this long, so a device
+ * that opens and drops at once (bad cable, crashing firmware) backs off instead of flapping at full speed.
+ */
+export const STABLE_OPEN_MS = 5_000;
 
 /** What a wire format does with the bytes of one port session. */
 interface FormatHandler {
@@ -156,6 +161,7 @@ class ReconnectingPort {
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private everOpened = false;
+  private openedAt = 0;
   /** An outage is in progress and has been logged. */
   private failing = false;
   private stopped = false;
@@ -199,6 +205,7 @@ class ReconnectingPort {
       if (this.stopped || this.port !== port) return;
       this.detach(port);
       this.port = undefined;
+      if (Date.now() - this.openedAt >= STABLE_OPEN_MS) this.attempt = 0;
       this.on.closed();
       this.retry(err ?? new Error('port closed'), 'serial port lost (unplugged or closed); reconnecting');
     };
@@ -219,7 +226,7 @@ class ReconnectingPort {
       }
       const reopened = this.everOpened;
       this.everOpened = true;
-      this.attempt = 0;
+      this.openedAt = Date.now();
       this.failing = false;
       this.log.info({ baudRate: this.cfg.baudRate, format: this.cfg.format }, reopened ? 'serial port reopened' : 'serial port open');
       this.on.opened(reopened);

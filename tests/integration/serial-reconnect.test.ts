@@ -75,3 +75,23 @@ test('unplug and replug: the source reopens the same path and marks the first fr
   await waitFor(() => cap.count('serial port lost') === 2, 'second loss noticed');
   assert.equal(got.error, undefined);
 });
+
+test('a port that keeps dropping right after opening backs off instead of flapping', async (t) => {
+  const pty = await ptyPair();
+  t.after(() => pty.stop());
+  const cap = captureLogger('debug');
+  const got = collect(createSerialSource(csvSensor('flap-1', pty.a), { log: cap.log, badInput: new BadInputCounter(cap.log), maxPayloadBytes: 1 << 20 }));
+  t.after(() => got.sub.unsubscribe());
+  const delays = () => cap.lines.filter((l) => typeof l.retryInMs === 'number').map((l) => l.retryInMs as number);
+  for (let i = 0; i < 3; i++) {
+    await waitFor(() => cap.count('serial port open') + cap.count('serial port reopened') === i + 1, `open #${i + 1}`);
+    await pty.kill();
+    await waitFor(() => cap.count('serial port lost') === i + 1, `loss #${i + 1}`);
+    await pty.restart();
+  }
+  // Each short-lived session continues the backoff (40, 80, 160 capped) rather than restarting at 40.
+  const d = delays();
+  assert.ok(d.length >= 3);
+  assert.equal(d.at(-1), 160, `delays ${d.join(',')}`);
+  assert.ok(d.filter((x) => x === 40).length === 1, `delays ${d.join(',')}`);
+});
