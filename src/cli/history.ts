@@ -1,0 +1,78 @@
+// `drsnd history`: stored diagnoses, newest first, read-only (safe while the daemon runs).
+import { parseArgs } from 'node:util';
+import { openReadOnly } from '../store/reader.js';
+import type { DiagnosisRecord } from '../store/rows.js';
+import type { CliCommand } from './context.js';
+import {
+  existingStorePath, iso, parseFormat, parsePositiveInt, parseTime, renderCsv, renderJson, renderTable,
+  reportError, type Column,
+} from './format.js';
+
+const USAGE = `usage: drsnd history [--sensor S] [--asset A] [--class C] [--since T] [--until T] [--limit N] [--format table|json|csv]
+  T is an ISO time (2026-03-01T12:00Z) or a duration ago (30s, 15m, 2h, 7d, 1w). Default limit 100.
+`;
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+const COLUMNS: Column<DiagnosisRecord>[] = [
+  { header: 'time', value: (d) => iso(d.windowEnd) },
+  { header: 'sensor', value: (d) => d.sensorId },
+  { header: 'asset', value: (d) => d.asset },
+  { header: 'channel', value: (d) => d.channel },
+  { header: 'class', value: (d) => d.className },
+  { header: 'kind', value: (d) => d.kind },
+  { header: 'confidence', value: (d) => d.confidence.toFixed(3), right: true },
+  { header: 'model', value: (d) => `${d.modelId}@${d.modelVersion}` },
+];
+
+function toJson(d: DiagnosisRecord) {
+  return {
+    id: d.id, sensorId: d.sensorId, asset: d.asset, channel: d.channel,
+    windowStart: iso(d.windowStart), windowEnd: iso(d.windowEnd),
+    classIndex: d.classIndex, className: d.className, kind: d.kind, confidence: round(d.confidence, 6),
+    probabilities: d.probabilities.map((p) => round(p, 6)), modelId: d.modelId, modelVersion: d.modelVersion,
+    latencyMs: d.latencyMs, createdAt: iso(d.createdAt),
+  };
+}
+
+export const history: CliCommand = async (argv, ctx) => {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        sensor: { type: 'string' }, asset: { type: 'string' }, class: { type: 'string' },
+        since: { type: 'string' }, until: { type: 'string' }, limit: { type: 'string' },
+        format: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      ctx.out.write(USAGE);
+      return 0;
+    }
+    const now = Date.now();
+    const format = parseFormat(values.format);
+    const filter = {
+      sensor: values.sensor, asset: values.asset, className: values.class,
+      since: values.since === undefined ? undefined : parseTime(values.since, '--since', now),
+      until: values.until === undefined ? undefined : parseTime(values.until, '--until', now),
+      limit: parsePositiveInt(values.limit, '--limit', 100),
+    };
+    const reader = openReadOnly(existingStorePath(ctx));
+    let rows: DiagnosisRecord[];
+    try {
+      rows = reader.history(filter);
+    } finally {
+      reader.close();
+    }
+    if (format === 'json') ctx.out.write(renderJson(rows.map(toJson)));
+    else if (format === 'csv') ctx.out.write(renderCsv(rows, COLUMNS));
+    else ctx.out.write(rows.length ? renderTable(rows, COLUMNS) : 'no matching diagnoses\n');
+    return 0;
+  } catch (e) {
+    const code = reportError(ctx, 'history', e);
+    if (code === 2) ctx.err.write(USAGE);
+    return code;
+  }
+};
