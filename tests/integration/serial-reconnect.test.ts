@@ -4,6 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { BadInputCounter } from '../../src/bad-input.js';
 import { sensorSchema } from '../../src/config/schema.js';
+import { encodeBinaryFrame } from '../../src/ingest/decoders/binary-frame.js';
 import { createSerialSource } from '../../src/ingest/serial-source.js';
 import { captureLogger, collect, waitFor } from '../helpers/capture.js';
 import { ptyPair, type PtyPair } from '../helpers/pty.js';
@@ -94,4 +95,34 @@ test('a port that keeps dropping right after opening backs off instead of flappi
   assert.ok(d.length >= 3);
   assert.equal(d.at(-1), 160, `delays ${d.join(',')}`);
   assert.ok(d.filter((x) => x === 40).length === 1, `delays ${d.join(',')}`);
+});
+
+test('binary frames after a replug: half a frame from before the unplug is dropped, seq continues, discontinuity set', async (t) => {
+  const pty = await ptyPair();
+  t.after(() => pty.stop());
+  const cap = captureLogger('debug');
+  const bad = new BadInputCounter(cap.log);
+  const sensor = sensorSchema.parse({
+    id: 'replug-bin', asset: 'motor', rateHz: 1000, axes: ['x', 'y'],
+    source: { type: 'serial', path: pty.a, format: 'frame', reconnect: { initialMs: 40, maxMs: 160 } },
+  });
+  const got = collect(createSerialSource(sensor, { log: cap.log, badInput: bad, maxPayloadBytes: 1 << 16 }));
+  t.after(() => got.sub.unsubscribe());
+  await waitFor(() => cap.count('serial port open') === 1, 'port open');
+  const frame = (seq: number) => encodeBinaryFrame([[seq, seq], [-seq, -seq]], { seq, sampleType: 'int16' });
+  pty.write(frame(1));
+  const cut = frame(2);
+  pty.write(cut.subarray(0, 7));
+  await waitFor(() => got.items.length === 1, 'frame 1');
+  await new Promise((r) => setTimeout(r, 50)); // let the half frame reach the decoder
+  await pty.kill();
+  await waitFor(() => cap.count('serial port lost') === 1, 'loss noticed');
+  await pty.restart();
+  let seq = 3;
+  await waitFor(() => got.items.length >= 2, 'a frame after replug', 10_000, () => { pty.write(frame(seq++)); });
+  const after = got.items[1];
+  assert.ok(after.seq! >= 3, `seq ${after.seq}`);
+  assert.equal(after.discontinuity, true);
+  assert.deepEqual([...after.channels[0]], [after.seq, after.seq]);
+  assert.equal(bad.count('replug-bin', 'frame-crc'), 0, 'the cut frame never joined new bytes');
 });
