@@ -151,3 +151,15 @@ test('diagnoses are QoS 1, not retained, JSON with gateway id and ISO times', as
   assert.equal(b.kind, 'fault');
   assert.deepEqual(await snapshot('drsnd/gw-a/pump1/de/diagnosis'), [], 'nothing retained');
 });
+
+test('alerts restored from the store at start-up are published as retained state', async (t) => {
+  const { pub, snapshot } = await setup(t);
+  pub.restoreAlerts([{ id: 9, sensorId: 'de', asset: 'pump1', className: 'OR007@6', raisedAt: Date.parse('2026-04-01T10:00:00Z'), lastChangedAt: Date.parse('2026-04-01T10:05:00Z'), peakConfidence: 0.97 }]);
+  const [alert] = await snapshot('drsnd/gw-a/pump1/de/alert');
+  const a = JSON.parse(alert.payload);
+  assert.deepEqual([a.alertId, a.className, a.raisedAt, a.changedAt], [9, 'OR007@6', '2026-04-01T10:00:00.000Z', '2026-04-01T10:05:00.000Z']);
+  const [health] = await snapshot('drsnd/gw-a/pump1/de/health');
+  const h = JSON.parse(health.payload);
+  assert.equal(h.status, 'fault');
+  assert.equal(h.lastClass, null, 'no diagnosis yet since the restart');
+});

@@ -57,6 +57,8 @@ test('online is retained; an ungraceful drop fires the retained last will; recon
   await pub.start();
   await pub.ready();
   assert.equal(pub.connected, true);
+  assert.equal(pub.client!.options.clientId, 'drsnd-gw-lwt', 'a fixed client id derived from gateway.id');
+  assert.equal(pub.client!.options.clean, false, 'persistent session');
 
   const w = await watch(t, broker.url, 'drsnd/gw-lwt/status');
   await w.waitFor((r) => r.length === 1, 'retained online');

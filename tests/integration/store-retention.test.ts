@@ -105,3 +105,20 @@ test('a checkpoint truncates the WAL file', async (t) => {
   assert.equal(r.busy, false);
   assert.equal(statSync(wal).size, 0);
 });
+
+test('a checkpoint blocked by a reader snapshot reports busy instead of stalling, and succeeds later', async (t) => {
+  const { store } = await openStore(t, {});
+  for (let i = 0; i < 500; i++) store.enqueue(diag(NOW - i));
+  store.flush();
+  const reader = new BetterSqlite3(store.path, { readonly: true });
+  t.after(() => reader.close());
+  reader.exec('BEGIN');
+  reader.prepare('SELECT count(*) FROM diagnoses').get(); // the snapshot pins the WAL
+  for (let i = 0; i < 500; i++) store.enqueue(diag(NOW + i));
+  store.flush();
+  assert.equal(store.checkpoint().busy, true);
+  assert.ok(statSync(`${store.path}-wal`).size > 0, 'the WAL is kept while a reader needs it');
+  reader.exec('COMMIT');
+  assert.equal(store.checkpoint().busy, false);
+  assert.equal(statSync(`${store.path}-wal`).size, 0);
+});

@@ -1,0 +1,44 @@
+// Payloads on the topics: what a dashboard parses. Health status follows the debounced alert, not one window.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { alertEventPayload, diagnosisPayload, healthPayload, type ActiveAlert } from '../../src/publish/payloads.js';
+import type { Diagnosis } from '../../src/types.js';
+
+const d: Diagnosis = {
+  sensorId: 'de', asset: 'pump1', channel: 'y', windowStart: 0, windowEnd: 170, classIndex: 2, className: 'B007',
+  kind: 'fault', probabilities: [0.1234567891, 0.2, 0.6765432109], confidence: 0.6765432109,
+  modelId: 'm', modelVersion: '2', latencyMs: 3.14159,
+};
+const alert: ActiveAlert = {
+  alertId: 5, sensorId: 'de', asset: 'pump1', className: 'B007', previousClassName: null,
+  confidence: 0.9, peakConfidence: 0.95, raisedAt: 1_000, changedAt: 1_000,
+};
+
+test('diagnosis payload: ISO times, rounded numbers, gateway id', () => {
+  const p = diagnosisPayload('gw', d);
+  assert.equal(p.gatewayId, 'gw');
+  assert.equal(p.windowStart, '1970-01-01T00:00:00.000Z');
+  assert.equal(p.windowEnd, '1970-01-01T00:00:00.170Z');
+  assert.deepEqual(p.probabilities, [0.123457, 0.2, 0.676543]);
+  assert.equal(p.confidence, 0.676543);
+  assert.equal(p.latencyMs, 3.14);
+  assert.equal(p.channel, 'y');
+});
+
+test('health status: unknown before data, ok without an alert even on a faulty window, fault with an alert', () => {
+  assert.equal(healthPayload('gw', 'de', 'pump1', undefined, undefined, 0).status, 'unknown');
+  const ok = healthPayload('gw', 'de', 'pump1', d, undefined, 0);
+  assert.equal(ok.status, 'ok');
+  assert.equal(ok.lastClass, 'B007');
+  assert.equal(ok.lastKind, 'fault');
+  const fault = healthPayload('gw', 'de', 'pump1', d, alert, 2_000);
+  assert.equal(fault.status, 'fault');
+  assert.deepEqual(fault.activeAlert, { alertId: 5, className: 'B007', raisedAt: '1970-01-01T00:00:01.000Z' });
+  assert.equal(fault.updatedAt, '1970-01-01T00:00:02.000Z');
+  assert.equal(healthPayload('gw', 'de', 'pump1', undefined, alert, 0).status, 'fault');
+});
+
+test('alert event payload carries the transition and both class names', () => {
+  const p = alertEventPayload('gw', 5, { sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', previousClassName: 'B007', confidence: 0.91, at: 3_000 });
+  assert.deepEqual(p, { gatewayId: 'gw', alertId: 5, sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', previousClassName: 'B007', confidence: 0.91, at: '1970-01-01T00:00:03.000Z' });
+});
