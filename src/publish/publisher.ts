@@ -4,6 +4,7 @@
 import type { EventEmitter } from 'node:events';
 import { connect, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Settings } from '../config/schema.js';
+import { DrsndError, ErrorCodes } from '../errors.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import type { AlertEvent, Diagnosis } from '../types.js';
 import { ListenerGroup } from './listeners.js';
@@ -116,7 +117,7 @@ export class Publisher {
     if (this.firstConnect.settled) this.resetReady();
     const m = this.opts.mqtt;
     const url = this.opts.url ?? m.url;
-    if (!url) throw new Error('no broker URL: set mqtt.url or pass the embedded broker URL');
+    if (!url) throw new DrsndError(ErrorCodes.CONFIG_INVALID, 'publisher has no broker URL: set mqtt.url, or start the embedded broker and pass its URL');
     const status = this.topics.status();
     const options: IClientOptions = {
       clientId: m.clientId ?? `drsnd-${this.opts.gatewayId}`,
