@@ -90,3 +90,6 @@ export const alerts: CliCommand = async (argv, ctx) => {
     return code;
   }
 };
+
+/** The name main.ts loads. */
+export const alertsCommand = alerts;

@@ -76,3 +76,6 @@ export const history: CliCommand = async (argv, ctx) => {
     return code;
   }
 };
+
+/** The name main.ts loads. */
+export const historyCommand = history;

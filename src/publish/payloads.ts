@@ -98,7 +98,8 @@ export interface HealthPayload {
   lastKind: 'normal' | 'fault' | null;
   confidence: number | null;
   channel: string | null;
-  activeAlert: { alertId: number; className: string; raisedAt: string } | null;
+  /** alertId and raisedAt are null when only the alert tracker knows of the alert (open since before a restart). */
+  activeAlert: { alertId: number | null; className: string; raisedAt: string | null } | null;
   /** End of the latest diagnosed window; null before the first diagnosis. */
   time: string | null;
   updatedAt: string;
@@ -106,16 +107,17 @@ export interface HealthPayload {
 
 export function healthPayload(
   gatewayId: string, sensorId: string, asset: string, last: Diagnosis | undefined,
-  alert: ActiveAlert | undefined, now: number,
+  alert: ActiveAlert | undefined, now: number, activeClassHint: string | null = null,
 ): HealthPayload {
   return {
     gatewayId, sensorId, asset,
-    status: alert ? 'fault' : last ? 'ok' : 'unknown',
+    status: alert || activeClassHint !== null ? 'fault' : last ? 'ok' : 'unknown',
     lastClass: last?.className ?? null,
     lastKind: last?.kind ?? null,
     confidence: last ? round6(last.confidence) : null,
     channel: last?.channel ?? null,
-    activeAlert: alert ? { alertId: alert.alertId, className: alert.className, raisedAt: iso(alert.raisedAt) } : null,
+    activeAlert: alert ? { alertId: alert.alertId, className: alert.className, raisedAt: iso(alert.raisedAt) }
+      : activeClassHint !== null ? { alertId: null, className: activeClassHint, raisedAt: null } : null,
     time: last ? iso(last.windowEnd) : null,
     updatedAt: iso(now),
   };

@@ -17,8 +17,8 @@ import { Topics } from './topics.js';
 export type MqttSettings = Settings['mqtt'];
 
 export interface PublisherOptions {
-  mqtt: MqttSettings;
-  gatewayId: string;
+  /** mqtt.* and gateway.id are used; the whole Settings object can be passed. */
+  settings: Readonly<Pick<Settings, 'mqtt' | 'gateway'>>;
   log: Logger;
   /** Broker URL; overrides mqtt.url (the app passes the embedded broker's URL when mqtt.url is null). */
   url?: string;
@@ -64,6 +64,8 @@ const SESSION_EXPIRY_SEC = 86_400;
 export class Publisher {
   readonly topics: Topics;
   private readonly opts: PublisherOptions;
+  private readonly mqttSettings: MqttSettings;
+  private readonly gatewayId: string;
   private readonly log: Logger;
   private readonly limited: RateLimitedLog;
   private readonly now: () => number;
@@ -71,6 +73,9 @@ export class Publisher {
   private readonly retained = new Map<string, RetainedState>();
   private readonly lastDiagnosis = new Map<string, Diagnosis>();
   private readonly activeAlerts = new Map<string, ActiveAlert>();
+  private readonly activeHints = new Map<string, string>();
+  private readonly healthDue = new Map<string, string>();
+  private healthScheduled = false;
   private readonly connectHooks = new Set<() => void>();
   private readonly listeners = new ListenerGroup();
   private mqtt: MqttClient | undefined;
@@ -79,11 +84,13 @@ export class Publisher {
 
   constructor(opts: PublisherOptions) {
     this.opts = opts;
+    this.mqttSettings = opts.settings.mqtt;
+    this.gatewayId = opts.settings.gateway.id;
     this.log = opts.log.child({ component: 'publisher' });
     this.limited = new RateLimitedLog(this.log, 30_000);
     this.now = opts.now ?? Date.now;
-    this.topics = new Topics(opts.mqtt.baseTopic, opts.gatewayId);
-    this.queue = new OfflineQueue(opts.mqtt.maxQueue);
+    this.topics = new Topics(this.mqttSettings.baseTopic, this.gatewayId);
+    this.queue = new OfflineQueue(this.mqttSettings.maxQueue);
     this.resetReady();
   }
 
@@ -115,12 +122,12 @@ export class Publisher {
   async start(): Promise<void> {
     if (this.mqtt) return;
     if (this.firstConnect.settled) this.resetReady();
-    const m = this.opts.mqtt;
+    const m = this.mqttSettings;
     const url = this.opts.url ?? m.url;
     if (!url) throw new DrsndError(ErrorCodes.CONFIG_INVALID, 'publisher has no broker URL: set mqtt.url, or start the embedded broker and pass its URL');
     const status = this.topics.status();
     const options: IClientOptions = {
-      clientId: m.clientId ?? `drsnd-${this.opts.gatewayId}`,
+      clientId: m.clientId ?? `drsnd-${this.gatewayId}`,
       clean: false,
       protocolVersion: m.protocolVersion,
       reconnectPeriod: m.reconnectMs,
@@ -176,26 +183,33 @@ export class Publisher {
 
   /** Diagnoses of one committed batch: one diagnosis message each, one health update per sensor. */
   publishDiagnoses(ds: readonly Diagnosis[]): void {
-    const touched = new Set<string>();
-    for (const d of ds) {
-      this.send('diagnosis', this.topics.diagnosis(d.asset, d.sensorId), JSON.stringify(diagnosisPayload(this.opts.gatewayId, d)));
-      const prev = this.lastDiagnosis.get(d.sensorId);
-      if (!prev || d.windowEnd >= prev.windowEnd) this.lastDiagnosis.set(d.sensorId, d);
-      touched.add(d.sensorId);
-    }
-    for (const id of touched) {
-      const d = this.lastDiagnosis.get(id)!;
-      this.publishHealth(id, d.asset);
-    }
+    for (const d of ds) this.publishDiagnosis(d);
+  }
+
+  /** One committed diagnosis. The sensor's health follows, coalesced to one message per sensor per event-loop turn. */
+  publishDiagnosis(d: Diagnosis): void {
+    this.send('diagnosis', this.topics.diagnosis(d.asset, d.sensorId), JSON.stringify(diagnosisPayload(this.gatewayId, d)));
+    this.noteDiagnosis(d);
+  }
+
+  /**
+   * Refreshes the sensor's health from `d`. `activeClass` is the alert tracker's view; it only matters
+   * when no alert event reached the publisher (an alert still open from before a restart).
+   */
+  publishHealth(d: Diagnosis, activeClass: string | null = null): void {
+    if (activeClass === null) this.activeHints.delete(d.sensorId);
+    else this.activeHints.set(d.sensorId, activeClass);
+    this.noteDiagnosis(d);
   }
 
   /** One alert transition (alertId from Store.recordAlertEvent): event, retained alert set or cleared, health. */
   publishAlertEvent(e: AlertEvent, alertId: number): void {
-    const gw = this.opts.gatewayId;
+    const gw = this.gatewayId;
     this.send('event', this.topics.alertEvents(), JSON.stringify(alertEventPayload(gw, alertId, e)));
     const topic = this.topics.alert(e.asset, e.sensorId);
     if (e.transition === 'cleared') {
       this.activeAlerts.delete(e.sensorId);
+      this.activeHints.delete(e.sensorId);
       // An empty retained message deletes the retained alert at the broker (MQTT 3.1.1 §3.3.1.3).
       this.setRetained(topic, '');
     } else {
@@ -209,7 +223,7 @@ export class Publisher {
       this.activeAlerts.set(e.sensorId, a);
       this.setRetained(topic, JSON.stringify(alertPayload(gw, a)));
     }
-    this.publishHealth(e.sensorId, e.asset);
+    this.scheduleHealth(e.sensorId, e.asset);
   }
 
   /** Seeds active alerts from the store at start-up so the retained alert and health topics are right after a restart. */
@@ -220,14 +234,36 @@ export class Publisher {
         confidence: r.peakConfidence, peakConfidence: r.peakConfidence, raisedAt: r.raisedAt, changedAt: r.lastChangedAt,
       };
       this.activeAlerts.set(r.sensorId, a);
-      this.setRetained(this.topics.alert(r.asset, r.sensorId), JSON.stringify(alertPayload(this.opts.gatewayId, a)));
-      this.publishHealth(r.sensorId, r.asset);
+      this.setRetained(this.topics.alert(r.asset, r.sensorId), JSON.stringify(alertPayload(this.gatewayId, a)));
+      this.scheduleHealth(r.sensorId, r.asset);
     }
   }
 
-  private publishHealth(sensorId: string, asset: string): void {
-    const payload = healthPayload(this.opts.gatewayId, sensorId, asset, this.lastDiagnosis.get(sensorId), this.activeAlerts.get(sensorId), this.now());
-    this.setRetained(this.topics.health(asset, sensorId), JSON.stringify(payload), this.opts.mqtt.healthExpirySec);
+  private noteDiagnosis(d: Diagnosis): void {
+    const prev = this.lastDiagnosis.get(d.sensorId);
+    if (!prev || d.windowEnd >= prev.windowEnd) this.lastDiagnosis.set(d.sensorId, d);
+    this.scheduleHealth(d.sensorId, d.asset);
+  }
+
+  /** Health is state, not an event: many updates in one turn (a committed batch) become one message per sensor. */
+  private scheduleHealth(sensorId: string, asset: string): void {
+    this.healthDue.set(sensorId, asset);
+    if (this.healthScheduled) return;
+    this.healthScheduled = true;
+    queueMicrotask(() => {
+      this.healthScheduled = false;
+      const due = [...this.healthDue];
+      this.healthDue.clear();
+      for (const [id, a] of due) this.sendHealth(id, a);
+    });
+  }
+
+  private sendHealth(sensorId: string, asset: string): void {
+    const payload = healthPayload(
+      this.gatewayId, sensorId, asset, this.lastDiagnosis.get(sensorId), this.activeAlerts.get(sensorId),
+      this.now(), this.activeHints.get(sensorId) ?? null,
+    );
+    this.setRetained(this.topics.health(asset, sensorId), JSON.stringify(payload), this.mqttSettings.healthExpirySec);
   }
 
   private onConnected(client: MqttClient): void {
@@ -267,7 +303,7 @@ export class Publisher {
 
   private write(client: MqttClient, topic: string, payload: string, retain: boolean, expiresAt?: number): void {
     const opts: IClientPublishOptions = { qos: 1, retain };
-    if (expiresAt !== undefined && this.opts.mqtt.protocolVersion === 5) {
+    if (expiresAt !== undefined && this.mqttSettings.protocolVersion === 5) {
       // MQTT 5 §3.3.2.3.3: the broker drops the retained health when the gateway stops updating it.
       opts.properties = { messageExpiryInterval: Math.max(1, Math.ceil((expiresAt - this.now()) / 1000)) };
     }
@@ -278,7 +314,7 @@ export class Publisher {
   }
 
   private oversized(topic: string, payload: string): boolean {
-    if (Buffer.byteLength(payload) <= this.opts.mqtt.maxPayloadBytes) return false;
+    if (Buffer.byteLength(payload) <= this.mqttSettings.maxPayloadBytes) return false;
     this.counts.oversized++;
     this.limited.warn('oversized', { topic, bytes: Buffer.byteLength(payload) }, 'payload larger than mqtt.maxPayloadBytes, not sent');
     return true;

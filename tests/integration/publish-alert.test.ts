@@ -15,7 +15,7 @@ async function setup(t: test.TestContext, mqtt: Record<string, unknown> = {}) {
   const broker = await startTestBroker();
   const clients: MqttClient[] = [];
   const settings = settingsSchema.parse({ gateway: { id: 'gw-a' }, mqtt: { url: broker.url, reconnectMs: 100, healthExpirySec: 120, ...mqtt } });
-  const pub = new Publisher({ mqtt: settings.mqtt, gatewayId: settings.gateway.id, log: createLogger('silent') });
+  const pub = new Publisher({ settings, log: createLogger('silent') });
   t.after(async () => {
     await pub.stop();
     for (const c of clients) await c.endAsync(true);
@@ -162,4 +162,32 @@ test('alerts restored from the store at start-up are published as retained state
   const h = JSON.parse(health.payload);
   assert.equal(h.status, 'fault');
   assert.equal(h.lastClass, null, 'no diagnosis yet since the restart');
+});
+
+test('a batch of diagnoses yields one health message per sensor, not one per diagnosis', async (t) => {
+  const { pub, live } = await setup(t);
+  const sub = await live('drsnd/gw-a/#');
+  const t0 = Date.parse('2026-04-01T12:00:00Z');
+  pub.publishDiagnoses(Array.from({ length: 20 }, (_, i) => diag(t0 + i * 85)));
+  await Promise.resolve(); // health goes out at the end of the current turn
+  pub.publishAlertEvent(ev('raised', 'IR007', null, t0 + 2_000), 1);
+  await sub.until((r) => r.filter((m) => m.topic.endsWith('/health')).length === 2, 'two health messages');
+  const kinds = sub.got.map((m) => m.topic.split('/').at(-1)).filter((k) => k !== 'status');
+  const firstEvent = kinds.indexOf('alert', 20);
+  assert.equal(kinds.slice(0, 20).filter((k) => k === 'diagnosis').length, 20);
+  assert.equal(kinds.slice(0, firstEvent).filter((k) => k === 'health').length, 1, 'one health for the whole batch');
+  const healths = sub.got.filter((m) => m.topic.endsWith('/health')).map((m) => JSON.parse(m.payload));
+  assert.equal(healths[0].time, new Date(t0 + 19 * 85).toISOString());
+  assert.equal(healths[1].status, 'fault');
+});
+
+test('the alert tracker\'s view marks health as fault when no alert event was seen', async (t) => {
+  const { pub, snapshot } = await setup(t);
+  const d = diag(Date.parse('2026-04-01T12:00:00Z'), 'IR007');
+  pub.publishDiagnosis(d);
+  pub.publishHealth(d, 'IR007');
+  const [health] = await snapshot('drsnd/gw-a/pump1/de/health');
+  const h = JSON.parse(health.payload);
+  assert.equal(h.status, 'fault');
+  assert.deepEqual(h.activeAlert, { alertId: null, className: 'IR007', raisedAt: null });
 });

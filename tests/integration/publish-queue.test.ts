@@ -53,7 +53,7 @@ test('started while the broker is down: bounded queue, state kept, flushed in or
   const broker = await startTestBroker();
   const gate = new Gate(await freePort(), broker.port);
   const settings = settingsSchema.parse({ gateway: { id: 'gw-q' }, mqtt: { url: `mqtt://127.0.0.1:${gate.port}`, reconnectMs: 100, maxQueue: 10 } });
-  const pub = new Publisher({ mqtt: settings.mqtt, gatewayId: settings.gateway.id, log: createLogger('silent') });
+  const pub = new Publisher({ settings, log: createLogger('silent') });
   let observer: MqttClient | undefined;
   t.after(async () => {
     await pub.stop();

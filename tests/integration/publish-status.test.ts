@@ -40,7 +40,7 @@ async function setup(t: test.TestContext) {
   });
   const makePublisher = (gatewayId: string, mqtt: Record<string, unknown> = {}) => {
     const settings = settingsSchema.parse({ gateway: { id: gatewayId }, mqtt: { url: broker.url, reconnectMs: 100, ...mqtt } });
-    const pub = new Publisher({ mqtt: settings.mqtt, gatewayId: settings.gateway.id, log: createLogger('silent') });
+    const pub = new Publisher({ settings, log: createLogger('silent') });
     publishers.push(pub);
     return pub;
   };
@@ -118,7 +118,7 @@ test('start() resolves while the broker is unreachable; ready() rejects if stopp
   // A free port with nothing listening: connection refused, exactly like a broker that is down.
   const port = await freePort();
   const settings = settingsSchema.parse({ gateway: { id: 'gw-down' }, mqtt: { url: `mqtt://127.0.0.1:${port}`, reconnectMs: 100 } });
-  const pub = new Publisher({ mqtt: settings.mqtt, gatewayId: settings.gateway.id, log: createLogger('silent') });
+  const pub = new Publisher({ settings, log: createLogger('silent') });
   await pub.start();
   assert.equal(pub.connected, false);
   const ready = pub.ready();

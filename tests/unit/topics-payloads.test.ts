@@ -36,6 +36,9 @@ test('health status: unknown before data, ok without an alert even on a faulty w
   assert.deepEqual(fault.activeAlert, { alertId: 5, className: 'B007', raisedAt: '1970-01-01T00:00:01.000Z' });
   assert.equal(fault.updatedAt, '1970-01-01T00:00:02.000Z');
   assert.equal(healthPayload('gw', 'de', 'pump1', undefined, alert, 0).status, 'fault');
+  const hinted = healthPayload('gw', 'de', 'pump1', d, undefined, 0, 'B007');
+  assert.equal(hinted.status, 'fault', 'an alert known only to the tracker still counts');
+  assert.deepEqual(hinted.activeAlert, { alertId: null, className: 'B007', raisedAt: null });
 });
 
 test('alert event payload carries the transition and both class names', () => {
