@@ -1,0 +1,212 @@
+// End to end through the whole daemon (createApp in a child process): N simulated 12 kHz sensors,
+// real mosquitto, real SQLite file; a subscriber measures window-end → diagnosis-received latency.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type MqttClient } from 'mqtt';
+import type { DaemonConfig, DaemonSample } from './e2e-daemon.js';
+import type { BenchBroker } from './lib/broker.js';
+import type { BenchModel } from './lib/model.js';
+import { DIST_BENCH } from './lib/paths.js';
+import { percentile, percentileSorted, round, Series, slope } from './lib/stats.js';
+
+export interface TrialOptions {
+  model: BenchModel;
+  broker: BenchBroker;
+  sensors: number;
+  seconds: number;
+  /** Seconds at the start left out of the verdict (worker start-up, JIT, first windows filling). */
+  warmupSeconds: number;
+  engine?: DaemonConfig['engine'];
+  workers?: number;
+  overrides?: Record<string, unknown>;
+  /** Sample RSS every this many seconds into `rssSeries` (soak). */
+  rssEverySeconds?: number;
+  say?: (s: string) => void;
+}
+
+export interface TrialResult {
+  sensors: number;
+  seconds: number;
+  engine: string;
+  /** Windows the daemon should produce per second: sensors × rate / hop. */
+  expectedWindowsPerSec: number;
+  windowsPerSec: number;
+  diagnosesReceivedPerSec: number;
+  droppedWindows: number;
+  /** Windows produced but not yet received on MQTT at the end, and its growth rate. */
+  finalBacklog: number;
+  backlogSlopePerSec: number;
+  latencyMs: { p50: number; p99: number; max: number; samples: number };
+  /** Median latency trend over the measured part of the run (ms per s): > 0 means lag is growing. */
+  latencySlopeMsPerSec: number;
+  daemonCpuPercentOfOneCore: number;
+  mosquittoCpuPercentOfOneCore: number;
+  rssMiB: { start: number; end: number; max: number };
+  loopDelayP99Ms: number;
+  realTime: boolean;
+  verdict: string;
+  rssSeries?: { t: number; rssMiB: number; heapUsedMiB: number; arrayBuffersMiB: number }[];
+  rssSlopeMiBPerHour?: number;
+  heapSlopeMiBPerHour?: number;
+}
+
+const HOP = 1024;
+
+/** One run of the daemon at a fixed load. */
+export async function runTrial(o: TrialOptions): Promise<TrialResult> {
+  const say = o.say ?? (() => {});
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'drsnd-bench-e2e-'));
+  const rateHz = 12_000;
+  const cfg: DaemonConfig = {
+    modelDir: o.model.dir, brokerUrl: o.broker.url, dbPath: path.join(tmp, 'drsnd.db'), sensors: o.sensors, rateHz,
+    engine: o.engine ?? 'auto', workers: o.workers ?? 0, overrides: o.overrides,
+  };
+  // Receive time (s since start) → latency (ms) of every diagnosis seen on MQTT.
+  const received = new Series();
+  const sub: MqttClient = connect(o.broker.url, { clientId: `bench-sub-${process.pid}-${Date.now()}`, protocolVersion: 5 });
+  await new Promise<void>((resolve, reject) => { sub.once('connect', () => resolve()); sub.once('error', reject); });
+  await sub.subscribeAsync('drsnd/bench/+/+/diagnosis', { qos: 1 });
+  let tStart = 0;
+  sub.on('message', (_topic, payload) => {
+    const now = Date.now();
+    const d = JSON.parse(payload.toString()) as { windowEnd: string };
+    received.push((now - tStart) / 1000, now - Date.parse(d.windowEnd));
+  });
+
+  const samples: DaemonSample[] = [];
+  const child: ChildProcess = fork(path.join(DIST_BENCH, 'e2e-daemon.js'), [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let engine = '';
+  const mosqCpu0 = o.broker.cpuSeconds();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`bench daemon exited (code ${code}) before starting`)));
+      child.on('message', (m: { type: string; engine?: string; message?: string }) => {
+        if (m.type === 'started') { engine = m.engine ?? ''; resolve(); }
+        if (m.type === 'error') reject(new Error(`bench daemon: ${m.message}`));
+      });
+    });
+    tStart = Date.now();
+    received.clear();
+    child.on('message', (m: DaemonSample) => { if (m.type === 'sample') samples.push(m); });
+    const mosqCpuStart = o.broker.cpuSeconds();
+    await new Promise((r) => setTimeout(r, o.seconds * 1000));
+    const mosqCpuEnd = o.broker.cpuSeconds();
+    const stopped = new Promise<void>((resolve) => {
+      child.on('message', (m: { type: string }) => { if (m.type === 'stopped') resolve(); });
+      child.once('exit', () => resolve());
+    });
+    child.send({ type: 'stop' });
+    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await stopped;
+    clearTimeout(kill);
+    return summarize(o, samples, received, engine, rateHz, (mosqCpuEnd - mosqCpuStart) / o.seconds, say);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await sub.endAsync(true).catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+    void mosqCpu0;
+  }
+}
+
+function summarize(o: TrialOptions, samples: DaemonSample[], received: Series, engine: string,
+  rateHz: number, mosqCpu: number, say: (s: string) => void): TrialResult {
+  const expected = (o.sensors * rateHz) / HOP;
+  // Measured part: after the warm-up, up to the last periodic sample (the stop sample is excluded).
+  const periodic = samples.slice(0, -1).filter((s) => s.t / 1000 <= o.seconds + 0.5);
+  const measured = periodic.filter((s) => s.t / 1000 >= o.warmupSeconds);
+  const first = measured[0] ?? periodic[0];
+  const last = measured[measured.length - 1] ?? periodic[periodic.length - 1];
+  const span = first && last && last.t > first.t ? (last.t - first.t) / 1000 : NaN;
+  const recvIn = (a: number, b: number) => received.indexAt(b) - received.indexAt(a);
+  // Backlog at each sample time: windows produced so far minus diagnoses received so far.
+  const backlog = measured.map((s) => s.windows - received.indexAt(s.t / 1000));
+  const latMeasured = received.sortedValues(o.warmupSeconds, Infinity);
+  // Per-second medians, then their trend: robust to single slow batches.
+  const secs: number[] = [];
+  const meds: number[] = [];
+  for (let s = Math.ceil(o.warmupSeconds); s < o.seconds; s++) {
+    const l = received.sortedValues(s, s + 1);
+    if (l.length > 0) { secs.push(s); meds.push(percentileSorted(l, 50)); }
+  }
+  const windowsPerSec = first && last ? (last.windows - first.windows) / span : 0;
+  const recvPerSec = first && last ? recvIn(first.t / 1000, last.t / 1000) / span : 0;
+  const dropped = samples.length ? samples[samples.length - 1].dropped : 0;
+  const backlogSlope = slope(measured.map((s) => s.t / 1000), backlog);
+  const latSlope = slope(secs, meds);
+  const cpu = first && last ? ((last.cpuSeconds - first.cpuSeconds) / span) * 100 : NaN;
+  const rss = periodic.map((s) => s.rssMiB);
+  const finalBacklog = backlog.length ? backlog[backlog.length - 1] : 0;
+  const reasons: string[] = [];
+  if (dropped > 0) reasons.push(`${dropped} windows dropped at the inference queue`);
+  if (windowsPerSec < 0.97 * expected) reasons.push(`windows produced ${Math.round(windowsPerSec)}/s < 97% of ${Math.round(expected)}/s (ingest fell behind)`);
+  if (recvPerSec < 0.97 * expected) reasons.push(`diagnoses received ${Math.round(recvPerSec)}/s < 97% of ${Math.round(expected)}/s`);
+  if (backlogSlope > 0.02 * expected) reasons.push(`backlog growing ${round(backlogSlope)} windows/s`);
+  if (latSlope > 5) reasons.push(`latency growing ${round(latSlope)} ms/s`);
+  const result: TrialResult = {
+    sensors: o.sensors, seconds: o.seconds, engine,
+    expectedWindowsPerSec: round(expected), windowsPerSec: round(windowsPerSec), diagnosesReceivedPerSec: round(recvPerSec),
+    droppedWindows: dropped, finalBacklog, backlogSlopePerSec: round(backlogSlope, 2),
+    latencyMs: { p50: round(percentileSorted(latMeasured, 50)), p99: round(percentileSorted(latMeasured, 99)), max: round(latMeasured.length ? latMeasured[latMeasured.length - 1] : NaN), samples: latMeasured.length },
+    latencySlopeMsPerSec: round(latSlope, 2),
+    daemonCpuPercentOfOneCore: round(cpu), mosquittoCpuPercentOfOneCore: round(mosqCpu * 100),
+    rssMiB: { start: round(rss[0] ?? NaN), end: round(rss[rss.length - 1] ?? NaN), max: round(Math.max(...rss)) },
+    loopDelayP99Ms: round(percentile(measured.map((s) => s.loopDelayP99Ms), 99)),
+    realTime: reasons.length === 0 && latMeasured.length > 0,
+    verdict: reasons.length === 0 ? (latMeasured.length > 0 ? 'holds real time' : 'no diagnoses received') : reasons.join('; '),
+  };
+  if (o.rssEverySeconds) {
+    const every = o.rssEverySeconds * 1000;
+    const series = periodic.filter((s, i) => i === 0 || Math.floor(s.t / every) !== Math.floor(periodic[i - 1].t / every));
+    result.rssSeries = series.map((s) => ({ t: round(s.t / 1000), rssMiB: round(s.rssMiB, 1), heapUsedMiB: round(s.heapUsedMiB, 1), arrayBuffersMiB: round(s.arrayBuffersMiB, 1) }));
+    result.rssSlopeMiBPerHour = round(slope(measured.map((s) => s.t / 3.6e6), measured.map((s) => s.rssMiB)), 1);
+    result.heapSlopeMiBPerHour = round(slope(measured.map((s) => s.t / 3.6e6), measured.map((s) => s.heapUsedMiB)), 1);
+  }
+  say(`  N=${o.sensors}: ${result.verdict}; ${result.windowsPerSec}/${result.expectedWindowsPerSec} windows/s, latency p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms, daemon CPU ${result.daemonCpuPercentOfOneCore}%, RSS ${result.rssMiB.end} MiB`);
+  return result;
+}
+
+export interface SearchResult {
+  maxRealTimeSensors: number;
+  trials: TrialResult[];
+  /** The trial at maxRealTimeSensors (the numbers to quote). */
+  atMax?: TrialResult;
+}
+
+/** Doubles N until real time breaks, then bisects to ~10% between the last pass and the first failure. */
+export async function findMaxSensors(base: Omit<TrialOptions, 'sensors'>, start: number, limit: number): Promise<SearchResult> {
+  const trials: TrialResult[] = [];
+  let lo = 0;
+  let hi = limit + 1;
+  let n = start;
+  while (n <= limit) {
+    const t = await runTrial({ ...base, sensors: n });
+    trials.push(t);
+    if (!t.realTime) { hi = n; break; }
+    lo = n;
+    n *= 2;
+  }
+  if (hi > limit) hi = Math.min(hi, n);
+  while (hi - lo > Math.max(2, Math.ceil(lo * 0.1)) && lo > 0) {
+    const mid = Math.round((lo + hi) / 2);
+    const t = await runTrial({ ...base, sensors: mid });
+    trials.push(t);
+    if (t.realTime) lo = mid; else hi = mid;
+  }
+  // Bisection from a failing start: halve until something holds.
+  if (lo === 0) {
+    n = Math.floor(start / 2);
+    while (n >= 1) {
+      const t = await runTrial({ ...base, sensors: n });
+      trials.push(t);
+      if (t.realTime) { lo = n; break; }
+      n = Math.floor(n / 2);
+    }
+  }
+  return { maxRealTimeSensors: lo, trials, atMax: trials.find((t) => t.sensors === lo && t.realTime) };
+}

@@ -1,0 +1,143 @@
+// `npm run bench [-- flags]`: engine throughput, the PyTorch peer, end to end, soak and the hot path.
+// Writes bench/results/<date>.json and .md; --update-doc also replaces the results in BENCHMARKS.md.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runEngines, DEFAULT_SPECS } from './engines.js';
+import { findMaxSensors, runTrial, type TrialOptions } from './e2e.js';
+import { runHotPath } from './hotpath.js';
+import { startBenchBroker, type BenchBroker } from './lib/broker.js';
+import { machineInfo } from './lib/machine.js';
+import { benchModel } from './lib/model.js';
+import { ROOT } from './lib/paths.js';
+import { benchWindows } from './lib/windows.js';
+import { comparePeer, runPeer } from './peer.js';
+import { markdown, type BenchResults } from './report.js';
+
+const PARTS = ['engines', 'peer', 'e2e', 'soak', 'hotpath'] as const;
+type Part = (typeof PARTS)[number];
+
+const USAGE = `usage: npm run bench -- [options]
+  --only LIST          comma-separated parts: ${PARTS.join(',')} (default: all)
+  --seconds S          seconds per engine/peer configuration (default 5)
+  --e2e-seconds S      seconds per end-to-end trial (default 20)
+  --e2e-start N        first N of the real-time search, doubled until it fails (default 50)
+  --e2e-max N          upper bound of the search (default 1600)
+  --sensors N          run one end-to-end trial at N channels instead of searching
+  --soak-seconds S     soak duration (default 60); --soak-hour = 3600
+  --soak-sensors N     soak load (default: 75% of the largest real-time N found, else 100)
+  --engine E           engine for e2e/soak: auto|onnx|tfjs (default auto)
+  --model DIR          model folder (default models/drsn-cw-cwru, else a random-init export)
+  --quick              smoke run: 1 s per config, 8 s trials, 15 s soak
+  --allow-busy         run even when the 1-min load average is above 1.0 (results marked POLLUTED)
+  --update-doc         replace the results section of BENCHMARKS.md with this run
+  --out FILE           JSON output (default bench/results/<date>.json)`;
+
+const { values: a } = parseArgs({
+  options: {
+    only: { type: 'string' }, seconds: { type: 'string' }, 'e2e-seconds': { type: 'string' }, 'e2e-start': { type: 'string' },
+    'e2e-max': { type: 'string' }, sensors: { type: 'string' }, 'soak-seconds': { type: 'string' }, 'soak-hour': { type: 'boolean' },
+    'soak-sensors': { type: 'string' }, engine: { type: 'string' }, model: { type: 'string' }, quick: { type: 'boolean' },
+    'allow-busy': { type: 'boolean' }, 'update-doc': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean' },
+  },
+});
+if (a.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const num = (v: string | undefined, d: number): number => {
+  if (v === undefined) return d;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) { console.error(`bad number "${v}"\n${USAGE}`); process.exit(2); }
+  return n;
+};
+const parts = new Set<Part>((a.only?.split(',').map((s) => s.trim()) ?? PARTS) as Part[]);
+for (const p of parts) if (!PARTS.includes(p)) { console.error(`unknown part "${p}"\n${USAGE}`); process.exit(2); }
+const quick = a.quick === true;
+const seconds = num(a.seconds, quick ? 1 : 5);
+const e2eSeconds = num(a['e2e-seconds'], quick ? 8 : 20);
+const soakSeconds = a['soak-hour'] ? 3600 : num(a['soak-seconds'], quick ? 15 : 60);
+const engine = (a.engine ?? 'auto') as TrialOptions['engine'];
+const say = (s: string): void => { console.log(s); };
+
+const machine = machineInfo();
+const polluted = machine.loadAvgAtStart[0] > 1.0;
+if (polluted) {
+  const msg = `1-min load average is ${machine.loadAvgAtStart[0]} (> 1.0) on ${machine.cores} cores: something else is using the CPU (${machine.topProcesses.slice(0, 2).join('; ')}); numbers would be polluted`;
+  if (!a['allow-busy']) {
+    console.error(`REFUSING TO BENCHMARK: ${msg}.\nWait for a quiet machine, or pass --allow-busy to run anyway (results are marked POLLUTED).`);
+    process.exit(3);
+  }
+  console.error(`\n!!!!! WARNING: ${msg}. Results are marked POLLUTED. !!!!!\n`);
+}
+say(`machine: ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAvgAtStart.join(' ')}; node ${machine.versions.node}, ort ${machine.versions.onnxruntime}, tfjs ${machine.versions.tfjs}, torch ${machine.versions.torch}`);
+
+const model = await benchModel(a.model);
+const windows = benchWindows(model.meta, 256);
+say(`model: ${model.meta.id} (${model.origin}); windows: ${windows.source}`);
+const results: BenchResults = {
+  machine, polluted, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+  model: { id: model.meta.id, origin: model.origin, architecture: model.meta.architecture, windowLength: model.meta.input.windowLength, parameters: model.meta.training?.parameters },
+  windows: windows.source, loadAvgAtEnd: [0, 0, 0],
+};
+let broker: BenchBroker | undefined;
+try {
+  if (parts.has('engines')) {
+    say('\n== engines ==');
+    results.engines = await runEngines(model, windows, seconds, DEFAULT_SPECS, say);
+  }
+  if (parts.has('peer')) {
+    say('\n== PyTorch peer ==');
+    results.peer = await runPeer(model, windows, seconds, [1, 16, 64, 256], [1, 2], say);
+    if (!results.peer.available) say(`  peer unavailable: ${results.peer.reason}`);
+    if (results.engines) comparePeer(results.peer, results.engines);
+    else delete results.peer.probs;
+  }
+  if (parts.has('e2e') || parts.has('soak') || parts.has('hotpath')) broker = await startBenchBroker();
+  const base = { model, broker: broker!, seconds: e2eSeconds, warmupSeconds: Math.min(5, e2eSeconds / 3), engine, say };
+  if (parts.has('e2e')) {
+    say('\n== end to end ==');
+    results.e2e = a.sensors ? { fixed: await runTrial({ ...base, sensors: num(a.sensors, 1) }) } : await findMaxSensors(base, num(a['e2e-start'], 50), num(a['e2e-max'], 1600));
+    if ('maxRealTimeSensors' in results.e2e) say(`  largest N holding real time: ${results.e2e.maxRealTimeSensors}`);
+  }
+  if (parts.has('soak')) {
+    const found = results.e2e && 'maxRealTimeSensors' in results.e2e ? results.e2e.maxRealTimeSensors : 0;
+    const n = a['soak-sensors'] ? num(a['soak-sensors'], 1) : found > 0 ? Math.max(1, Math.floor(found * 0.75)) : 100;
+    say(`\n== soak: ${n} channels for ${soakSeconds} s ==`);
+    results.soak = await runTrial({ ...base, sensors: n, seconds: soakSeconds, warmupSeconds: Math.min(30, soakSeconds / 4), rssEverySeconds: 5 });
+    say(`  RSS slope ${results.soak.rssSlopeMiBPerHour} MiB/h (heap ${results.soak.heapSlopeMiBPerHour} MiB/h)`);
+  }
+  if (parts.has('hotpath')) {
+    say('\n== hot path ==');
+    results.hotPath = await runHotPath(model.meta, broker, Math.min(seconds, 3), say);
+  }
+} finally {
+  await broker?.stop();
+  if (model.tempDir) rmSync(model.tempDir, { recursive: true, force: true });
+}
+results.loadAvgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100) as [number, number, number];
+
+const md = markdown(results);
+const stamp = machine.date.replace(/[:]/g, '-').replace(/\..*$/, '');
+const outJson = a.out ?? path.join(ROOT, 'bench', 'results', `${stamp}.json`);
+mkdirSync(path.dirname(outJson), { recursive: true });
+writeFileSync(outJson, JSON.stringify(results, null, 1) + '\n');
+writeFileSync(outJson.replace(/\.json$/, '') + '.md', md);
+say(`\n${md}\nwrote ${outJson} (+ .md)`);
+if (a['update-doc']) {
+  const doc = path.join(ROOT, 'BENCHMARKS.md');
+  const text = readFileSync(doc, 'utf8');
+  const begin = '<!-- bench:results -->';
+  const end = '<!-- /bench:results -->';
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) console.error(`BENCHMARKS.md has no ${begin} … ${end} section; not updated`);
+  else {
+    writeFileSync(doc, `${text.slice(0, i + begin.length)}\n${md}\n${text.slice(j)}`);
+    say('updated BENCHMARKS.md');
+  }
+}
+// Worker threads, sockets and timers are all closed by now; exit explicitly anyway so a stray
+// handle in a dependency cannot keep a finished benchmark hanging.
+process.exit(0);
