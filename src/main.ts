@@ -26,7 +26,6 @@ Environment overrides: DRSND_<SETTING_PATH>, e.g. DRSND_MQTT_URL=mqtt://broker:1
 type Loader = () => Promise<CliCommand>;
 const COMMANDS: Record<string, Loader> = {
   'check-config': async () => (await import('./cli/check-config.js')).checkConfigCommand,
-  run: async () => (await import('./cli/run.js')).runCommand,
   history: async () => (await import('./cli/history.js')).historyCommand,
   alerts: async () => (await import('./cli/alerts.js')).alertsCommand,
   models: async () => (await import('./cli/models.js')).modelsCommand,
@@ -60,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const load = COMMANDS[command];
-  if (!load) {
+  if (!load && command !== 'run') {
     process.stderr.write(`drsnd: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
@@ -69,8 +68,65 @@ async function main(argv: string[]): Promise<number> {
   const file = flagFile ?? process.env.DRSND_CONFIG ?? (existsSync(defaultFile) ? defaultFile : undefined);
   const settings = loadSettings({ file, env: process.env });
   const ctx: CliContext = { settings, out: process.stdout, err: process.stderr, cwd };
-  const cmd = await load();
+  if (command === 'run') return runDaemon(ctx);
+  const cmd = await load!();
   return cmd(args, ctx);
+}
+
+/**
+ * `drsnd run`: start the app, READY=1 when up, WATCHDOG=1 while alive; SIGTERM/SIGINT drain and exit 0.
+ * A second signal during shutdown exits at once (1).
+ */
+async function runDaemon(ctx: CliContext): Promise<number> {
+  const { createLogger } = await import('./log.js');
+  const { createApp } = await import('./app.js');
+  const { createSdNotifier } = await import('./util/sd-notify.js');
+  const log = createLogger(ctx.settings.log.level);
+  const notifier = createSdNotifier(log.child({ component: 'systemd' }));
+  const app = createApp(ctx.settings, { log, cwd: ctx.cwd });
+  let shuttingDown: Promise<number> | undefined;
+  let firstSignalAt = 0;
+  const shutdown = (signal: string): Promise<number> => {
+    if (shuttingDown) {
+      // `npm start` forwards Ctrl+C to us while the terminal sends it too: the same keypress arrives twice.
+      // Only a signal a second or more later means "stop now".
+      if (Date.now() - firstSignalAt < 1000) return shuttingDown;
+      log.warn({ signal }, 'second signal: exiting without draining');
+      process.exit(1);
+    }
+    firstSignalAt = Date.now();
+    log.info({ signal }, 'shutting down');
+    notifier.stopping();
+    // The drain is bounded inside app.stop(); this is the last resort if something hangs anyway.
+    setTimeout(() => {
+      log.error('shutdown took longer than 25 s: exiting');
+      process.exit(1);
+    }, 25_000).unref();
+    shuttingDown = app.stop().then(
+      () => {
+        log.info(app.stats(), 'stopped');
+        notifier.stop();
+        return 0;
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        return 1;
+      },
+    );
+    return shuttingDown;
+  };
+  const done = new Promise<number>((resolve) => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void shutdown(sig).then(resolve));
+  });
+  try {
+    await app.start();
+  } catch (err) {
+    await app.stop(3000).catch(() => undefined);
+    throw err;
+  }
+  notifier.ready();
+  notifier.startWatchdog(() => app.alive());
+  return done;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,0 +1,219 @@
+// The composition root: builds every component from settings, wires the streams, starts them in order
+// and stops them in reverse. One component failing to stop never blocks the others (STYLE rule 1).
+import { merge, mergeAll, Subject, takeUntil, tap, type Subscription } from 'rxjs';
+import { BadInputCounter } from './bad-input.js';
+import type { Settings } from './config/schema.js';
+import { resolvePath } from './config/load.js';
+import type { Logger } from './log.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-broker.js';
+import type { Diagnosis, ModelMetadata, SensorMeta } from './types.js';
+
+export interface AppDeps {
+  log: Logger;
+  /** Relative paths in settings resolve against this. */
+  cwd: string;
+  /** Called when the daemon is fully up (DB, model, MQTT): main.ts sends READY=1. */
+  onReady?: () => void;
+}
+
+export interface AppStats {
+  framesIn: number;
+  windows: number;
+  diagnoses: number;
+  droppedWindows: number;
+  badInput: number;
+  engine: string;
+  lastActivity: number;
+}
+
+export interface App {
+  start(): Promise<void>;
+  /** Stops sources, drains the pipeline, commits and publishes in-flight results, closes everything. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** For the systemd watchdog: false when inference is stuck. */
+  alive(): boolean;
+  stats(): AppStats;
+  /** Resolves when every source has ended by itself (finite replays); the daemon keeps serving. */
+  readonly mqttUrl: () => string | undefined;
+}
+
+interface Stoppable {
+  name: string;
+  stop(): Promise<void> | void;
+}
+
+export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
+  const log = deps.log;
+  const stop$ = new Subject<void>();
+  const stoppables: Stoppable[] = [];
+  const stats: AppStats = { framesIn: 0, windows: 0, diagnoses: 0, droppedWindows: 0, badInput: 0, engine: 'none', lastActivity: Date.now() };
+  const badInput = new BadInputCounter(log.child({ component: 'ingest' }), settings.log.badInputIntervalMs);
+  let subscription: Subscription | undefined;
+  let drained: Promise<void> = Promise.resolve();
+  let brokerUrl: string | undefined;
+  let classifierAlive: () => boolean = () => true;
+  let flushStore: () => void = () => {};
+  let stopping = false;
+
+  let starting: Promise<void> | undefined;
+  function start(): Promise<void> {
+    starting ??= startAll();
+    return starting;
+  }
+
+  async function startAll(): Promise<void> {
+    // Imported here so `drsnd history` and friends never load the engines.
+    const { loadModel, checkModelInput } = await import('./model/metadata.js');
+    const { createClassifierPool } = await import('./model/pool.js');
+    const { Store } = await import('./store/store.js');
+    const { Publisher } = await import('./publish/publisher.js');
+    const { createSource } = await import('./ingest/source.js');
+    const { sensorPipeline } = await import('./pipeline/sensor-pipeline.js');
+    const { normalizeWindows } = await import('./pipeline/normalize.js');
+    const { microBatch } = await import('./pipeline/micro-batch.js');
+    const { classifyBatches } = await import('./pipeline/classify.js');
+    const { AlertTracker } = await import('./pipeline/alert-state.js');
+
+    let mqttSettings = settings.mqtt;
+    if (settings.mqtt.url === null) {
+      // aedes speaks MQTT 3.1.1 only; a site broker gets the configured protocol version.
+      mqttSettings = { ...settings.mqtt, protocolVersion: 4 };
+      const broker: EmbeddedBroker = await startEmbeddedBroker(settings.mqtt.embedded.host, settings.mqtt.embedded.port);
+      stoppables.push({ name: 'embedded broker', stop: () => broker.stop() });
+      brokerUrl = broker.url;
+      log.info({ url: broker.url }, 'embedded MQTT broker started (set mqtt.url to use a site broker)');
+    } else {
+      brokerUrl = settings.mqtt.url;
+    }
+
+    const model = await loadModel(resolvePath(settings.model.dir, deps.cwd));
+    const meta: ModelMetadata = model.meta;
+    checkModelInput(meta);
+    log.info({ model: meta.id, version: meta.version, architecture: meta.architecture, classes: meta.classes.length }, 'model loaded');
+
+    const classifier = await createClassifierPool({
+      modelDir: model.dir, meta, engine: settings.inference.engine, backend: settings.inference.backend,
+      workers: settings.inference.workers, log: log.child({ component: 'inference' }),
+    });
+    stoppables.push({ name: 'inference', stop: () => classifier.stop() });
+    stats.engine = `${classifier.engineName}/${classifier.backendName}`;
+
+    const store = new Store({ settings: settings.store, log, cwd: deps.cwd });
+    await store.start();
+    stoppables.push({ name: 'store', stop: () => store.stop() });
+    const sensors: SensorMeta[] = settings.sensors.map((s) => ({ id: s.id, asset: s.asset, rateHz: s.rateHz, unit: s.unit, axes: [...s.axes] }));
+    store.upsertSensors(sensors);
+    flushStore = () => store.flush();
+
+    const publisher = new Publisher({ settings: { ...settings, mqtt: mqttSettings }, log, url: brokerUrl });
+    await publisher.start();
+    stoppables.push({ name: 'publisher', stop: () => publisher.stop() });
+
+    const tracker = new AlertTracker(settings.alerts);
+    // Publishing and alerting happen only on committed rows: what subscribers see is in the history.
+    store.onCommitted((committed: Diagnosis[]) => {
+      for (const d of committed) {
+        publisher.publishDiagnosis(d);
+        const event = tracker.update(d);
+        if (event) {
+          const { alertId } = store.recordAlertEvent(event);
+          publisher.publishAlertEvent(event, alertId);
+          log.info({ sensor: event.sensorId, transition: event.transition, class: event.className, alertId }, 'alert');
+        }
+        publisher.publishHealth(d, tracker.active(d.sensorId));
+      }
+    });
+
+    const { username, password, protocolVersion, reconnectMs } = mqttSettings;
+    const sourceCtx = {
+      log: log.child({ component: 'source' }), badInput, mqttUrl: brokerUrl, maxPayloadBytes: settings.mqtt.maxPayloadBytes,
+      gatewayId: settings.gateway.id,
+      mqttOptions: {
+        clientIdPrefix: settings.mqtt.clientId ?? undefined,
+        username: username ?? undefined, password: password ?? undefined, protocolVersion, reconnectPeriodMs: reconnectMs,
+      },
+    };
+    const perSensor = settings.sensors.map((sensor) =>
+      createSource(sensor, sourceCtx).pipe(
+        takeUntil(stop$),
+        tap(() => { stats.framesIn++; }),
+        sensorPipeline({
+          sensor: sensors.find((m) => m.id === sensor.id)!, range: sensor.range, model: meta, hop: settings.pipeline.hop,
+          gapTolerancePeriods: settings.pipeline.gapTolerancePeriods, badInput,
+        }),
+        tap(() => { stats.windows++; }),
+      ),
+    );
+    const { batchSize, batchMaxWaitMs, queueLimit } = settings.inference;
+    const diagnoses$ = merge(...perSensor).pipe(
+      normalizeWindows(meta.normalization),
+      microBatch(batchSize, batchMaxWaitMs),
+      classifyBatches({
+        classifier, model: meta, queueLimit, log: log.child({ component: 'classify' }),
+        onDrop: (n: number) => { stats.droppedWindows += n; },
+      }),
+      mergeAll(),
+    );
+    drained = new Promise<void>((resolve) => {
+      subscription = diagnoses$.subscribe({
+        next: (d: Diagnosis) => {
+          stats.diagnoses++;
+          stats.lastActivity = Date.now();
+          store.enqueue(d);
+        },
+        error: (err: unknown) => {
+          log.error({ err }, 'pipeline failed');
+          resolve();
+        },
+        complete: () => resolve(),
+      });
+    });
+    classifierAlive = () => true;
+    // READY=1 means "DB, model and MQTT are up"; a broker that is down at start-up must not keep the
+    // service from starting either (it buffers and connects later), so wait for it only so long.
+    const connected = await Promise.race([publisher.ready().then(() => true, () => false), sleep(READY_WAIT_FOR_BROKER_MS).then(() => false)]);
+    if (!connected) log.warn({ url: brokerUrl }, 'MQTT broker not reachable yet: running anyway, publishing when it connects');
+    log.info({ sensors: sensors.length, engine: stats.engine, mqtt: brokerUrl, db: store.path }, 'drsnd running');
+    deps.onReady?.();
+  }
+
+  async function stop(timeoutMs = 10_000): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    // A signal during start-up: let start finish (or fail) so every component it made is stopped below.
+    await starting?.catch(() => undefined);
+    const deadline = Date.now() + timeoutMs;
+    stop$.next();
+    stop$.complete();
+    // Sources have completed; operators flush what they hold (last batch, in-flight inference).
+    const timedOut = await Promise.race([drained.then(() => false), sleep(Math.max(0, deadline - Date.now() - 2000)).then(() => true)]);
+    if (timedOut) log.warn('pipeline did not drain in time; in-flight windows are lost');
+    subscription?.unsubscribe();
+    // Commit what is buffered while the publisher is still up, so it is published too.
+    try {
+      flushStore();
+    } catch (err) {
+      log.error({ err }, 'final commit failed');
+    }
+    for (const s of [...stoppables].reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        log.error({ err, component: s.name }, 'stop failed; continuing with the others');
+      }
+    }
+    stats.badInput = badInput.count();
+  }
+
+  return {
+    start,
+    stop,
+    alive: () => !stopping && classifierAlive(),
+    stats: () => ({ ...stats, badInput: badInput.count() }),
+    mqttUrl: () => brokerUrl,
+  };
+}
+
+const READY_WAIT_FOR_BROKER_MS = 10_000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
