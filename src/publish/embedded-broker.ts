@@ -2,6 +2,7 @@
 // On a plant, point mqtt.url at the site broker instead.
 import net from 'node:net';
 import { Aedes } from 'aedes';
+import { DrsndError, ErrorCodes } from '../errors.js';
 
 export interface EmbeddedBroker {
   readonly url: string;
@@ -18,9 +19,16 @@ export async function startEmbeddedBroker(host = '127.0.0.1', port = 1883): Prom
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      aedes.close();
+      if (err.code === 'EADDRINUSE') {
+        reject(new DrsndError(ErrorCodes.CONFIG_INVALID,
+          `cannot start the embedded MQTT broker: ${host}:${port} is already in use (another broker?). ` +
+          `Use it with mqtt.url (DRSND_MQTT_URL=mqtt://${host}:${port}) or pick another mqtt.embedded.port.`, { cause: err }));
+      } else reject(err);
+    });
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

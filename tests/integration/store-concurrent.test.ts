@@ -11,9 +11,12 @@ import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { openReadOnly } from '../../src/store/reader.js';
 
-const storeModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/store/store.ts');
-const schemaModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/config/schema.ts');
-const logModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/log.ts');
+// Compiled (dist/tests → dist/src/*.js) or under tsx (tests → src/*.ts).
+const ext = fileURLToPath(import.meta.url).endsWith('.ts') ? '.ts' : '.js';
+const here = path.dirname(fileURLToPath(import.meta.url));
+const storeModule = path.resolve(here, `../../src/store/store${ext}`);
+const schemaModule = path.resolve(here, `../../src/config/schema${ext}`);
+const logModule = path.resolve(here, `../../src/log${ext}`);
 
 // The "daemon": writes one batch of 50 per line on stdin, answers with the total, stops at EOF.
 const writerScript = `
