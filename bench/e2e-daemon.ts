@@ -14,6 +14,10 @@ export interface DaemonConfig {
   rateHz: number;
   engine: 'auto' | 'onnx' | 'tfjs';
   workers: number;
+  /** replay: each sensor loops one of `replayFiles` (cheap ingest, like a sensor whose decode is free);
+   *  simulator: each sensor synthesizes its signal (BearingSimulator, costs more CPU than the pipeline). */
+  source: 'replay' | 'simulator';
+  replayFiles: string[];
   /** Extra settings merged over the defaults (e.g. { store: { batchMaxMs: 100 } }). */
   overrides?: Record<string, unknown>;
 }
@@ -56,8 +60,10 @@ const raw = deepMerge({
   inference: { engine: cfg.engine, workers: cfg.workers },
   sensors: Array.from({ length: cfg.sensors }, (_, i) => ({
     id: `s${i}`, asset: `a${Math.floor(i / 10)}`, rateHz: cfg.rateHz, axes: ['x'],
-    // Mixed conditions and seeds, so diagnoses (and alerts) vary like a real plant.
-    source: { type: 'simulator', condition: ['normal', 'inner_race', 'outer_race', 'ball'][i % 4], seed: i + 1, frameSamples: 1024 },
+    // Mixed recordings / conditions, so diagnoses (and alerts) vary like a real plant.
+    source: cfg.source === 'replay'
+      ? { type: 'replay', file: cfg.replayFiles[i % cfg.replayFiles.length], format: 'f32', loop: true, frameSamples: 1024 }
+      : { type: 'simulator', condition: ['normal', 'inner_race', 'outer_race', 'ball'][i % 4], seed: i + 1, frameSamples: 1024 },
   })),
 }, cfg.overrides ?? {});
 const settings = settingsSchema.parse(raw);

@@ -18,12 +18,15 @@ export interface EngineSpec {
 
 export interface ThroughputRow { engine: string; backend: string; workers: number; intraOp: number; batch: number; windowsPerSec: number; windows: number; seconds: number }
 export interface LatencyRow { engine: string; backend: string; p50Ms: number; p99Ms: number; meanMs: number; samples: number }
+/** Same pool and batch, only the number of batches kept outstanding differs (the daemon's classify keeps 1 per worker). */
+export interface PipeliningRow { engine: string; backend: string; workers: number; batch: number; inFlightPerWorker: number; windowsPerSec: number }
 export interface UnavailableRow { engine: string; backend: string; reason: string }
 
 export interface EngineResults {
   throughput: ThroughputRow[];
   latency: LatencyRow[];
   unavailable: UnavailableRow[];
+  pipelining: PipeliningRow[];
   /** First 16 windows' probabilities per engine/backend, to check every engine ran the same model. */
   probs: Record<string, number[][]>;
 }
@@ -46,8 +49,8 @@ function batchOf(w: BenchWindows, start: number, n: number, L: number): Float32A
 }
 
 /** Keeps 2 batches per worker outstanding (one running, one queued) for `seconds`; windows/s. */
-async function throughput(pool: ClassifierPool, w: BenchWindows, L: number, batch: number, seconds: number, minBatches: number): Promise<{ windows: number; seconds: number }> {
-  const inFlight = pool.concurrency * 2;
+async function throughput(pool: ClassifierPool, w: BenchWindows, L: number, batch: number, seconds: number, minBatches: number, perWorker = 2): Promise<{ windows: number; seconds: number }> {
+  const inFlight = pool.concurrency * perWorker;
   let next = 0;
   let done = 0;
   const t0 = performance.now();
@@ -78,7 +81,7 @@ async function latency(pool: ClassifierPool, w: BenchWindows, L: number, seconds
 
 export async function runEngines(model: BenchModel, w: BenchWindows, seconds: number, specs: EngineSpec[] = DEFAULT_SPECS, say: (s: string) => void = () => {}): Promise<EngineResults> {
   const L = model.meta.input.windowLength;
-  const res: EngineResults = { throughput: [], latency: [], unavailable: [], probs: {} };
+  const res: EngineResults = { throughput: [], latency: [], unavailable: [], pipelining: [], probs: {} };
   for (const spec of specs) {
     const intraOp = spec.intraOp ?? 1;
     const label = `${spec.engine}/${spec.backend}${intraOp > 1 ? ` intraOp=${intraOp}` : ''}`;
@@ -112,6 +115,15 @@ export async function runEngines(model: BenchModel, w: BenchWindows, seconds: nu
           const row = { engine: spec.engine, backend, workers, intraOp, batch, windowsPerSec: Math.round(t.windows / t.seconds), windows: t.windows, seconds: round(t.seconds, 2) };
           res.throughput.push(row);
           say(`  ${label} workers=${workers} batch=${batch}: ${row.windowsPerSec} windows/s`);
+          if (spec.engine === 'onnx' && intraOp === 1 && batch === 16) {
+            // What the daemon's classify operator does today: one batch per worker, the next one sent
+            // only when a result is back on the main thread.
+            const t1 = await throughput(pool, w, L, batch, seconds, workers, 1);
+            const one = Math.round(t1.windows / t1.seconds);
+            res.pipelining.push({ engine: spec.engine, backend, workers, batch, inFlightPerWorker: 2, windowsPerSec: row.windowsPerSec });
+            res.pipelining.push({ engine: spec.engine, backend, workers, batch, inFlightPerWorker: 1, windowsPerSec: one });
+            say(`  ${label} workers=${workers} batch=${batch}, 1 batch in flight per worker: ${one} windows/s`);
+          }
         }
       } finally {
         await pool.stop();

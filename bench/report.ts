@@ -42,6 +42,10 @@ export function markdown(r: BenchResults): string {
       const [eb, wk, io] = k.split('|');
       return [eb, `${wk} × ${io}`, ...batches.map((b) => e.throughput.find((t) => `${t.engine}/${t.backend}|${t.workers}|${t.intraOp}` === k && t.batch === b)?.windowsPerSec ?? '—')];
     })));
+    if (e.pipelining.length) {
+      out.push('', 'Batches outstanding per worker (batch 16): 2 = the next batch waits in the pool while one runs; 1 = what the daemon\'s classify operator does (next batch sent only after a result reaches the main thread).', '');
+      out.push(table(['engine/backend', 'workers', 'in flight / worker', 'windows/s'], e.pipelining.map((p) => [`${p.engine}/${p.backend}`, p.workers, p.inFlightPerWorker, p.windowsPerSec])));
+    }
     for (const u of e.unavailable) out.push('', `- ${u.engine}/${u.backend}: **unavailable** — ${u.reason}`);
     out.push('', '#### Single-window latency (1 worker, batch 1, one call at a time, incl. worker round trip)', '');
     out.push(table(['engine/backend', 'p50 ms', 'p99 ms', 'mean ms', 'calls'], e.latency.map((l) => [`${l.engine}/${l.backend}`, l.p50Ms, l.p99Ms, l.meanMs, l.samples])));

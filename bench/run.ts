@@ -27,6 +27,8 @@ const USAGE = `usage: npm run bench -- [options]
   --sensors N          run one end-to-end trial at N channels instead of searching
   --soak-seconds S     soak duration (default 60); --soak-hour = 3600
   --soak-sensors N     soak load (default: 75% of the largest real-time N found, else 100)
+  --source S           e2e/soak ingest: replay (default; sensors loop CWRU excerpts) | simulator
+  --store-batch-ms MS  e2e/soak: override store.batchMaxMs (default: the daemon's default, 250)
   --engine E           engine for e2e/soak: auto|onnx|tfjs (default auto)
   --model DIR          model folder (default models/drsn-cw-cwru, else a random-init export)
   --quick              smoke run: 1 s per config, 8 s trials, 15 s soak
@@ -38,7 +40,7 @@ const { values: a } = parseArgs({
   options: {
     only: { type: 'string' }, seconds: { type: 'string' }, 'e2e-seconds': { type: 'string' }, 'e2e-start': { type: 'string' },
     'e2e-max': { type: 'string' }, sensors: { type: 'string' }, 'soak-seconds': { type: 'string' }, 'soak-hour': { type: 'boolean' },
-    'soak-sensors': { type: 'string' }, engine: { type: 'string' }, model: { type: 'string' }, quick: { type: 'boolean' },
+    'soak-sensors': { type: 'string' }, source: { type: 'string' }, 'store-batch-ms': { type: 'string' }, engine: { type: 'string' }, model: { type: 'string' }, quick: { type: 'boolean' },
     'allow-busy': { type: 'boolean' }, 'update-doc': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean' },
   },
 });
@@ -59,6 +61,8 @@ const seconds = num(a.seconds, quick ? 1 : 5);
 const e2eSeconds = num(a['e2e-seconds'], quick ? 8 : 20);
 const soakSeconds = a['soak-hour'] ? 3600 : num(a['soak-seconds'], quick ? 15 : 60);
 const engine = (a.engine ?? 'auto') as TrialOptions['engine'];
+const source = (a.source ?? 'replay') as 'replay' | 'simulator';
+if (source !== 'replay' && source !== 'simulator') { console.error(`bad --source\n${USAGE}`); process.exit(2); }
 const say = (s: string): void => { console.log(s); };
 
 const machine = machineInfo();
@@ -95,7 +99,8 @@ try {
     else delete results.peer.probs;
   }
   if (parts.has('e2e') || parts.has('soak') || parts.has('hotpath')) broker = await startBenchBroker();
-  const base = { model, broker: broker!, seconds: e2eSeconds, warmupSeconds: Math.min(5, e2eSeconds / 3), engine, say };
+  const base = { model, broker: broker!, seconds: e2eSeconds, warmupSeconds: Math.min(5, e2eSeconds / 3), engine, source, say,
+    overrides: a['store-batch-ms'] ? { store: { batchMaxMs: num(a['store-batch-ms'], 250) } } : undefined };
   if (parts.has('e2e')) {
     say('\n== end to end ==');
     results.e2e = a.sensors ? { fixed: await runTrial({ ...base, sensors: num(a.sensors, 1) }) } : await findMaxSensors(base, num(a['e2e-start'], 50), num(a['e2e-max'], 1600));
