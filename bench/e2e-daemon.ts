@@ -99,8 +99,13 @@ process.on('message', (m: { type: string }) => {
   const last = sample();
   void app.stop().then(() => {
     send(last);
-    send({ type: 'stopped' });
-    process.disconnect?.();
+    // Anything still open after stop() would keep a real daemon from exiting: report it.
+    setTimeout(() => {
+      send({ type: 'stopped', openResources: process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap') });
+      process.disconnect?.();
+      // Exit normally (so --cpu-prof writes its profiles) even if a handle is left open.
+      setTimeout(() => process.exit(0), 3000).unref();
+    }, 200);
   }, (e: Error) => {
     send({ type: 'error', message: `stop failed: ${e.message}` });
     process.exit(1);

@@ -12,19 +12,23 @@ import { BearingSimulator } from '../src/data/bearing.js';
 import { CWRU_DIR, DIST_BENCH } from './lib/paths.js';
 import { percentile, percentileSorted, round, Series, slope } from './lib/stats.js';
 
-export interface TrialOptions {
-  model: BenchModel;
-  broker: BenchBroker;
+/** What judging a trial needs (the rest of TrialOptions is how to run it). */
+export interface TrialShape {
   sensors: number;
   seconds: number;
   /** Seconds at the start left out of the verdict (worker start-up, JIT, first windows filling). */
   warmupSeconds: number;
-  engine?: DaemonConfig['engine'];
-  workers?: number;
+  source?: DaemonConfig['source'];
   overrides?: Record<string, unknown>;
   /** Sample RSS every this many seconds into `rssSeries` (soak). */
   rssEverySeconds?: number;
-  source?: DaemonConfig['source'];
+}
+
+export interface TrialOptions extends TrialShape {
+  model: BenchModel;
+  broker: BenchBroker;
+  engine?: DaemonConfig['engine'];
+  workers?: number;
   say?: (s: string) => void;
 }
 
@@ -51,6 +55,8 @@ export interface TrialResult {
   loopDelayP99Ms: number;
   realTime: boolean;
   verdict: string;
+  /** app.stop() + process exit time, and handles still open after stop() (should be none). */
+  stop?: { ms: number; openResourcesAfterStop: string[] };
   rssSeries?: { t: number; rssMiB: number; heapUsedMiB: number; arrayBuffersMiB: number }[];
   rssSlopeMiBPerHour?: number;
   heapSlopeMiBPerHour?: number;
@@ -118,9 +124,14 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
   });
 
   const samples: DaemonSample[] = [];
-  const child: ChildProcess = fork(path.join(DIST_BENCH, 'e2e-daemon.js'), [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_CPU_PROF=DIR: V8 CPU profiles of the daemon (main thread and workers) for the hot-path pass.
+  const prof = process.env.BENCH_CPU_PROF;
+  const child: ChildProcess = fork(path.join(DIST_BENCH, 'e2e-daemon.js'), [JSON.stringify(cfg)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [],
+  });
   let engine = '';
-  const mosqCpu0 = o.broker.cpuSeconds();
+  let stopMs = 0;
+  let leftOpen: string[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`bench daemon exited (code ${code}) before starting`)));
@@ -135,15 +146,21 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     const mosqCpuStart = o.broker.cpuSeconds();
     await new Promise((r) => setTimeout(r, o.seconds * 1000));
     const mosqCpuEnd = o.broker.cpuSeconds();
-    const stopped = new Promise<void>((resolve) => {
-      child.on('message', (m: { type: string }) => { if (m.type === 'stopped') resolve(); });
+    let openResources: string[] | undefined;
+    const exited = new Promise<void>((resolve) => {
+      child.on('message', (m: { type: string; openResources?: string[] }) => { if (m.type === 'stopped') openResources = m.openResources; });
       child.once('exit', () => resolve());
     });
+    const stopAsked = performance.now();
     child.send({ type: 'stop' });
     const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await stopped;
+    await exited;
     clearTimeout(kill);
-    return summarize(o, samples, received, engine, rateHz, (mosqCpuEnd - mosqCpuStart) / o.seconds, say);
+    stopMs = Math.round(performance.now() - stopAsked);
+    leftOpen = openResources ?? ['(no report: killed or crashed)'];
+    const r = summarize(o, samples, received, engine, rateHz, (mosqCpuEnd - mosqCpuStart) / o.seconds, say);
+    r.stop = { ms: stopMs, openResourcesAfterStop: leftOpen };
+    return r;
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -152,12 +169,12 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     }
     await sub.endAsync(true).catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
-    void mosqCpu0;
   }
 }
 
-function summarize(o: TrialOptions, samples: DaemonSample[], received: Series, engine: string,
-  rateHz: number, mosqCpu: number, say: (s: string) => void): TrialResult {
+/** The verdict and numbers of one trial, from the daemon's per-second samples and the diagnoses received. */
+export function summarize(o: TrialShape, samples: DaemonSample[], received: Series, engine: string,
+  rateHz: number, mosqCpu: number, say: (s: string) => void = () => {}): TrialResult {
   // A replay loop of F frames yields F − 1 windows (the restart at the loop's end costs one).
   const expected = ((o.sensors * rateHz) / HOP) * ((o.source ?? 'replay') === 'replay' ? (REPLAY_FRAMES - 1) / REPLAY_FRAMES : 1);
   // Measured part: after the warm-up, up to the last periodic sample (the stop sample is excluded).
