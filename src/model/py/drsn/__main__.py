@@ -35,9 +35,10 @@ def reference_windows(prep: Prepared, cross_load: bool, per_class: int = 2):
     """A few clean, normalized test windows per class with their origin, for engine-agreement checks."""
     raw, y, origins = fixed_windows(prep, "test", prep.window_length, cross_load=cross_load)
     pick = [i for c in np.unique(y) for i in np.nonzero(y == c)[0][:per_class]]
-    # file/offset point into the *prepared* record (band-limited, at the model rate), not the raw CWRU file.
-    return zscore(raw[pick]), [{"record": origins[i][0], "file": f"{origins[i][0]}.f32", "offset": origins[i][1],
-                                "prepared": True, "label": int(y[i])} for i in pick]
+    # Offsets into the *prepared* record (band-limited, at the model rate), not the raw CWRU file: named
+    # differently from the raw-file {file, offset} sources of drsn.export --random so they cannot be mixed up.
+    return zscore(raw[pick]), [{"record": origins[i][0], "preparedFile": f"{origins[i][0]}.f32", "preparedOffset": origins[i][1],
+                                "label": int(y[i])} for i in pick]
 
 
 def metrics_of(ev: dict) -> dict:

@@ -51,7 +51,7 @@ def _rows(g):
 
 def markdown(title, groups, runs, notes=()):
     lines = [f"# {title}", ""]
-    lines += list(notes) + ([""] if notes else [])
+    lines += [f"- {n}" for n in notes] + ([""] if notes else [])
     lines += ["Accuracy in %, mean ± sample std over seeds (n = number of seeds). SNR is per window, relative to",
               "the window's signal power; every (noise type, SNR) uses a fixed seed, so all models see identical",
               "noisy windows. Time-stretch: clean test windows resampled as if the machine ran faster (×>1) or slower.", ""]
