@@ -69,19 +69,24 @@ export function markdown(r: BenchResults): string {
     }
   }
   const trialRows = (ts: TrialResult[]) => table(
-    ['sensors (12 kHz ch.)', 'windows/s expected', 'produced', 'received', 'dropped', 'latency p50 ms', 'p99 ms', 'lat. trend ms/s', 'daemon CPU % (1 core)', 'mosquitto CPU %', 'RSS MiB', 'loop delay p99 ms', 'verdict'],
-    ts.map((t) => [t.sensors, t.expectedWindowsPerSec, t.windowsPerSec, t.diagnosesReceivedPerSec, t.droppedWindows, t.latencyMs.p50, t.latencyMs.p99, t.latencySlopeMsPerSec, t.daemonCpuPercentOfOneCore, t.mosquittoCpuPercentOfOneCore, t.rssMiB.end, t.loopDelayP99Ms, t.verdict]));
+    ['sensors (12 kHz ch.)', 'windows/s expected', 'produced', 'classified', 'received on MQTT', 'dropped', 'latency p50 ms', 'p99 ms', 'lat. trend ms/s', 'daemon CPU % (1 core)', 'mosquitto CPU %', 'RSS MiB', 'loop delay p99 ms', 'verdict'],
+    ts.map((t) => [t.sensors, t.expectedWindowsPerSec, t.windowsPerSec, t.daemonDiagnosesPerSec, t.diagnosesReceivedPerSec, t.droppedWindows, t.latencyMs.p50, t.latencyMs.p99, t.latencySlopeMsPerSec, t.daemonCpuPercentOfOneCore, t.mosquittoCpuPercentOfOneCore, t.rssMiB.end, t.loopDelayP99Ms, t.verdict]));
   if (r.e2e) {
     out.push('', '#### End to end (createApp, simulated sensors, mosquitto, SQLite)', '');
-    if ('fixed' in r.e2e) out.push(trialRows([r.e2e.fixed]));
+    if ('fixed' in r.e2e) {
+      if (r.e2e.fixed.overrides) out.push(`Settings changed from the defaults: \`${JSON.stringify(r.e2e.fixed.overrides)}\``, '');
+      out.push(trialRows([r.e2e.fixed]));
+    }
     else {
+      const ov = r.e2e.trials[0]?.overrides;
+      if (ov) out.push(`Settings changed from the defaults: \`${JSON.stringify(ov)}\``, '');
       out.push(`**Largest N holding real time: ${r.e2e.maxRealTimeSensors} channels** (engine ${r.e2e.trials[0]?.engine ?? '?'}, ${r.e2e.trials[0]?.seconds ?? '?'} s per trial)`, '');
       out.push(trialRows([...r.e2e.trials].sort((a, b) => a.sensors - b.sensors)));
     }
   }
   if (r.soak) {
     const s = r.soak;
-    out.push('', `#### Soak (${s.sensors} channels, ${s.seconds} s)`, '');
+    out.push('', `#### Soak (${s.sensors} channels, ${s.seconds} s${s.overrides ? `, settings ${JSON.stringify(s.overrides)}` : ''})`, '');
     out.push(`RSS ${s.rssMiB.start} → ${s.rssMiB.end} MiB (max ${s.rssMiB.max}); slope after warm-up **${s.rssSlopeMiBPerHour} MiB/h** (heap ${s.heapSlopeMiBPerHour} MiB/h); latency p50 ${s.latencyMs.p50} / p99 ${s.latencyMs.p99} ms; ${s.verdict}`);
     if (s.rssSeries?.length) out.push('', `RSS samples (s: MiB): ${s.rssSeries.map((x) => `${x.t}: ${x.rssMiB}`).join(', ')}`);
   }

@@ -29,6 +29,7 @@ const USAGE = `usage: npm run bench -- [options]
   --soak-sensors N     soak load (default: 75% of the largest real-time N found, else 100)
   --source S           e2e/soak ingest: replay (default; sensors loop CWRU excerpts) | simulator
   --store-batch-ms MS  e2e/soak: override store.batchMaxMs (default: the daemon's default, 250)
+  --set K=V            e2e/soak: any daemon setting, e.g. --set alerts.threshold=1 (repeatable; V parsed as JSON when it can be)
   --engine E           engine for e2e/soak: auto|onnx|tfjs (default auto)
   --model DIR          model folder (default models/drsn-cw-cwru, else a random-init export)
   --quick              smoke run: 1 s per config, 8 s trials, 15 s soak
@@ -40,7 +41,7 @@ const { values: a } = parseArgs({
   options: {
     only: { type: 'string' }, seconds: { type: 'string' }, 'e2e-seconds': { type: 'string' }, 'e2e-start': { type: 'string' },
     'e2e-max': { type: 'string' }, sensors: { type: 'string' }, 'soak-seconds': { type: 'string' }, 'soak-hour': { type: 'boolean' },
-    'soak-sensors': { type: 'string' }, source: { type: 'string' }, 'store-batch-ms': { type: 'string' }, engine: { type: 'string' }, model: { type: 'string' }, quick: { type: 'boolean' },
+    'soak-sensors': { type: 'string' }, source: { type: 'string' }, 'store-batch-ms': { type: 'string' }, set: { type: 'string', multiple: true }, engine: { type: 'string' }, model: { type: 'string' }, quick: { type: 'boolean' },
     'allow-busy': { type: 'boolean' }, 'update-doc': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean' },
   },
 });
@@ -61,6 +62,26 @@ const seconds = num(a.seconds, quick ? 1 : 5);
 const e2eSeconds = num(a['e2e-seconds'], quick ? 8 : 20);
 const soakSeconds = a['soak-hour'] ? 3600 : num(a['soak-seconds'], quick ? 15 : 60);
 const engine = (a.engine ?? 'auto') as TrialOptions['engine'];
+/** --set a.b=v and --store-batch-ms → a nested settings object merged over the daemon's defaults. */
+function settingOverrides(): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  const put = (key: string, value: unknown) => {
+    const parts = key.split('.');
+    let o = out;
+    for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+    o[parts[parts.length - 1]] = value;
+  };
+  if (a['store-batch-ms']) put('store.batchMaxMs', num(a['store-batch-ms'], 250));
+  for (const kv of a.set ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) { console.error(`bad --set "${kv}" (want key.path=value)\n${USAGE}`); process.exit(2); }
+    const raw = kv.slice(i + 1);
+    let v: unknown = raw;
+    try { v = JSON.parse(raw); } catch { /* a plain string */ }
+    put(kv.slice(0, i), v);
+  }
+  return Object.keys(out).length ? out : undefined;
+}
 const source = (a.source ?? 'replay') as 'replay' | 'simulator';
 if (source !== 'replay' && source !== 'simulator') { console.error(`bad --source\n${USAGE}`); process.exit(2); }
 const say = (s: string): void => { console.log(s); };
@@ -100,7 +121,7 @@ try {
   }
   if (parts.has('e2e') || parts.has('soak') || parts.has('hotpath')) broker = await startBenchBroker();
   const base = { model, broker: broker!, seconds: e2eSeconds, warmupSeconds: Math.min(5, e2eSeconds / 3), engine, source, say,
-    overrides: a['store-batch-ms'] ? { store: { batchMaxMs: num(a['store-batch-ms'], 250) } } : undefined };
+    overrides: settingOverrides() };
   if (parts.has('e2e')) {
     say('\n== end to end ==');
     results.e2e = a.sensors ? { fixed: await runTrial({ ...base, sensors: num(a.sensors, 1) }) } : await findMaxSensors(base, num(a['e2e-start'], 50), num(a['e2e-max'], 1600));
