@@ -93,7 +93,7 @@ export async function runHotPath(meta: ModelMetadata, broker: BenchBroker | unde
     const build = () => sensorPipeline({ sensor, range: 500, model: meta, hop: null, gapTolerancePeriods: 2, badInput: new BadInputCounter(log) });
     const rate = await timeAsync(async () => { await lastValueFrom(from(input).pipe(build(), count())); return input.length * 1024; }, seconds);
     // Windows are produced at the model rate (12 kHz): one per 1024 × (rate / 12 kHz) input samples.
-    add(row(`sensor pipeline ${rateHz / 1000} kHz (validate, units, ${rateHz === 12_000 ? 'no resampling' : 'resample'}, window)`, rate, 'input samples/s', perSample * (12_000 / rateHz), 'one channel, per-sensor RxJS chain'));
+    add(row(`sensor pipeline ${rateHz / 1000} kHz (validate, units, ${rateHz === 12_000 ? 'band-limit FIR' : 'resample + band-limit'}, window)`, rate, 'input samples/s', perSample * (12_000 / rateHz), 'one channel, per-sensor RxJS chain'));
   }
 
   const w = frames(12_000, 1, 'n')[0].channels[0];

@@ -70,7 +70,7 @@ export function markdown(r: BenchResults): string {
   }
   const trialRows = (ts: TrialResult[]) => table(
     ['sensors (12 kHz ch.)', 'windows/s expected', 'produced', 'classified', 'received on MQTT', 'dropped', 'latency p50 ms', 'p99 ms', 'lat. trend ms/s', 'daemon CPU % (1 core)', 'mosquitto CPU %', 'RSS MiB', 'loop delay p99 ms', 'verdict'],
-    ts.map((t) => [t.sensors, t.expectedWindowsPerSec, t.windowsPerSec, t.daemonDiagnosesPerSec, t.diagnosesReceivedPerSec, t.droppedWindows, t.latencyMs.p50, t.latencyMs.p99, t.latencySlopeMsPerSec, t.daemonCpuPercentOfOneCore, t.mosquittoCpuPercentOfOneCore, t.rssMiB.end, t.loopDelayP99Ms, t.verdict]));
+    ts.map((t) => [t.sensors, t.expectedWindowsPerSec, t.windowsPerSec, t.daemonDiagnosesPerSec ?? '—', t.diagnosesReceivedPerSec, t.droppedWindows, t.latencyMs.p50, t.latencyMs.p99, t.latencySlopeMsPerSec, t.daemonCpuPercentOfOneCore, t.mosquittoCpuPercentOfOneCore, t.rssMiB.end, t.loopDelayP99Ms, t.verdict]));
   if (r.e2e) {
     out.push('', '#### End to end (createApp, simulated sensors, mosquitto, SQLite)', '');
     if ('fixed' in r.e2e) {
@@ -88,6 +88,8 @@ export function markdown(r: BenchResults): string {
     const s = r.soak;
     out.push('', `#### Soak (${s.sensors} channels, ${s.seconds} s${s.overrides ? `, settings ${JSON.stringify(s.overrides)}` : ''})`, '');
     out.push(`RSS ${s.rssMiB.start} → ${s.rssMiB.end} MiB (max ${s.rssMiB.max}); slope after warm-up **${s.rssSlopeMiBPerHour} MiB/h** (heap ${s.heapSlopeMiBPerHour} MiB/h); latency p50 ${s.latencyMs.p50} / p99 ${s.latencyMs.p99} ms; ${s.verdict}`);
+    // GC sawtooth of tens of MiB over a minute extrapolates to thousands of MiB/h either way.
+    if (s.seconds < 600) out.push('', `_A ${s.seconds} s soak is too short for its slope to mean anything beyond a gross leak; use --soak-hour._`);
     if (s.rssSeries?.length) out.push('', `RSS samples (s: MiB): ${s.rssSeries.map((x) => `${x.t}: ${x.rssMiB}`).join(', ')}`);
   }
   if (r.hotPath) {
