@@ -40,7 +40,8 @@ export class AlertWriter {
    * alert records nothing and returns alertId 0.
    */
   record(e: AlertEvent): { alertId: number } {
-    return this.recordTx(e);
+    // Times are INTEGER epoch ms in a STRICT table; window times carry sub-millisecond fractions.
+    return this.recordTx({ ...e, at: Math.round(e.at) });
   }
 
   private apply(e: AlertEvent): { alertId: number } {
