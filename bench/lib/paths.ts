@@ -16,6 +16,7 @@ function findRoot(): string {
 
 export const ROOT = findRoot();
 export const PYTHON = process.env.DRSN_PYTHON ?? '/usr/bin/python3';
-export const CWRU_DIR = process.env.DRSN_CWRU ?? '/work/shared/data/cwru';
+/** The CWRU data beside the project (never inside it), as tests and CI locate it. */
+export const CWRU_DIR = process.env.DRSND_CWRU_DIR ?? path.resolve(ROOT, '..', 'shared', 'data', 'cwru');
 /** The compiled bench scripts (children are started from here, so they run without tsx). */
 export const DIST_BENCH = path.join(ROOT, 'dist', 'bench');
