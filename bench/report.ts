@@ -17,6 +17,8 @@ export interface BenchResults {
   e2e?: SearchResult | { fixed: TrialResult };
   soak?: TrialResult;
   hotPath?: { rows: HotRow[]; pipelineScript: Record<string, unknown> };
+  /** Parts that failed, with the error (the other parts' numbers are still here). */
+  errors?: Record<string, string>;
   loadAvgAtEnd: [number, number, number];
 }
 
@@ -33,6 +35,7 @@ export function markdown(r: BenchResults): string {
   out.push(`- Versions: node ${m.versions.node}, onnxruntime-node ${m.versions.onnxruntime}, tfjs ${m.versions.tfjs} (wasm ${m.versions.tfjsWasm}), torch ${m.versions.torch}, better-sqlite3 ${m.versions.betterSqlite3}, mqtt.js ${m.versions.mqtt}, mosquitto ${m.versions.mosquitto}; commit ${m.gitCommit}`);
   out.push(`- Model: ${r.model.id} (${r.model.architecture}, window ${r.model.windowLength}) — ${r.model.origin}; windows: ${r.windows}`);
   out.push(`- Command: \`${r.command}\``);
+  for (const [p, msg] of Object.entries(r.errors ?? {})) out.push(`- **Part ${p} failed:** ${msg.split('\n')[0]}`);
   if (r.engines) {
     const e = r.engines;
     out.push('', '#### Engine throughput (windows/s, through the worker pool)', '');

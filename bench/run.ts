@@ -107,37 +107,60 @@ const results: BenchResults = {
   windows: windows.source, loadAvgAtEnd: [0, 0, 0],
 };
 let broker: BenchBroker | undefined;
+/** One part failing (a daemon bug, a missing broker) must not lose the numbers of the others. */
+const part = async (name: Part, fn: () => Promise<void>): Promise<void> => {
+  if (!parts.has(name)) return;
+  try {
+    await fn();
+  } catch (e) {
+    const msg = (e as Error).stack ?? String(e);
+    console.error(`\n!!! bench part ${name} failed: ${msg}`);
+    (results.errors ??= {})[name] = (e as Error).message;
+  }
+};
 try {
-  if (parts.has('engines')) {
+  await part('engines', async () => {
     say('\n== engines ==');
     results.engines = await runEngines(model, windows, seconds, DEFAULT_SPECS, say);
-  }
-  if (parts.has('peer')) {
+  });
+  await part('peer', async () => {
     say('\n== PyTorch peer ==');
-    results.peer = await runPeer(model, windows, seconds, [1, 16, 64, 256], [1, 2], say);
-    if (!results.peer.available) say(`  peer unavailable: ${results.peer.reason}`);
-    if (results.engines) comparePeer(results.peer, results.engines);
-    else delete results.peer.probs;
+    const peer = await runPeer(model, windows, seconds, [1, 16, 64, 256], [1, 2], say);
+    results.peer = peer;
+    if (!peer.available) say(`  peer unavailable: ${peer.reason}`);
+    if (results.engines) comparePeer(peer, results.engines);
+    else delete peer.probs;
+  });
+  if (parts.has('e2e') || parts.has('soak') || parts.has('hotpath')) {
+    try {
+      broker = await startBenchBroker();
+    } catch (e) {
+      console.error(`!!! no MQTT broker: ${(e as Error).message}`);
+      (results.errors ??= {}).broker = (e as Error).message;
+    }
   }
-  if (parts.has('e2e') || parts.has('soak') || parts.has('hotpath')) broker = await startBenchBroker();
-  const base = { model, broker: broker!, seconds: e2eSeconds, warmupSeconds: Math.min(5, e2eSeconds / 3), engine, source, say,
-    overrides: settingOverrides() };
-  if (parts.has('e2e')) {
+  const base = () => ({ model, broker: broker!, seconds: e2eSeconds, warmupSeconds: Math.min(5, e2eSeconds / 3), engine, source, say,
+    overrides: settingOverrides() });
+  await part('e2e', async () => {
+    if (!broker) throw new Error('no broker');
     say('\n== end to end ==');
-    results.e2e = a.sensors ? { fixed: await runTrial({ ...base, sensors: num(a.sensors, 1) }) } : await findMaxSensors(base, num(a['e2e-start'], 50), num(a['e2e-max'], 1600));
-    if ('maxRealTimeSensors' in results.e2e) say(`  largest N holding real time: ${results.e2e.maxRealTimeSensors}`);
-  }
-  if (parts.has('soak')) {
+    const e2e = a.sensors ? { fixed: await runTrial({ ...base(), sensors: num(a.sensors, 1) }) } : await findMaxSensors(base(), num(a['e2e-start'], 50), num(a['e2e-max'], 1600));
+    results.e2e = e2e;
+    if ('maxRealTimeSensors' in e2e) say(`  largest N holding real time: ${e2e.maxRealTimeSensors}`);
+  });
+  await part('soak', async () => {
+    if (!broker) throw new Error('no broker');
     const found = results.e2e && 'maxRealTimeSensors' in results.e2e ? results.e2e.maxRealTimeSensors : 0;
     const n = a['soak-sensors'] ? num(a['soak-sensors'], 1) : found > 0 ? Math.max(1, Math.floor(found * 0.75)) : 100;
     say(`\n== soak: ${n} channels for ${soakSeconds} s ==`);
-    results.soak = await runTrial({ ...base, sensors: n, seconds: soakSeconds, warmupSeconds: Math.min(30, soakSeconds / 4), rssEverySeconds: 5 });
-    say(`  RSS slope ${results.soak.rssSlopeMiBPerHour} MiB/h (heap ${results.soak.heapSlopeMiBPerHour} MiB/h)`);
-  }
-  if (parts.has('hotpath')) {
+    const soak = await runTrial({ ...base(), sensors: n, seconds: soakSeconds, warmupSeconds: Math.min(30, soakSeconds / 4), rssEverySeconds: 5 });
+    results.soak = soak;
+    say(`  RSS slope ${soak.rssSlopeMiBPerHour} MiB/h (heap ${soak.heapSlopeMiBPerHour} MiB/h)`);
+  });
+  await part('hotpath', async () => {
     say('\n== hot path ==');
     results.hotPath = await runHotPath(model.meta, broker, Math.min(seconds, 3), say);
-  }
+  });
 } finally {
   await broker?.stop();
   if (model.tempDir) rmSync(model.tempDir, { recursive: true, force: true });
@@ -166,4 +189,4 @@ if (a['update-doc']) {
 }
 // Worker threads, sockets and timers are all closed by now; exit explicitly anyway so a stray
 // handle in a dependency cannot keep a finished benchmark hanging.
-process.exit(0);
+process.exit(results.errors ? 1 : 0);
