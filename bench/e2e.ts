@@ -207,9 +207,12 @@ export function summarize(o: TrialShape, samples: DaemonSample[], received: Seri
   const finalBacklog = backlog.length ? backlog[backlog.length - 1] : 0;
   const reasons: string[] = [];
   if (dropped > 0) reasons.push(`${dropped} windows dropped at the inference queue`);
-  // 3 % short, plus slack for counting whole windows over a short span: one window per sensor for
-  // where its replay loop restart falls, two for the ends of the span.
-  const floor = Number.isFinite(span) ? (0.97 * expected * span - o.sensors - 2) / span : expected;
+  // 3 % short, plus slack for counting whole windows over a short span: all replay sensors start
+  // together, so their loop restarts (one lost window each) fall in the span together, 1 or 2 times
+  // more than the average accounts for; one window per sensor and two for the ends of the span.
+  const loopSeconds = (REPLAY_FRAMES * HOP) / rateHz;
+  const restarts = (o.source ?? 'replay') === 'replay' ? Math.ceil(span / loopSeconds) : 0;
+  const floor = Number.isFinite(span) ? (0.97 * expected * span - o.sensors * (restarts + 1) - 2) / span : expected;
   if (windowsPerSec < floor) reasons.push(`windows produced ${Math.round(windowsPerSec)}/s < ${Math.round(floor)}/s of ${Math.round(expected)}/s expected (ingest fell behind)`);
   if (recvPerSec < floor) reasons.push(`diagnoses received ${Math.round(recvPerSec)}/s < ${Math.round(floor)}/s (classified ${round(daemonDiagPerSec)}/s)`);
   if (backlogSlope > 0.02 * expected) reasons.push(`backlog growing ${round(backlogSlope)} windows/s`);
