@@ -114,11 +114,16 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     store.onCommitted((committed: Diagnosis[]) => {
       for (const d of committed) {
         publisher.publishDiagnosis(d);
-        const event = tracker.update(d);
-        if (event) {
-          const { alertId } = store.recordAlertEvent(event);
-          publisher.publishAlertEvent(event, alertId);
-          log.info({ sensor: event.sensorId, transition: event.transition, class: event.className, alertId }, 'alert');
+        // One failing alert write must not keep the rest of the batch from being published.
+        try {
+          const event = tracker.update(d);
+          if (event) {
+            const { alertId } = store.recordAlertEvent(event);
+            publisher.publishAlertEvent(event, alertId);
+            log.info({ sensor: event.sensorId, transition: event.transition, class: event.className, alertId }, 'alert');
+          }
+        } catch (err) {
+          log.error({ err, sensor: d.sensorId }, 'alert update failed');
         }
         publisher.publishHealth(d, tracker.active(d.sensorId));
       }
