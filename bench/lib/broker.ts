@@ -1,10 +1,10 @@
-// A real mosquitto on a free loopback port for the end-to-end and MQTT benchmarks (the start logic
-// of tests/helpers/broker.ts, copied so the bench never imports test code).
+// A real mosquitto on a free loopback port for the end-to-end and MQTT benchmarks. Unlike the test
+// broker it lifts mosquitto's queue limits, so a slow benchmark subscriber never makes it drop messages.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, MOSQUITTO_PATHS, waitForPort } from '../../tests/helpers/broker.js';
 
 export interface BenchBroker {
   url: string;
@@ -12,33 +12,6 @@ export interface BenchBroker {
   /** CPU seconds mosquitto has used so far (user + system, from /proc). */
   cpuSeconds(): number;
   stop(): Promise<void>;
-}
-
-const MOSQUITTO_PATHS = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** CPU seconds of a process from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s). */
