@@ -109,7 +109,12 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     await publisher.start();
     stoppables.push({ name: 'publisher', stop: () => publisher.stop() });
 
-    const tracker = new AlertTracker(settings.alerts);
+    // Alerts still open from the last run carry on: the state machine resumes them (so recovery clears
+    // them) and the publisher re-asserts their retained topics.
+    const openAlerts = store.alerts({ active: true });
+    const tracker = new AlertTracker(settings.alerts, new Map(openAlerts.map((a) => [a.sensorId, a.className])));
+    publisher.restoreAlerts(openAlerts);
+    if (openAlerts.length > 0) log.info({ alerts: openAlerts.map((a) => ({ id: a.id, sensor: a.sensorId, class: a.className })) }, 'open alerts resumed');
     // Publishing and alerting happen only on committed rows: what subscribers see is in the history.
     store.onCommitted((committed: Diagnosis[]) => {
       for (const d of committed) {

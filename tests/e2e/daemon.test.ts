@@ -175,4 +175,30 @@ sensors:
   assert.deepEqual(events.filter((e) => e.sensor === 's1').map((e) => e.transition), ['raised']);
   db.close();
   assert.ok(received.some((r) => r.topic === 'drsnd/e2e/status' && r.payload === 'offline'), 'offline published on clean stop');
+
+  // 6. Restart: the alert left open (s1) is resumed, not forgotten; when the machine recovers it clears.
+  received.length = 0;
+  const again = spawnDaemon(['run', '--config', cfg]);
+  daemonFailed = () => (again.child.exitCode !== null ? `exit ${again.child.exitCode}: ${again.stderr()}` : undefined);
+  t.after(async () => { await again.stop('SIGKILL').catch(() => undefined); });
+  await again.waitForLog((l) => l.msg === 'open alerts resumed', 'open alert resumed at start-up', 60_000);
+  await until(() => received.find((m) => m.topic === 'drsnd/e2e/pumpB/s1/alert' && m.payload.includes('IR021')), 'retained alert re-asserted after restart');
+  const healthy = readF32(cwru, '97_DE_12k.f32', -20_480, 20_480);
+  const tNormal = t0 + 3_600_000;
+  for (let i = 0; i < healthy.length; i += 512) {
+    const chunk: string[] = [];
+    for (let j = i; j < Math.min(i + 512, healthy.length); j++) chunk.push(`${(tNormal + (j / RATE) * 1000).toFixed(3)},${healthy[j]!.toPrecision(7)}`);
+    pty.write(chunk.join('\n') + '\n');
+    await sleep(10);
+  }
+  await until(() => received.find((r) => r.topic === 'drsnd/e2e/events/alert' && r.payload.includes('"cleared"') && r.payload.includes('"s1"')), 'the resumed alert clears on recovery');
+  daemonFailed = () => undefined;
+  assert.equal(await again.stop('SIGTERM'), 0);
+  const db2 = new Database(dbPath, { readonly: true });
+  const after = db2.prepare('SELECT sensor, class_name, state FROM alerts ORDER BY id').all();
+  db2.close();
+  assert.deepEqual(after, [
+    { sensor: 'm1', class_name: 'OR007@6', state: 'cleared' },
+    { sensor: 's1', class_name: 'IR021', state: 'cleared' },
+  ], 'the same alert row was closed, no duplicate raised');
 });
