@@ -13,40 +13,11 @@ import { loadCwruRecords } from '../../src/data/cwru.js';
 import { prepareDataset, readPreparedRecord } from '../../src/data/prepare.js';
 import { CWRU_CLASSES } from '../../src/data/records.js';
 import { cwruDir } from '../helpers/data.js';
+import { fft } from '../../src/data/spectrum.js';
 
 const RATE = 12_000;
 const NFFT = 2048;
 
-const COS = Float64Array.from({ length: NFFT / 2 }, (_, k) => Math.cos((-2 * Math.PI * k) / NFFT));
-const SIN = Float64Array.from({ length: NFFT / 2 }, (_, k) => Math.sin((-2 * Math.PI * k) / NFFT));
-
-/** In-place radix-2 FFT of length NFFT. */
-function fft(re: Float64Array, im: Float64Array): void {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j], re[i]];
-      [im[i], im[j]] = [im[j], im[i]];
-    }
-  }
-  for (let len = 2; len <= n; len <<= 1) {
-    const step = n / len;
-    for (let i = 0; i < n; i += len) {
-      for (let k = 0; k < len / 2; k++) {
-        const wr = COS[k * step], wi = SIN[k * step];
-        const ar = re[i + k + len / 2], ai = im[i + k + len / 2];
-        const tr = ar * wr - ai * wi, ti = ar * wi + ai * wr;
-        re[i + k + len / 2] = re[i + k] - tr;
-        im[i + k + len / 2] = im[i + k] - ti;
-        re[i + k] += tr;
-        im[i + k] += ti;
-      }
-    }
-  }
-}
 
 /** Welch PSD (Hann, 50 % overlap), one-sided bins 0..NFFT/2. */
 function welch(x: Float32Array): Float64Array {
