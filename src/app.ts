@@ -30,10 +30,11 @@ export interface App {
   start(): Promise<void>;
   /** Stops sources, drains the pipeline, commits and publishes in-flight results, closes everything. */
   stop(timeoutMs?: number): Promise<void>;
-  /** For the systemd watchdog: false when inference is stuck. */
+  /** For the systemd watchdog: false once stopping. A stuck inference worker is replaced by the pool
+   *  itself (batchTimeoutMs); the watchdog's own job is catching a blocked event loop (no pings). */
   alive(): boolean;
   stats(): AppStats;
-  /** Resolves when every source has ended by itself (finite replays); the daemon keeps serving. */
+  /** The broker in use (the embedded one's URL when mqtt.url is null); undefined before start. */
   readonly mqttUrl: () => string | undefined;
 }
 
@@ -51,7 +52,6 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
   let subscription: Subscription | undefined;
   let drained: Promise<void> = Promise.resolve();
   let brokerUrl: string | undefined;
-  let classifierAlive: () => boolean = () => true;
   let flushStore: () => void = () => {};
   let stopping = false;
 
@@ -178,7 +178,6 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
         complete: () => resolve(),
       });
     });
-    classifierAlive = () => true;
     // READY=1 means "DB, model and MQTT are up"; a broker that is down at start-up must not keep the
     // service from starting either (it buffers and connects later), so wait for it only so long.
     const connected = await Promise.race([publisher.ready().then(() => true, () => false), sleep(READY_WAIT_FOR_BROKER_MS).then(() => false)]);
@@ -212,13 +211,12 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
         log.error({ err, component: s.name }, 'stop failed; continuing with the others');
       }
     }
-    stats.badInput = badInput.count();
   }
 
   return {
     start,
     stop,
-    alive: () => !stopping && classifierAlive(),
+    alive: () => !stopping,
     stats: () => ({ ...stats, badInput: badInput.count() }),
     mqttUrl: () => brokerUrl,
   };
