@@ -3,6 +3,7 @@
 // Started by bench/e2e.ts with fork(); config as argv[2] JSON; reports samples over IPC every second.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp } from '../src/app.js';
+import { deepMerge } from '../src/config/load.js';
 import { settingsSchema } from '../src/config/schema.js';
 import { createLogger } from '../src/log.js';
 
@@ -38,15 +39,6 @@ export interface DaemonSample {
   /** Event-loop delay p99 over the last second, ms. */
   loopDelayP99Ms: number;
   engine: string;
-}
-
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const cur = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
-  }
-  return out;
 }
 
 const cfg = JSON.parse(process.argv[2]) as DaemonConfig;
