@@ -1,6 +1,6 @@
 // The daemon's SQLite store: batched diagnosis writes, alert lifecycle, history queries, retention.
 import path from 'node:path';
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import type { Settings } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { AlertEvent, Diagnosis, SensorMeta } from '../types.js';
@@ -43,7 +43,6 @@ export class Store {
   private readonly now: () => number;
   private db: Database | undefined;
   private parts: {
-    insertDiagnosis: Statement; touchSensor: Statement; upsertSensor: Statement;
     commitBatch: (ds: Diagnosis[], at: number) => void; upsertMany: (ms: SensorMeta[], at: number) => void;
     alerts: AlertWriter; queries: Queries; retention: Retention;
   } | undefined;
@@ -244,7 +243,7 @@ export class Store {
       }
     });
     return {
-      insertDiagnosis, touchSensor, upsertSensor, commitBatch, upsertMany,
+      commitBatch, upsertMany,
       alerts: new AlertWriter(db), queries: new Queries(db), retention: new Retention(db, this.settings.retention),
     };
   }
