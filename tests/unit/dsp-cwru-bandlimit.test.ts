@@ -8,16 +8,9 @@ import path from 'node:path';
 import { resample } from '../../src/dsp/resampler.js';
 import { cwruDir } from '../helpers/data.js';
 import { fft } from '../../src/data/spectrum.js';
+import { decodeF32LE } from '../../src/data/recording.js';
 
 const BAND_LIMIT = 4800;
-
-function readF32(file: string): Float32Array {
-  const buf = readFileSync(file);
-  const out = new Float32Array(buf.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(i * 4);
-  return out;
-}
-
 
 /** Welch estimate (Hann, 4096 points, 50% overlap) of the mean power in [loHz, hiHz), comparable across rates. */
 function bandPower(x: Float32Array, fs: number, loHz: number, hiHz = Infinity): number {
@@ -48,7 +41,7 @@ test('CWRU normal (48 kHz) and fault (12 kHz) records: no energy left above the 
   if (!dir) return;
   const records: [string, number][] = [['97_DE.f32', 48_000], ['105_DE.f32', 12_000], ['118_DE.f32', 12_000], ['130_DE.f32', 12_000]];
   for (const [file, rate] of records) {
-    const raw = readF32(path.join(dir, file));
+    const raw = decodeF32LE(readFileSync(path.join(dir, file)));
     const y = resample(raw, { inRateHz: rate, outRateHz: 12_000, cutoffHz: BAND_LIMIT });
     const stop = 1.1 * BAND_LIMIT;
     const before = db(bandPower(raw, rate, stop) / bandPower(raw, rate, 0));
