@@ -21,8 +21,11 @@ export interface SensorPipelineOptions {
   now?: () => number;
 }
 
-/** validate → convert units → resample + band-limit → window per channel. */
-/** Throws a DrsndError (CONFIG_INVALID) at build time when the sensor's rate cannot be resampled to the model's. */
+/**
+ * validate → convert units → resample + band-limit → window per channel. Throws a DrsndError
+ * (CONFIG_INVALID) at build time when the sensor's rate cannot be resampled to the model's: the
+ * designResampler call below exists for that check (the design is cached for the stream's resamplers).
+ */
 export function sensorPipeline(opts: SensorPipelineOptions): OperatorFunction<Frame, Window> {
   const { sensor, model } = opts;
   designResampler({ inRateHz: sensor.rateHz, outRateHz: model.input.sampleRateHz, cutoffHz: model.input.bandLimitHz });
