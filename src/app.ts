@@ -112,6 +112,13 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     // Alerts still open from the last run carry on: the state machine resumes them (so recovery clears
     // them) and the publisher re-asserts their retained topics.
     const openAlerts = store.alerts({ active: true });
+    const lastBySensor: Record<string, string> = {};
+    // A line the operator can read in the journal: the daemon is alive and what it currently thinks.
+    const summary = setInterval(() => {
+      log.info({ ...stats, badInput: badInput.count(), last: { ...lastBySensor } }, 'summary');
+    }, SUMMARY_INTERVAL_MS);
+    summary.unref();
+    stoppables.push({ name: 'summary', stop: () => clearInterval(summary) });
     const tracker = new AlertTracker(settings.alerts, new Map(openAlerts.map((a) => [a.sensorId, a.className])));
     publisher.restoreAlerts(openAlerts);
     if (openAlerts.length > 0) log.info({ alerts: openAlerts.map((a) => ({ id: a.id, sensor: a.sensorId, class: a.className })) }, 'open alerts resumed');
@@ -131,6 +138,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
           log.error({ err, sensor: d.sensorId }, 'alert update failed');
         }
         publisher.publishHealth(d, tracker.active(d.sensorId));
+        lastBySensor[d.sensorId] = `${d.className} ${d.confidence.toFixed(2)}`;
       }
     });
 
@@ -223,5 +231,6 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
 }
 
 const READY_WAIT_FOR_BROKER_MS = 10_000;
+const SUMMARY_INTERVAL_MS = 30_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
