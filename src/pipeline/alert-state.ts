@@ -2,15 +2,10 @@
 // borderline machine (REFERENCE.md, "alert flapping"). Raising needs k fault votes of one class in the
 // last n windows; clearing needs m consecutive normal windows; a low-confidence fault does neither.
 import { type OperatorFunction, Observable } from 'rxjs';
+import type { Settings } from '../config/schema.js';
 import type { AlertEvent, Diagnosis } from '../types.js';
 
-/** settings.alerts (src/config/schema.ts). */
-export interface AlertSettings {
-  threshold: number;
-  raiseK: number;
-  raiseN: number;
-  clearM: number;
-}
+export type AlertSettings = Settings['alerts'];
 
 interface Vote {
   className: string;
