@@ -1,7 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { BadInputCounter } from '../../src/bad-input.js';
@@ -13,16 +12,11 @@ import type { SourceContext } from '../../src/ingest/source.js';
 import { createLogger } from '../../src/log.js';
 import type { Frame } from '../../src/types.js';
 import { projectRoot } from '../helpers/data.js';
+import { tempDir } from '../helpers/temp.js';
 
 const T0 = 1_700_000_000_000;
 const log = createLogger('silent');
 const ctx: SourceContext = { log, badInput: new BadInputCounter(log), maxPayloadBytes: 1 << 20, now: () => T0 };
-
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-replay-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function sensor(source: Record<string, unknown>, extra: Record<string, unknown> = {}): SensorSettings {
   return sensorSchema.parse({ id: 'pump1', asset: 'pump', rateHz: 10_000, source: { type: 'replay', ...source }, ...extra });
@@ -41,7 +35,7 @@ function activeTimeouts(): number {
 }
 
 test('plays a float32 file once in frames, with sample-time timestamps, then completes', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-replay-');
   const file = path.join(dir, 'rec.f32');
   writeFileSync(file, Buffer.from(ramp(2500).buffer));
   const frames = await lastValueFrom(createReplaySource(sensor({ file, loop: false, frameSamples: 1000, speed: 200 }), ctx).pipe(toArray()));
@@ -53,7 +47,7 @@ test('plays a float32 file once in frames, with sample-time timestamps, then com
 });
 
 test('loops, marking the first frame of each new pass as a discontinuity', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-replay-');
   const file = path.join(dir, 'rec.f32');
   writeFileSync(file, Buffer.from(ramp(250).buffer));
   const frames = await lastValueFrom(createReplaySource(sensor({ file, frameSamples: 100, speed: 500 }), ctx).pipe(take(7), toArray()));
@@ -64,7 +58,7 @@ test('loops, marking the first frame of each new pass as a discontinuity', async
 });
 
 test('interleaved float32 and CSV channels map onto the sensor axes', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-replay-');
   const f32 = path.join(dir, 'xyz.bin');
   writeFileSync(f32, Buffer.from(Float32Array.from([1, 10, 100, 2, 20, 200]).buffer));
   const three = await firstValueFrom(createReplaySource(sensor({ file: f32, format: 'f32', loop: false, speed: 100 }, { axes: ['x', 'y', 'z'] }), ctx));
@@ -90,7 +84,7 @@ test('plays the drive-end variable of a CWRU-style .mat file', async () => {
 });
 
 test('frames are never delivered before their samples would have been recorded', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-replay-');
   const file = path.join(dir, 'rec.f32');
   writeFileSync(file, Buffer.from(ramp(600).buffer));
   // 100 samples at 10 kHz and speed 0.5 → one frame every 20 ms.
@@ -107,7 +101,7 @@ test('frames are never delivered before their samples would have been recorded',
 });
 
 test('unsubscribing stops playback and releases the timer', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-replay-');
   const file = path.join(dir, 'rec.f32');
   writeFileSync(file, Buffer.from(ramp(1000).buffer));
   const before = activeTimeouts();
@@ -124,7 +118,7 @@ test('unsubscribing stops playback and releases the timer', async (t) => {
 });
 
 test('a missing or malformed file errors the stream with the file name', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-replay-');
   const missing = path.join(dir, 'nope.f32');
   await assert.rejects(firstValueFrom(createReplaySource(sensor({ file: missing }), ctx)),
     (e: unknown) => isDrsndError(e, ErrorCodes.DATA_FILE_INVALID) && (e as Error).message.includes('nope.f32: not found'));

@@ -1,23 +1,17 @@
 // Opening the database: schema from empty, idempotent re-open, deliberate pragmas, actionable errors.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { isDrsndError, ErrorCodes } from '../../src/errors.js';
 import { openDatabase, openDatabaseReadOnly } from '../../src/store/db.js';
 import { SCHEMA_VERSION } from '../../src/store/migrations.js';
 import { openReadOnly } from '../../src/store/reader.js';
-
-function tempDir(t: test.TestContext): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-store-db-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../helpers/temp.js';
 
 test('a new database gets the full schema, WAL, NORMAL sync and foreign keys', (t) => {
-  const file = path.join(tempDir(t), 'nested', 'drsnd.db');
+  const file = path.join(tempDir(t, 'drsnd-store-db-'), 'nested', 'drsnd.db');
   const db = openDatabase(file, { synchronous: 'NORMAL' });
   t.after(() => db.close());
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
@@ -32,7 +26,7 @@ test('a new database gets the full schema, WAL, NORMAL sync and foreign keys', (
 });
 
 test('re-opening keeps data and does not re-run migrations', (t) => {
-  const file = path.join(tempDir(t), 'drsnd.db');
+  const file = path.join(tempDir(t, 'drsnd-store-db-'), 'drsnd.db');
   const db1 = openDatabase(file);
   db1.prepare(`INSERT INTO sensors (id, asset, first_seen) VALUES ('s1', 'pump', 1)`).run();
   db1.close();
@@ -44,7 +38,7 @@ test('re-opening keeps data and does not re-run migrations', (t) => {
 });
 
 test('a database from a newer drsnd is refused with the path in the error', (t) => {
-  const file = path.join(tempDir(t), 'future.db');
+  const file = path.join(tempDir(t, 'drsnd-store-db-'), 'future.db');
   const raw = new BetterSqlite3(file);
   raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
   raw.close();
@@ -53,7 +47,7 @@ test('a database from a newer drsnd is refused with the path in the error', (t) 
 });
 
 test('read-only open refuses a missing file and a file that is not a drsnd database', (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-store-db-');
   const missing = path.join(dir, 'missing.db');
   assert.throws(() => openReadOnly(missing), (e) => isDrsndError(e, ErrorCodes.STORE) && e.message.includes(missing));
   const empty = path.join(dir, 'empty.db');
@@ -65,7 +59,7 @@ test('read-only open refuses a missing file and a file that is not a drsnd datab
 });
 
 test('read-only handle cannot write', (t) => {
-  const file = path.join(tempDir(t), 'drsnd.db');
+  const file = path.join(tempDir(t, 'drsnd-store-db-'), 'drsnd.db');
   openDatabase(file).close();
   const reader = openReadOnly(file);
   t.after(() => reader.close());

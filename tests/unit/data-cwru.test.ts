@@ -1,21 +1,15 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadCwruMatFolder, loadCwruRecords } from '../../src/data/cwru.js';
 import { CWRU_CLASSES } from '../../src/data/records.js';
 import { decodeF32LE } from '../../src/data/recording.js';
 import { ErrorCodes, isDrsndError } from '../../src/errors.js';
 import { cwruDir, projectRoot } from '../helpers/data.js';
+import { tempDir } from '../helpers/temp.js';
 
 const fixtures = path.join(projectRoot, 'tests', 'fixtures', 'mat');
-
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-cwru-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function expectInvalid(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -71,7 +65,7 @@ test('filters by load and channel', (t) => {
 
 /** A private copy of part of the CWRU folder with a manifest we can edit (temp dir, never the repo). */
 function partialCopy(t: { after(fn: () => void): void }, src: string, numbers: number[]): { dir: string; manifest: any } {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-cwru-');
   const manifest = JSON.parse(readFileSync(path.join(src, 'manifest.json'), 'utf8'));
   manifest.records = manifest.records.filter((r: any) => numbers.includes(r.cwru_file_number));
   for (const r of manifest.records) for (const c of r.channels) copyFileSync(path.join(src, c.file), path.join(dir, c.file));
@@ -103,7 +97,7 @@ test('a truncated or missing data file is a DATA_FILE_INVALID error naming the f
 });
 
 test('reads a folder of original CWRU .mat files, whatever their naming', (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-cwru-');
   copyFileSync(path.join(fixtures, '12k_Drive_End_IR007_0_105.mat'), path.join(dir, '12k_Drive_End_IR007_0_105.mat'));
   copyFileSync(path.join(fixtures, '130.mat'), path.join(dir, '130.mat'));
   copyFileSync(path.join(fixtures, '99.mat'), path.join(dir, '99.mat'));
@@ -126,7 +120,7 @@ test('reads a folder of original CWRU .mat files, whatever their naming', (t) =>
 });
 
 test('a .mat folder with unknown or duplicate CWRU files is rejected with the names', (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-cwru-');
   copyFileSync(path.join(fixtures, '105.mat'), path.join(dir, '105.mat'));
   copyFileSync(path.join(fixtures, '130.mat'), path.join(dir, '12k_Drive_End_IR007_0_109.mat'));
   expectInvalid(() => loadCwruMatFolder(dir), /not among the 40 CWRU files.*12k_Drive_End_IR007_0_109\.mat/);

@@ -1,17 +1,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadRecordingManifest, readSignalFile } from '../../src/data/recording.js';
 import { ErrorCodes, isDrsndError } from '../../src/errors.js';
 import { projectRoot } from '../helpers/data.js';
-
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-rec-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../helpers/temp.js';
 
 function expectInvalid(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -26,7 +20,7 @@ function f32Bytes(values: number[]): Buffer {
 }
 
 test('reads interleaved float32, CSV with header/time column, and headerless CSV', (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-rec-');
   writeFileSync(path.join(dir, 'a.f32'), f32Bytes([1, 10, 2, 20, 3, 30]));
   const f = readSignalFile(path.join(dir, 'a.f32'), { channels: 2 });
   assert.deepEqual(f.channels.map((c) => Array.from(c)), [[1, 2, 3], [10, 20, 30]]);
@@ -53,7 +47,7 @@ test('reads a .mat variable, defaulting to the drive-end signal', () => {
 });
 
 test('bad signal files are rejected with the file and the problem', (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-rec-');
   writeFileSync(path.join(dir, 'odd.f32'), Buffer.alloc(10));
   expectInvalid(() => readSignalFile(path.join(dir, 'odd.f32')), /odd\.f32: 10 bytes is not a whole number/);
   writeFileSync(path.join(dir, 'nan.f32'), f32Bytes([1, NaN]));
@@ -68,7 +62,7 @@ test('bad signal files are rejected with the file and the problem', (t) => {
 });
 
 test('a YAML manifest yields the class list and one labelled record per channel', (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-rec-');
   writeFileSync(path.join(dir, 'ok.f32'), f32Bytes([0.1, 0.2, 0.3, 0.4]));
   writeFileSync(path.join(dir, 'or.csv'), 'time,x,y\n0,1,2\n1,3,4\n');
   copyFileSync(path.join(projectRoot, 'tests', 'fixtures', 'mat', '130.mat'), path.join(dir, 'cwru130.mat'));
@@ -100,7 +94,7 @@ test('a YAML manifest yields the class list and one labelled record per channel'
 });
 
 test('manifest mistakes are reported with where they are', (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'drsnd-rec-');
   writeFileSync(path.join(dir, 'ok.f32'), f32Bytes([0.1, 0.2]));
   const write = (m: unknown) => { writeFileSync(path.join(dir, 'm.json'), JSON.stringify(m)); return path.join(dir, 'm.json'); };
   const classes = [{ name: 'N', kind: 'normal' }, { name: 'F', kind: 'fault' }];
