@@ -112,10 +112,12 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     // Alerts still open from the last run carry on: the state machine resumes them (so recovery clears
     // them) and the publisher re-asserts their retained topics.
     const openAlerts = store.alerts({ active: true });
-    const lastBySensor: Record<string, string> = {};
+    const lastBySensor = new Map<string, Diagnosis>();
     // A line the operator can read in the journal: the daemon is alive and what it currently thinks.
+    // Formatted here, every 30 s, not per diagnosis on the commit path.
     const summary = setInterval(() => {
-      log.info({ ...stats, badInput: badInput.count(), last: { ...lastBySensor } }, 'summary');
+      const last = Object.fromEntries([...lastBySensor].map(([id, d]) => [id, `${d.className} ${d.confidence.toFixed(2)}`]));
+      log.info({ ...stats, badInput: badInput.count(), last }, 'summary');
     }, SUMMARY_INTERVAL_MS);
     summary.unref();
     stoppables.push({ name: 'summary', stop: () => clearInterval(summary) });
@@ -138,7 +140,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
           log.error({ err, sensor: d.sensorId }, 'alert update failed');
         }
         publisher.publishHealth(d, tracker.active(d.sensorId));
-        lastBySensor[d.sensorId] = `${d.className} ${d.confidence.toFixed(2)}`;
+        lastBySensor.set(d.sensorId, d);
       }
     });
 
