@@ -97,6 +97,8 @@ async function runDaemon(ctx: CliContext): Promise<number> {
     firstSignalAt = Date.now();
     log.info({ signal }, 'shutting down');
     notifier.stopping();
+    // No more watchdog pings: systemd's stop timeout governs from here.
+    notifier.stopWatchdog();
     // The drain is bounded inside app.stop(); this is the last resort if something hangs anyway.
     setTimeout(() => {
       log.error('shutdown took longer than 25 s: exiting');

@@ -1,5 +1,5 @@
 // systemd notify protocol (sd_notify(3)), as zigbee2mqtt's lib/util/sd-notify.ts does it:
-// READY=1 only when the daemon is really ready, WATCHDOG=1 at half of WatchdogSec while the pipeline is alive,
+// READY=1 only when the daemon is really ready, WATCHDOG=1 at half of WatchdogSec from the event loop (a hung process stops pinging),
 // STOPPING=1 on shutdown. Without NOTIFY_SOCKET (not under systemd, or Type=simple) everything is a no-op.
 // Node cannot send unix datagrams itself; `unix-dgram` is an optional native dependency built at install.
 import { createRequire } from 'node:module';
@@ -16,10 +16,11 @@ export interface SdNotifier {
   status(text: string): void;
   /** Starts WATCHDOG=1 pings at half the interval while `alive()` returns true. */
   startWatchdog(alive: () => boolean): void;
+  stopWatchdog(): void;
   stop(): void;
 }
 
-const noop: SdNotifier = { ready() {}, stopping() {}, status() {}, startWatchdog() {}, stop() {} };
+const noop: SdNotifier = { ready() {}, stopping() {}, status() {}, startWatchdog() {}, stopWatchdog() {}, stop() {} };
 
 export function createSdNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env): SdNotifier {
   const socketPath = env.NOTIFY_SOCKET;
@@ -63,6 +64,10 @@ export function createSdNotifier(log: Logger, env: NodeJS.ProcessEnv = process.e
         else log.error('pipeline stalled: withholding WATCHDOG=1 so systemd restarts the service');
       }, everyMs);
       timer.unref();
+    },
+    stopWatchdog() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
     },
     stop() {
       if (timer) clearInterval(timer);
