@@ -1,10 +1,10 @@
 // A real mosquitto on a free loopback port for the end-to-end and MQTT benchmarks. Unlike the test
 // broker it lifts mosquitto's queue limits, so a slow benchmark subscriber never makes it drop messages.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, MOSQUITTO_PATHS, waitForPort } from '../../tests/helpers/broker.js';
+import { freePort, MOSQUITTO_PATHS, spawnMosquitto } from '../../tests/helpers/broker.js';
 
 export interface BenchBroker {
   url: string;
@@ -30,18 +30,13 @@ export async function startBenchBroker(): Promise<BenchBroker> {
   if (!bin) throw new Error('mosquitto is not installed (apt-get install mosquitto): the end-to-end bench needs a real broker');
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-bench-mosq-'));
-  const conf = path.join(dir, 'mosquitto.conf');
-  // max_queued_messages 0 = unlimited: a slow benchmark subscriber must not make the broker drop diagnoses.
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', 'max_queued_messages 0', 'max_inflight_messages 0', ''].join('\n'));
-  const child: ChildProcess = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  let child: ChildProcess;
   try {
-    await waitForPort(port);
+    // max_queued_messages 0 = unlimited: a slow benchmark subscriber must not make the broker drop diagnoses.
+    child = await spawnMosquitto(bin, port, path.join(dir, 'mosquitto.conf'), ['max_queued_messages 0', 'max_inflight_messages 0']);
   } catch (e) {
-    child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`mosquitto failed to start: ${stderr}`, { cause: e });
+    throw e;
   }
   return {
     url: `mqtt://127.0.0.1:${port}`,

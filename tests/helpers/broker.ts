@@ -48,6 +48,21 @@ export async function waitForPort(port: number, timeoutMs = 5000): Promise<void>
   }
 }
 
+/** Writes a loopback-only config (plus `extraConf` lines) and spawns mosquitto until it listens on `port`. */
+export async function spawnMosquitto(bin: string, port: number, conf: string, extraConf: string[] = []): Promise<ChildProcess> {
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', ...extraConf, ''].join('\n'));
+  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  try {
+    await waitForPort(port);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw new Error(`mosquitto failed to start: ${stderr}`, { cause: e });
+  }
+  return child;
+}
+
 export async function startTestBroker(): Promise<TestBroker> {
   const bin = mosquittoPath();
   const port = await freePort();
@@ -62,18 +77,9 @@ export async function startTestBroker(): Promise<TestBroker> {
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-mosq-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', ''].join('\n'));
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-    try {
-      await waitForPort(port);
-    } catch (e) {
-      child.kill('SIGKILL');
-      throw new Error(`mosquitto failed to start: ${stderr}`, { cause: e });
-    }
+    child = await spawnMosquitto(bin, port, conf);
   };
   const kill = async () => {
     const c = child;
