@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
+import { decodeF32LE } from '../../src/data/recording.js';
 import { startTestBroker } from '../helpers/broker.js';
 import { cwruDir, projectRoot } from '../helpers/data.js';
 import { ptyPair } from '../helpers/pty.js';
@@ -17,7 +18,7 @@ const MODEL_DIR = path.join(projectRoot, 'models', 'drsn-cw-cwru');
 
 function readF32(dir: string, file: string, from: number, count: number): Float32Array {
   const buf = readFileSync(path.join(dir, file));
-  const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  const all = decodeF32LE(buf);
   const start = from < 0 ? all.length + from : from;
   return all.slice(start, start + count);
 }
