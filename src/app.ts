@@ -1,12 +1,12 @@
 // The composition root: builds every component from settings, wires the streams, starts them in order
 // and stops them in reverse. One component failing to stop never blocks the others (STYLE rule 1).
-import { merge, mergeAll, Subject, takeUntil, tap, type Subscription } from 'rxjs';
+import { merge, mergeAll, Subject, takeUntil, tap, type OperatorFunction, type Subscription } from 'rxjs';
 import { BadInputCounter } from './bad-input.js';
 import type { Settings } from './config/schema.js';
 import { resolvePath } from './config/load.js';
 import type { Logger } from './log.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-broker.js';
-import type { Diagnosis, ModelMetadata, SensorMeta } from './types.js';
+import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from './types.js';
 
 export interface AppDeps {
   log: Logger;
@@ -21,6 +21,8 @@ export interface AppStats {
   windows: number;
   diagnoses: number;
   droppedWindows: number;
+  /** Frames dropped because the DSP workers fell behind (pipeline.workers > 0). */
+  droppedFrames: number;
   badInput: number;
   engine: string;
   lastActivity: number;
@@ -47,7 +49,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
   const log = deps.log;
   const stop$ = new Subject<void>();
   const stoppables: Stoppable[] = [];
-  const stats: AppStats = { framesIn: 0, windows: 0, diagnoses: 0, droppedWindows: 0, badInput: 0, engine: 'none', lastActivity: Date.now() };
+  const stats: AppStats = { framesIn: 0, windows: 0, diagnoses: 0, droppedWindows: 0, droppedFrames: 0, badInput: 0, engine: 'none', lastActivity: Date.now() };
   const badInput = new BadInputCounter(log.child({ component: 'ingest' }), settings.log.badInputIntervalMs);
   let subscription: Subscription | undefined;
   let drained: Promise<void> = Promise.resolve();
@@ -68,8 +70,10 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     const { Store } = await import('./store/store.js');
     const { Publisher } = await import('./publish/publisher.js');
     const { createSource } = await import('./ingest/source.js');
-    const { sensorPipeline } = await import('./pipeline/sensor-pipeline.js');
+    const { signalPipeline } = await import('./pipeline/sensor-pipeline.js');
+    const { validateFrames } = await import('./pipeline/validate.js');
     const { normalizeWindows } = await import('./pipeline/normalize.js');
+    const { createDspPool } = await import('./pipeline/dsp-pool.js');
     const { microBatch } = await import('./pipeline/micro-batch.js');
     const { classifyBatches } = await import('./pipeline/classify.js');
     const { AlertTracker } = await import('./pipeline/alert-state.js');
@@ -153,20 +157,31 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
         username: username ?? undefined, password: password ?? undefined, protocolVersion, reconnectPeriodMs: reconnectMs,
       },
     };
-    const perSensor = settings.sensors.map((sensor) =>
-      createSource(sensor, sourceCtx).pipe(
+    // Validation stays here (it reports bad input); the signal path runs in DSP workers unless
+    // pipeline.workers is 0. Either way a sensor's stream yields normalized windows.
+    const { hop, gapTolerancePeriods, workers: dspWorkers } = settings.pipeline;
+    let signal: (sensor: SensorMeta) => OperatorFunction<Frame, Window>;
+    if (dspWorkers > 0) {
+      const dsp = createDspPool({
+        sensors, model: meta, hop, workers: dspWorkers, log: log.child({ component: 'dsp' }),
+        onDrop: (n: number) => { stats.droppedFrames += n; },
+      });
+      stoppables.push({ name: 'dsp workers', stop: () => dsp.stop() });
+      signal = (sensor) => dsp.pipeline(sensor.id);
+    } else {
+      signal = (sensor) => (frames) => frames.pipe(signalPipeline({ sensor, model: meta, hop }), normalizeWindows(meta.normalization));
+    }
+    const perSensor = settings.sensors.map((cfg, i) =>
+      createSource(cfg, sourceCtx).pipe(
         takeUntil(stop$),
         tap(() => { stats.framesIn++; }),
-        sensorPipeline({
-          sensor: sensors.find((m) => m.id === sensor.id)!, range: sensor.range, model: meta, hop: settings.pipeline.hop,
-          gapTolerancePeriods: settings.pipeline.gapTolerancePeriods, badInput,
-        }),
+        validateFrames({ sensor: sensors[i], range: cfg.range, gapTolerancePeriods, badInput }),
+        signal(sensors[i]),
         tap(() => { stats.windows++; }),
       ),
     );
     const { batchSize, batchMaxWaitMs, queueLimit } = settings.inference;
     const diagnoses$ = merge(...perSensor).pipe(
-      normalizeWindows(meta.normalization),
       microBatch(batchSize, batchMaxWaitMs),
       classifyBatches({
         classifier, model: meta, queueLimit, log: log.child({ component: 'classify' }),

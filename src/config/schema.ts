@@ -133,6 +133,11 @@ export const settingsSchema = z.strictObject({
     hop: z.int().positive().nullable().default(null),
     /** A timestamp jump larger than this many sample periods is a gap: the window restarts. */
     gapTolerancePeriods: positive.default(2),
+    /**
+     * Worker threads for the per-sensor signal path (resample, band-limit, window, normalize); 0 runs it
+     * on the main thread. One worker takes ~300 channels at 12 kHz off the main thread (BENCHMARKS.md).
+     */
+    workers: z.int().min(0).max(64).default(1),
   }).prefault({}),
   alerts: z.strictObject({
     /** A window counts as a fault vote when its fault class has at least this confidence. */

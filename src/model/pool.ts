@@ -3,12 +3,13 @@
 // in-flight batch with it (rejected, never left hanging) and is replaced.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { DrsndError, ErrorCodes, type ErrorCode } from '../errors.js';
+import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Classifier, ModelMetadata } from '../types.js';
 import type { BackendChoice, EngineChoice } from './engines/engine.js';
+import { workerSpec } from '../worker-entry.js';
 import { logSelection } from './select.js';
-import type { FromWorker, ToWorker, WireError, WorkerInit } from './worker-protocol.js';
+import { fromWire, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
 
 export interface ClassifierPoolOptions {
   modelDir: string;
@@ -62,23 +63,6 @@ const RESPAWN_MAX_MS = 30_000;
 const STOP_GRACE_MS = 2_000;
 const BATCH_TIMEOUT_MS = 30_000;
 
-function fromWire(w: WireError, fallback: ErrorCode): DrsndError {
-  const code = (Object.values(ErrorCodes) as string[]).includes(w.code ?? '') ? (w.code as ErrorCode) : fallback;
-  return new DrsndError(code, w.message, { details: w.details });
-}
-
-/**
- * How to start a worker: worker.js next to the compiled pool; in development (this module is .ts,
- * run by tsx) a tiny bootstrap registers tsx's ESM hooks inside the worker and imports worker.ts,
- * because on Node 20 `execArgv: ['--import', 'tsx']` does not apply the hooks to a worker's entry.
- */
-function workerSpec(): { entry: string | URL; eval: boolean } {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { entry: new URL('./worker.js', here), eval: false };
-  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const worker = JSON.stringify(new URL('./worker.ts', here).href);
-  return { entry: `import(${api}).then((tsx) => { tsx.register(); return import(${worker}); });`, eval: true };
-}
 
 export async function createClassifierPool(opts: ClassifierPoolOptions): Promise<ClassifierPool> {
   const size = opts.workers > 0 ? opts.workers : os.availableParallelism();
@@ -89,7 +73,7 @@ export async function createClassifierPool(opts: ClassifierPoolOptions): Promise
     modelDir: opts.modelDir, meta: opts.meta, engine: opts.engine, backend: opts.backend,
     intraOpNumThreads: opts.intraOpNumThreads ?? 1, fault: opts.fault,
   };
-  const spec = workerSpec();
+  const spec = workerSpec(import.meta.url, 'worker');
   const batchTimeoutMs = opts.batchTimeoutMs ?? BATCH_TIMEOUT_MS;
   const slots = new Set<Slot>();
   const queue: Job[] = [];

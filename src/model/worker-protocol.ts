@@ -1,4 +1,5 @@
 // Messages between the classifier pool (main thread) and its inference workers.
+import { DrsndError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { ModelMetadata } from '../types.js';
 import type { BackendChoice, EngineChoice, EngineFallback } from './engines/engine.js';
 
@@ -35,4 +36,9 @@ export type FromWorker =
 export function toWire(e: unknown): WireError {
   const err = e as { message?: string; code?: string; details?: string[] };
   return { message: err?.message ?? String(e), code: err?.code, details: err?.details };
+}
+
+export function fromWire(w: WireError, fallback: ErrorCode): DrsndError {
+  const code = (Object.values(ErrorCodes) as string[]).includes(w.code ?? '') ? (w.code as ErrorCode) : fallback;
+  return new DrsndError(code, w.message, { details: w.details });
 }

@@ -3,9 +3,12 @@
 import { type OperatorFunction, map } from 'rxjs';
 import type { Normalization, Window } from '../types.js';
 
-/** Returns a new array: (x − mean) / (std + ε) per window (population std, as numpy), or (x − mean) / std globally. */
-export function normalizeData(x: Float32Array, n: Normalization): Float32Array {
-  const y = new Float32Array(x.length);
+/**
+ * (x − mean) / (std + ε) per window (population std, as numpy), or (x − mean) / std globally, into `out`
+ * (a new array by default; the DSP worker writes straight into the buffer it sends, saving a copy).
+ */
+export function normalizeData(x: Float32Array, n: Normalization, out?: Float32Array): Float32Array {
+  const y = out ?? new Float32Array(x.length);
   let mean: number;
   let scale: number;
   if (n.method === 'global') {

@@ -21,19 +21,28 @@ export interface SensorPipelineOptions {
   now?: () => number;
 }
 
+export type SignalPipelineOptions = Pick<SensorPipelineOptions, 'sensor' | 'model' | 'hop' | 'now'>;
+
 /**
- * validate → convert units → resample + band-limit → window per channel. Throws a DrsndError
- * (CONFIG_INVALID) at build time when the sensor's rate cannot be resampled to the model's: the
- * designResampler call below exists for that check (the design is cached for the stream's resamplers).
+ * convert units → resample + band-limit → window per channel, on frames already validated: pure
+ * computation with no I/O, so it runs on the main thread or in a DSP worker (src/pipeline/dsp-pool.ts).
+ * Throws a DrsndError (CONFIG_INVALID) at build time when the sensor's rate cannot be resampled to the
+ * model's: the designResampler call exists for that check (the design is cached for the resamplers).
  */
-export function sensorPipeline(opts: SensorPipelineOptions): OperatorFunction<Frame, Window> {
+export function signalPipeline(opts: SignalPipelineOptions): OperatorFunction<Frame, Window> {
   const { sensor, model } = opts;
   designResampler({ inRateHz: sensor.rateHz, outRateHz: model.input.sampleRateHz, cutoffHz: model.input.bandLimitHz });
   const windowLength = model.input.windowLength;
-  const validate = validateFrames({ sensor, range: opts.range, gapTolerancePeriods: opts.gapTolerancePeriods, badInput: opts.badInput });
   const convert = convertUnits(model.input.unit);
   const resample = resampleFrames({ outRateHz: model.input.sampleRateHz, cutoffHz: model.input.bandLimitHz });
   const hop = opts.hop ?? Math.max(1, Math.floor(windowLength / 2));
   const windows = windowFrames({ asset: sensor.asset, windowLength, hop, now: opts.now });
-  return (source) => source.pipe(validate, convert, resample, windows);
+  return (source) => source.pipe(convert, resample, windows);
+}
+
+/** validate → signalPipeline, all on the calling thread (tests, tools, `pipeline.workers: 0`). */
+export function sensorPipeline(opts: SensorPipelineOptions): OperatorFunction<Frame, Window> {
+  const signal = signalPipeline(opts);
+  const validate = validateFrames({ sensor: opts.sensor, range: opts.range, gapTolerancePeriods: opts.gapTolerancePeriods, badInput: opts.badInput });
+  return (source) => source.pipe(validate, signal);
 }
