@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DrsndError, ErrorCodes } from '../errors.js';
+import { loadModel } from '../model/metadata.js';
 import type { CliCommand } from './context.js';
 import { checkPython, defaultCache, prepareFromArg, pythonExecutable, runPython } from './train.js';
 
@@ -32,7 +33,12 @@ export const evalCommand: CliCommand = async (argv, ctx) => {
   const out = path.resolve(ctx.cwd, values.out ?? models[0]);
   const python = pythonExecutable(values.python);
   checkPython(python);
-  const { dir } = prepareFromArg(values.data, path.resolve(ctx.cwd, values.cache ?? defaultCache(ctx)), ctx);
+  // Every model of one report must share its input spec: they are scored on the same prepared windows.
+  const inputs = await Promise.all(models.map(async (m) => (await loadModel(m)).meta.input));
+  const spec = (i: (typeof inputs)[number]) => `${i.sampleRateHz} Hz, band limit ${i.bandLimitHz} Hz, window ${i.windowLength}`;
+  const differ = inputs.find((i) => spec(i) !== spec(inputs[0]));
+  if (differ) throw usage(`the models' inputs differ (${spec(inputs[0])} vs ${spec(differ)}); evaluate them separately`);
+  const { dir } = prepareFromArg(values.data, path.resolve(ctx.cwd, values.cache ?? defaultCache(ctx)), ctx, inputs[0]);
   return runPython(['eval', ...models.flatMap((m) => ['--model', m]), '--data', dir, '--out', out,
     '--title', values.title ?? `Evaluation of ${models.map((m) => path.basename(m)).join(', ')}`,
     ...(values.prefix ? ['--prefix', values.prefix] : []),

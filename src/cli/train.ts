@@ -38,14 +38,22 @@ export function loadTrainingData(dataPath: string): { classes: ModelClass[]; rec
   return { classes: CWRU_CLASSES, records: loadCwruMatFolder(dataPath), kind: 'CWRU .mat folder' };
 }
 
-/** Prepares `dataPath` into a cache folder keyed by its absolute path (prepareDataset reuses it when unchanged). */
-export function prepareFromArg(dataPath: string, cacheRoot: string, ctx: CliContext): { dir: string; index: PreparedIndex } {
+export type ModelInputSpec = { sampleRateHz: number; bandLimitHz: number; windowLength: number };
+
+/**
+ * Prepares `dataPath` into a cache folder keyed by its absolute path and the input spec (prepareDataset
+ * reuses it when unchanged). Evaluation passes the model's own spec, so a model trained with another
+ * band limit is never scored on differently filtered data.
+ */
+export function prepareFromArg(dataPath: string, cacheRoot: string, ctx: CliContext, input: ModelInputSpec = MODEL_INPUT): { dir: string; index: PreparedIndex } {
   const abs = path.resolve(ctx.cwd, dataPath);
   const t0 = Date.now();
   const { classes, records, kind } = loadTrainingData(abs);
-  const dir = path.join(cacheRoot, createHash('sha256').update(abs).digest('hex').slice(0, 12));
-  const index = prepareDataset(records, classes, { outDir: dir, ...MODEL_INPUT, split: { ...SPLIT } });
-  ctx.err.write(`prepared ${index.records.length} records (${kind}) at ${MODEL_INPUT.sampleRateHz} Hz, band limit ${MODEL_INPUT.bandLimitHz} Hz -> ${dir} (${Date.now() - t0} ms)\n`);
+  const key = `${abs}\0${input.sampleRateHz}/${input.bandLimitHz}/${input.windowLength}`;
+  const dir = path.join(cacheRoot, createHash('sha256').update(key).digest('hex').slice(0, 12));
+  const { sampleRateHz, bandLimitHz, windowLength } = input;
+  const index = prepareDataset(records, classes, { outDir: dir, sampleRateHz, bandLimitHz, windowLength, split: { ...SPLIT } });
+  ctx.err.write(`prepared ${index.records.length} records (${kind}) at ${sampleRateHz} Hz, band limit ${bandLimitHz} Hz -> ${dir} (${Date.now() - t0} ms)\n`);
   return { dir, index };
 }
 
@@ -86,13 +94,22 @@ export function runPython(args: string[], ctx: CliContext, python = pythonExecut
 
 function usage(message: string): DrsndError {
   return new DrsndError(ErrorCodes.USAGE, `${message}\nusage: drsnd train --data <cwru dir | recordings manifest | .mat folder> --out <model dir> ` +
-    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--cross-load] [--quick] [--id ID] [--cache DIR] [--python EXE]');
+    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--band-limit HZ] [--cross-load] [--quick] [--id ID] [--cache DIR] [--python EXE]');
 }
 
 export function intFlag(name: string, v: string | undefined): string[] {
   if (v === undefined) return [];
   if (!/^\d+$/.test(v)) throw usage(`--${name} must be a non-negative integer (got "${v}")`);
   return [`--${name}`, v];
+}
+
+/** --band-limit: the low-pass every record passes through (Hz, up to Nyquist of the model rate). */
+function bandLimitFlag(v: string | undefined): number {
+  if (v === undefined) return MODEL_INPUT.bandLimitHz;
+  const hz = Number(v);
+  const nyquist = MODEL_INPUT.sampleRateHz / 2;
+  if (!/^\d+(\.\d+)?$/.test(v) || !(hz > 0) || hz > nyquist) throw usage(`--band-limit must be a frequency in Hz in (0, ${nyquist}] (got "${v}")`);
+  return hz;
 }
 
 export function defaultCache(ctx: CliContext): string {
@@ -108,7 +125,7 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
         data: { type: 'string' }, out: { type: 'string' }, arch: { type: 'string', default: 'cw' },
         epochs: { type: 'string' }, seed: { type: 'string' }, 'per-class': { type: 'string' },
         'cross-load': { type: 'boolean' }, quick: { type: 'boolean' }, id: { type: 'string' }, cache: { type: 'string' },
-        python: { type: 'string' },
+        python: { type: 'string' }, 'band-limit': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -121,8 +138,9 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
     ...intFlag('epochs', values.epochs), ...intFlag('seed', values.seed), ...intFlag('per-class', values['per-class']),
     ...(values['cross-load'] ? ['--cross-load'] : []), ...(values.quick ? ['--quick'] : []),
     ...(values.id ? ['--id', values.id] : [])];
+  const input = { ...MODEL_INPUT, bandLimitHz: bandLimitFlag(values['band-limit']) };
   const python = pythonExecutable(values.python);
   checkPython(python);
-  const { dir } = prepareFromArg(values.data, path.resolve(ctx.cwd, values.cache ?? defaultCache(ctx)), ctx);
+  const { dir } = prepareFromArg(values.data, path.resolve(ctx.cwd, values.cache ?? defaultCache(ctx)), ctx, input);
   return runPython([...args, '--data', dir], ctx, python);
 };
