@@ -2,7 +2,7 @@
 // (src/dsp/resampler.ts): these tests measure its response on real sines at every supported rate.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { resample, resampledLength, StreamingResampler, type ResampleSpec } from '../../src/dsp/resampler.js';
+import { designResampler, resample, resampledLength, StreamingResampler, type ResampleSpec } from '../../src/dsp/resampler.js';
 import { isDrsndError } from '../../src/errors.js';
 
 const OUT = 12_000;
@@ -104,6 +104,44 @@ for (const inRate of RATES) {
     const again = r.push(x);
     const fresh = new StreamingResampler(spec).push(x);
     assert.deepEqual(again, fresh);
+  });
+}
+
+for (const cutoffHz of [4_800, 3_700]) {
+  test(`12 kHz → 12 kHz at ${cutoffHz} Hz: FFT and direct paths both equal plain convolution, chunk by chunk`, () => {
+    // Long pushes go through FFT overlap-save blocks, short ones and tails through the direct form
+    // (src/dsp/fft-filter.ts): whatever the chunking, every output must be Σ h[i]·x[t − i] in float64.
+    const spec = { inRateHz: 12_000, outRateHz: 12_000, cutoffHz };
+    const r = new StreamingResampler(spec);
+    const { taps, phases, fft } = designResampler(spec);
+    assert.ok(fft && fft.block > 128, 'the design has an FFT form with blocks longer than the direct-path limit');
+    let seed = 987654321;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+    // Below, at and just above the direct/FFT switch (128) and the block length, several blocks, buffer growth.
+    const sizes = [1, 7, 0, 127, 128, 129, 3, fft.block - 1, fft.block, fft.block + 1, 1024, 2 * fft.block + 5, 64, 4096, 5000, 2];
+
+    const run = (label: string) => {
+      const x: number[] = [];
+      const y: number[] = [];
+      for (const size of sizes) {
+        const chunk = new Float32Array(size);
+        for (let i = 0; i < size; i++) chunk[i] = rnd() + 0.7 * Math.sin((x.length + i) * 0.05);
+        const out = r.push(chunk);
+        assert.equal(out.length, size, `${label}: one output per input, at once`);
+        x.push(...chunk);
+        y.push(...out);
+      }
+      const peak = Math.max(...x.map(Math.abs));
+      for (let t = 0; t < x.length; t++) {
+        let want = 0;
+        for (let i = 0; i < taps && i <= t; i++) want += phases[i] * x[t - i];
+        assert.ok(Math.abs(y[t] - want) <= 1e-5 * peak, `${label} sample ${t}: ${y[t]} vs ${want}`);
+      }
+    };
+    run('first stream');
+    // reset() mid-stream: the second stream starts from silence, with no trace of the first.
+    r.reset();
+    run('after reset');
   });
 }
 
