@@ -76,7 +76,7 @@ const sample = (): DaemonSample => {
   const s = app.stats();
   const MiB = 2 ** 20;
   const r: DaemonSample = {
-    type: 'sample', t: Math.round(performance.now() - t0), windows: s.windows, diagnoses: s.diagnoses, dropped: s.droppedWindows,
+    type: 'sample', t: Math.round(performance.now() - t0), windows: s.windows, diagnoses: s.diagnoses, dropped: s.droppedWindows + s.droppedFrames,
     rssMiB: m.rss / MiB, heapUsedMiB: m.heapUsed / MiB, externalMiB: m.external / MiB, arrayBuffersMiB: m.arrayBuffers / MiB,
     cpuSeconds: (c.user + c.system) / 1e6, loopDelayP99Ms: loop.percentile(99) / 1e6, engine: s.engine,
   };

@@ -72,8 +72,8 @@ export function markdown(r: BenchResults): string {
     }
   }
   const trialRows = (ts: TrialResult[]) => table(
-    ['sensors (12 kHz ch.)', 'windows/s expected', 'produced', 'classified', 'received on MQTT', 'dropped', 'latency p50 ms', 'p99 ms', 'lat. trend ms/s', 'daemon CPU % (1 core)', 'mosquitto CPU %', 'RSS MiB', 'loop delay p99 ms', 'verdict'],
-    ts.map((t) => [t.sensors, t.expectedWindowsPerSec, t.windowsPerSec, t.daemonDiagnosesPerSec ?? '—', t.diagnosesReceivedPerSec, t.droppedWindows, t.latencyMs.p50, t.latencyMs.p99, t.latencySlopeMsPerSec, t.daemonCpuPercentOfOneCore, t.mosquittoCpuPercentOfOneCore, t.rssMiB.end, t.loopDelayP99Ms, t.verdict]));
+    ['sensors (12 kHz ch.)', 'windows/s expected', 'produced', 'classified', 'received on MQTT', 'dropped (warm-up)', 'latency p50 ms', 'p99 ms', 'lat. trend ms/s', 'daemon CPU % (1 core)', 'mosquitto CPU %', 'RSS MiB', 'loop delay p99 ms', 'verdict'],
+    ts.map((t) => [t.sensors, t.expectedWindowsPerSec, t.windowsPerSec, t.daemonDiagnosesPerSec ?? '—', t.diagnosesReceivedPerSec, `${t.droppedWindows} (${t.droppedInWarmup ?? 0})`, t.latencyMs.p50, t.latencyMs.p99, t.latencySlopeMsPerSec, t.daemonCpuPercentOfOneCore, t.mosquittoCpuPercentOfOneCore, t.rssMiB.end, t.loopDelayP99Ms, t.verdict]));
   if (r.e2e) {
     out.push('', '#### End to end (createApp, simulated sensors, mosquitto, SQLite)', '');
     if ('fixed' in r.e2e) {

@@ -1,6 +1,6 @@
 // Messages between the DSP pool (main thread) and its workers. Samples travel packed in one transferred
-// buffer per message in each direction: a postMessage costs ~30 µs whatever it carries, so frames of
-// every sensor due in one event-loop turn share one message, and so do the windows that come back.
+// buffer per message in each direction: a postMessage costs ~30 µs whatever it carries, so the frames
+// of all sensors gathered over a few ms (dsp-pool.ts FLUSH_MS) share one message, as do the windows back.
 import type { ModelMetadata, SensorMeta } from '../types.js';
 
 export interface DspInit {

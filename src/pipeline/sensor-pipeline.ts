@@ -31,12 +31,17 @@ export type SignalPipelineOptions = Pick<SensorPipelineOptions, 'sensor' | 'mode
  */
 export function signalPipeline(opts: SignalPipelineOptions): OperatorFunction<Frame, Window> {
   const { sensor, model } = opts;
-  designResampler({ inRateHz: sensor.rateHz, outRateHz: model.input.sampleRateHz, cutoffHz: model.input.bandLimitHz });
+  const design = designResampler({ inRateHz: sensor.rateHz, outRateHz: model.input.sampleRateHz, cutoffHz: model.input.bandLimitHz });
   const windowLength = model.input.windowLength;
   const convert = convertUnits(model.input.unit);
   const resample = resampleFrames({ outRateHz: model.input.sampleRateHz, cutoffHz: model.input.bandLimitHz });
   const hop = opts.hop ?? Math.max(1, Math.floor(windowLength / 2));
-  const windows = windowFrames({ asset: sensor.asset, windowLength, hop, now: opts.now });
+  // The filter needs `delay` samples beyond a window's last one. With windows starting at the segment
+  // start, a window ends `delay` samples before a frame boundary (frames of hop, or a divisor of it, are
+  // the common case), so it waited a whole extra frame (85 ms at 1024 samples, 12 kHz) for those few
+  // samples. Shifting the grid by hop − delay makes windows end exactly as their frame arrives.
+  const offset = (hop - (design.delay % hop)) % hop;
+  const windows = windowFrames({ asset: sensor.asset, windowLength, hop, now: opts.now, offset });
   return (source) => source.pipe(convert, resample, windows);
 }
 

@@ -11,21 +11,28 @@ export interface WindowOptions {
   hop: number;
   /** Clock for Window.completedAt (latency accounting); performance.now by default. */
   now?: () => number;
+  /**
+   * Samples to discard at the start of every segment (0 ≤ offset < hop): shifts the window grid. The
+   * sensor pipeline uses it to make windows end where input frames end (see signalPipeline).
+   */
+  offset?: number;
 }
 
 export function windowFrames(opts: WindowOptions): OperatorFunction<Frame, Window> {
   const { asset, windowLength: len, hop } = opts;
+  const offset = opts.offset ?? 0;
   const now = opts.now ?? (() => performance.now());
   if (!Number.isInteger(len) || len <= 0 || !Number.isInteger(hop) || hop <= 0) {
     throw new RangeError(`windowFrames: windowLength and hop must be positive integers (got ${len}, ${hop})`);
   }
+  if (!Number.isInteger(offset) || offset < 0 || offset >= hop) throw new RangeError(`windowFrames: offset must be an integer in [0, hop) (got ${offset})`);
   return (source) =>
     new Observable<Window>((subscriber) => {
       let bufs: Float32Array[] = [];
       /** Samples held in each buffer (all channels move together). */
       let fill = 0;
-      /** Samples still to discard before the next window starts (hop > windowLength). */
-      let skip = 0;
+      /** Samples still to discard before the next window starts (segment offset, or hop > windowLength). */
+      let skip = offset;
       /** Time of the buffers' first sample. */
       let bufT0 = 0;
 
@@ -35,7 +42,7 @@ export function windowFrames(opts: WindowOptions): OperatorFunction<Frame, Windo
             // Drop the partial window: its samples do not continue into this frame.
             if (bufs.length !== f.channels.length) bufs = f.channels.map(() => new Float32Array(len));
             fill = 0;
-            skip = 0;
+            skip = offset;
           }
           const n = f.channels[0]?.length ?? 0;
           const periodMs = 1000 / f.rateHz;

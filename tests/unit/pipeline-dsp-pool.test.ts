@@ -84,18 +84,19 @@ test('DSP workers produce the same normalized windows as the main-thread path, i
 test('a worker too far behind drops frames, counts them, and no window spans the hole', async () => {
   let dropped = 0;
   const sensor = sensors[0];
-  const pool = createDspPool({ sensors: [sensor], model, hop: 2048, workers: 1, log, maxQueuedFrames: 3, onDrop: (n) => { dropped += n; } });
+  const pool = createDspPool({ sensors: [sensor], model, hop: 2048, workers: 1, log, maxQueuedFrames: 4, onDrop: (n) => { dropped += n; } });
   try {
-    // 12 frames of 1024 arrive in one turn: 3 are queued, 9 dropped.
+    // 12 frames of 1024 arrive in one turn: 4 are queued, 8 dropped.
     const fs = Array.from({ length: 12 }, (_, k): Frame => ({
       sensorId: sensor.id, t0: 1_000 + (k * 1024 * 1000) / 12_000, rateHz: 12_000, unit: 'g', axes: ['x'],
       channels: [Float32Array.from({ length: 1024 }, (_, i) => Math.sin((k * 1024 + i) * 0.1))],
     }));
     const windows = await lastValueFrom(from(fs).pipe(pool.pipeline(sensor.id), toArray()));
-    assert.equal(dropped, 9);
-    // 3 × 1024 samples less the filter delay hold one 2048-sample window, from the first frames only.
+    assert.equal(dropped, 8);
+    // 4 × 1024 samples less the filter delay and the grid offset hold one 2048-sample window, from the
+    // queued frames only (more would mean the dropped frames were stitched on).
     assert.equal(windows.length, 1);
-    assert.ok(windows[0].end < fs[3].t0, 'the window must come from the queued frames');
+    assert.ok(windows[0].end < fs[4].t0, 'the window must come from the queued frames');
   } finally {
     await pool.stop();
   }

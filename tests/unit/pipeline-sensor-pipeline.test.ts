@@ -1,11 +1,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { from, lastValueFrom, toArray } from 'rxjs';
+import { from, lastValueFrom, Subject, toArray } from 'rxjs';
+import { designResampler } from '../../src/dsp/resampler.js';
 import { BadInputCounter } from '../../src/bad-input.js';
 import { isDrsndError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { sensorPipeline } from '../../src/pipeline/sensor-pipeline.js';
-import type { Frame, ModelMetadata, SensorMeta } from '../../src/types.js';
+import type { Frame, ModelMetadata, SensorMeta, Window } from '../../src/types.js';
 
 const model: ModelMetadata = {
   id: 'm', version: '1', architecture: 'drsn-cw',
@@ -55,11 +56,14 @@ test('a 25.6 kHz m/s² sensor becomes 12 kHz, g, band-limited, 2048-sample windo
   const windows = await lastValueFrom(from(frames(t0, 1, 1280)).pipe(op, toArray()));
   const xs = windows.filter((w) => w.channel === 'x');
   const ys = windows.filter((w) => w.channel === 'y');
-  // ~12000 samples (less the filter delay): windows at 0, 1024, …, 9216 → 10 per channel.
-  assert.equal(xs.length, 10);
-  assert.equal(ys.length, 10);
-  assert.equal(xs[0].start, t0); // the filter delay is compensated exactly
-  assert.ok(Math.abs(xs[1].start - (t0 + (1024 * 1000) / 12_000)) < 1e-3);
+  // ~12000 samples (less the filter delay); the grid starts `offset` samples in (windows end as frames
+  // end): windows at offset, offset + 1024, … → 9 per channel.
+  const offset = gridOffset(sensor.rateHz, 1024);
+  assert.ok(offset > 0 && offset < 1024);
+  assert.equal(xs.length, 9);
+  assert.equal(ys.length, 9);
+  assert.ok(Math.abs(xs[0].start - (t0 + (offset * 1000) / 12_000)) < 1e-6); // the filter delay is compensated exactly
+  assert.ok(Math.abs(xs[1].start - (t0 + ((offset + 1024) * 1000) / 12_000)) < 1e-3);
   assert.ok(Math.abs(xs[0].end - xs[0].start - (2047 * 1000) / 12_000) < 1e-3);
   for (const w of xs.slice(1)) {
     assert.equal(w.data.length, 2048);
@@ -82,8 +86,37 @@ test('bad frames are rejected and the gap they leave restarts the windows', asyn
   // Frame 3 covers 300..400 ms: windows end before it or start at the restart (400 ms).
   assert.ok(windows.length > 0);
   assert.ok(windows.every((w) => w.end < 300 || w.start >= 400), JSON.stringify(windows.map((w) => [w.start, w.end])));
-  assert.ok(windows.some((w) => w.start === 400));
+  const restart = 400 + (gridOffset(sensor.rateHz, 2048) * 1000) / 12_000;
+  assert.ok(windows.some((w) => Math.abs(w.start - restart) < 1e-6), `no window starts at the restart (${restart} ms)`);
 });
+
+test('windows end as the frame carrying their last filtered sample arrives, not one frame later', () => {
+  // 12 kHz sensor, 1024-sample frames, hop 1024: the band-limit filter needs `delay` samples past a
+  // window's end. Each window must come out while the frame holding those samples is being handled.
+  const s12: SensorMeta = { id: 'p', asset: 'pump', rateHz: 12_000, unit: 'g', axes: ['x'] };
+  const delay = designResampler({ inRateHz: 12_000, outRateHz: 12_000, cutoffHz: 4800 }).delay;
+  assert.ok(delay > 0);
+  const input = new Subject<Frame>();
+  const seen: { w: Window; frame: number }[] = [];
+  let current = -1;
+  input.pipe(sensorPipeline({ sensor: s12, range: 500, model, hop: null, gapTolerancePeriods: 2, badInput: new BadInputCounter(createLogger('silent')) }))
+    .subscribe((w) => seen.push({ w, frame: current }));
+  const period = 1000 / 12_000;
+  for (current = 0; current < 12; current++) {
+    input.next({ sensorId: 'p', t0: current * 1024 * period, rateHz: 12_000, unit: 'g', axes: ['x'], channels: [Float32Array.from({ length: 1024 }, (_, i) => Math.sin(i))] });
+  }
+  assert.ok(seen.length >= 8, `only ${seen.length} windows`);
+  for (const { w, frame } of seen) {
+    const frameEnd = (frame * 1024 + 1023) * period;
+    assert.ok(Math.abs(w.end + delay * period - frameEnd) < 1e-6, `window ending ${w.end} ms came with frame ${frame} (ends ${frameEnd} ms)`);
+  }
+});
+
+/** Where the window grid starts in a segment: hop − filter delay (see signalPipeline). */
+function gridOffset(rateHz: number, hop: number): number {
+  const delay = designResampler({ inRateHz: rateHz, outRateHz: 12_000, cutoffHz: 4800 }).delay;
+  return (hop - (delay % hop)) % hop;
+}
 
 test('a sensor rate that cannot be resampled is refused when the pipeline is built', () => {
   assert.throws(
