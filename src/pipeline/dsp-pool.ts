@@ -30,6 +30,8 @@ export interface DspPoolOptions {
   onDrop?: (frames: number) => void;
   /** Frames a worker may hold unanswered; default max(1024, 16 per sensor), ~1.4 s of 1024-sample frames. */
   maxQueuedFrames?: number;
+  /** Tests only: see DspInit.fault (applies to the first workers, not to replacements). */
+  fault?: DspInit['fault'];
 }
 
 export interface DspPool {
@@ -95,8 +97,9 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     if (lane.sourceDone && lane.outstanding === 0) lane.sub?.complete();
   };
 
-  const spawn = (index: number): Slot => {
-    const worker = new Worker(spec.entry, { workerData: init, eval: spec.eval, name: 'drsnd-dsp' });
+  const spawn = (index: number, first: boolean): Slot => {
+    const workerData: DspInit = first ? { ...init, fault: opts.fault } : init;
+    const worker = new Worker(spec.entry, { workerData, eval: spec.eval, name: 'drsnd-dsp' });
     live++;
     const slot: Slot = { worker, outbox: [], outboxFloats: 0, flushScheduled: false, nextId: 0, pending: new Map(), queued: 0 };
     worker.on('message', (m: FromDsp) => {
@@ -134,7 +137,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       }
       drop(lost);
       log.error({ code, lostFrames: lost }, 'DSP worker died; starting a replacement');
-      const fresh = spawn(index);
+      const fresh = spawn(index, false);
       fresh.outbox = slot.outbox;
       fresh.outboxFloats = slot.outboxFloats;
       slot.outbox = [];
@@ -190,7 +193,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     schedule(slot);
   };
 
-  for (let i = 0; i < size; i++) spawn(i);
+  for (let i = 0; i < size; i++) spawn(i, true);
   sensors.forEach((sensor, s) => lanes.push({ s, sensor, slot: slots[s % size], outstanding: 0, sourceDone: false, broken: false }));
   log.info({ workers: size, sensors: sensors.length, maxQueuedFrames: maxQueued }, 'DSP workers started');
 

@@ -9,6 +9,8 @@ export interface DspInit {
   hop: number | null;
   /** performance.timeOrigin of the main thread: windows' completedAt are sent on its clock. */
   mainTimeOrigin: number;
+  /** Tests only: the worker exits abruptly (as on a native crash) on its `crashOnMessage`-th frames message. */
+  fault?: { crashOnMessage: number };
 }
 
 /** One frame; its channels are `sensors[s].axes.length` runs of `n` floats from float offset `o`. */

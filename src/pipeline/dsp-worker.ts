@@ -43,11 +43,13 @@ function fail(s: number, e: unknown): void {
   port!.postMessage({ type: 'error', s, error: toWire(e) } satisfies FromDsp);
 }
 
+let messages = 0;
 port.on('message', (msg: ToDsp) => {
   if (msg.type === 'stop') {
     port.close();
     return;
   }
+  if (++messages === init.fault?.crashOnMessage) process.exit(70);
   const data = new Float32Array(msg.buffer);
   for (const f of msg.frames) {
     const input = lane(f.s);

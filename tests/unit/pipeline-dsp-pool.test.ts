@@ -2,7 +2,7 @@
 // thread), in order, complete when their sources do, bound their queue, and leave no threads behind.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { from, lastValueFrom, merge, toArray } from 'rxjs';
+import { from, lastValueFrom, merge, Subject, toArray } from 'rxjs';
 import { isDrsndError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { createDspPool } from '../../src/pipeline/dsp-pool.js';
@@ -108,3 +108,54 @@ test('a sensor rate the model cannot take is refused before any worker starts', 
     (e: unknown) => isDrsndError(e, 'DRSND_CONFIG_INVALID'),
   );
 });
+
+test('a DSP worker that dies is replaced: its frames are counted as lost and no window spans the hole', async () => {
+  let dropped = 0;
+  const sensor = sensors[0];
+  // Frames are sent one per message (each waits for its answer), so message 6 carries frame 5.
+  const pool = createDspPool({ sensors: [sensor], model, hop: 1024, workers: 1, log, fault: { crashOnMessage: 6 }, onDrop: (n) => { dropped += n; } });
+  const input = new Subject<Frame>();
+  const windows: Window[] = [];
+  const done = new Promise<void>((resolve, reject) => input.pipe(pool.pipeline(sensor.id)).subscribe({ next: (w) => windows.push(w), error: reject, complete: resolve }));
+  const frame = (k: number): Frame => ({
+    sensorId: sensor.id, t0: 1_000 + (k * 1024 * 1000) / 12_000, rateHz: 12_000, unit: 'g', axes: ['x'],
+    channels: [Float32Array.from({ length: 1024 }, (_, i) => Math.sin((k * 1024 + i) * 0.1))],
+  });
+  try {
+    // With hop = frame = 1024, the first window needs 3 frames (filter delay + grid offset), then every
+    // frame completes one. Frames 0-4 give windows 1-3; frame 5 dies with the worker.
+    for (let k = 0; k < 5; k++) {
+      input.next(frame(k));
+      await sleep(20); // past the pool's 4 ms gathering: one message per frame
+      await until(() => windows.length >= Math.max(0, k - 1), `window after frame ${k}`);
+    }
+    input.next(frame(5));
+    await until(() => dropped >= 1, 'the crash to be noticed');
+    assert.equal(dropped, 1, 'exactly the frame the worker died with is lost');
+    assert.equal(pool.liveWorkers, 1, 'a replacement runs');
+    // The replacement starts a new segment at frame 6: windows again from frame 8 on.
+    for (let k = 6; k < 12; k++) {
+      input.next(frame(k));
+      await until(() => windows.length >= 3 + Math.max(0, k - 7), `window after frame ${k}`);
+    }
+    input.complete();
+    await done;
+    assert.equal(windows.length, 7);
+    const lost = frame(5);
+    const lostEnd = lost.t0 + (1023 * 1000) / 12_000;
+    for (const w of windows) assert.ok(w.end < lost.t0 || w.start > lostEnd, `window ${w.start}..${w.end} spans the lost frame`);
+  } finally {
+    await pool.stop();
+  }
+  assert.equal(pool.liveWorkers, 0);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
