@@ -1,9 +1,9 @@
 // The composition root: builds every component from settings, wires the streams, starts them in order
 // and stops them in reverse. One component failing to stop never blocks the others (STYLE rule 1).
+import path from 'node:path';
 import { merge, mergeAll, Subject, takeUntil, tap, type OperatorFunction, type Subscription } from 'rxjs';
 import { BadInputCounter } from './bad-input.js';
 import type { Settings } from './config/schema.js';
-import { resolvePath } from './config/load.js';
 import type { Logger } from './log.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-broker.js';
 import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from './types.js';
@@ -90,7 +90,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
       brokerUrl = settings.mqtt.url;
     }
 
-    const model = await loadModel(resolvePath(settings.model.dir, deps.cwd));
+    const model = await loadModel(path.resolve(deps.cwd, settings.model.dir));
     const meta: ModelMetadata = model.meta;
     checkModelInput(meta);
     log.info({ model: meta.id, version: meta.version, architecture: meta.architecture, classes: meta.classes.length }, 'model loaded');

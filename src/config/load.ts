@@ -1,7 +1,6 @@
 // Settings: YAML file → DRSND_* environment overlay → schema validation → frozen object.
 // Every problem is reported as "path: message", all of them at once, so a user fixes the file in one go.
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { DrsndError, ErrorCodes } from '../errors.js';
@@ -157,9 +156,4 @@ function deepFreeze<T>(o: T): Readonly<T> {
     for (const v of Object.values(o)) deepFreeze(v);
   }
   return o;
-}
-
-/** Resolves a settings path (store path, model dir) against the working directory. */
-export function resolvePath(p: string, cwd: string): string {
-  return path.isAbsolute(p) ? p : path.resolve(cwd, p);
 }

@@ -1,7 +1,6 @@
 // Alert state machine with separate raise and clear rules, because a single threshold flaps on a
 // borderline machine (REFERENCE.md, "alert flapping"). Raising needs k fault votes of one class in the
 // last n windows; clearing needs m consecutive normal windows; a low-confidence fault does neither.
-import { type OperatorFunction, Observable } from 'rxjs';
 import type { Settings } from '../config/schema.js';
 import type { AlertEvent, Diagnosis } from '../types.js';
 
@@ -106,20 +105,4 @@ export class AlertTracker {
   active(sensorId: string): string | null {
     return this.sensors.get(sensorId)?.active ?? this.initial.get(sensorId) ?? null;
   }
-}
-
-/** Diagnoses of any sensors → alert transitions. `initial`: open alerts by sensor id. */
-export function alertEvents(settings: AlertSettings, initial: ReadonlyMap<string, string> = new Map()): OperatorFunction<Diagnosis, AlertEvent> {
-  return (source) =>
-    new Observable<AlertEvent>((subscriber) => {
-      const tracker = new AlertTracker(settings, initial);
-      return source.subscribe({
-        next(d) {
-          const e = tracker.update(d);
-          if (e) subscriber.next(e);
-        },
-        error: (e) => subscriber.error(e),
-        complete: () => subscriber.complete(),
-      });
-    });
 }

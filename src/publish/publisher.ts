@@ -199,7 +199,8 @@ export class Publisher {
   publishHealth(d: Diagnosis, activeClass: string | null = null): void {
     if (activeClass === null) this.activeHints.delete(d.sensorId);
     else this.activeHints.set(d.sensorId, activeClass);
-    this.noteDiagnosis(d);
+    // After publishDiagnosis(d) (the app's order) d is already noted and its health scheduled.
+    if (this.lastDiagnosis.get(d.sensorId) !== d) this.noteDiagnosis(d);
   }
 
   /** One alert transition (alertId from Store.recordAlertEvent): event, retained alert set or cleared, health. */
