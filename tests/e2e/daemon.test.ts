@@ -2,6 +2,7 @@
 // file, the shipped model, real CWRU records streamed in as a live sensor would send them.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,8 +25,6 @@ function readF32(dir: string, file: string, from: number, count: number): Float3
 }
 
 interface Received { topic: string; payload: string; retain: boolean }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let daemonFailed: () => string | undefined = () => undefined;
 

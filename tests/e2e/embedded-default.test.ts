@@ -3,6 +3,7 @@
 // alert within a minute, and `drsnd history` can query them.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +11,6 @@ import mqtt from 'mqtt';
 import { freePort } from '../helpers/broker.js';
 import { projectRoot } from '../helpers/data.js';
 import { runCli, spawnDaemon } from '../helpers/daemon.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('embedded default: diagnoses for every simulated sensor, alerts for the faulty ones only, history works', { timeout: 180_000 }, async (t) => {
   assert.ok(existsSync(path.join(projectRoot, 'models', 'drsn-cw-cwru', 'drsn.json')), 'the shipped model is in models/');

@@ -2,6 +2,7 @@
 // datagram socket, and an invalid configuration refused with every error listed.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -38,8 +39,6 @@ function notifySocket(t: import('node:test').TestContext): { path: string; messa
   });
   return { path: p, messages };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('under systemd (NOTIFY_SOCKET): READY=1 once up, WATCHDOG=1 at half the interval, STOPPING=1 on SIGTERM', { timeout: 120_000 }, async (t) => {
   const sock = notifySocket(t);

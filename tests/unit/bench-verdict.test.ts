@@ -27,11 +27,11 @@ test('Series grows past its first capacity and answers time ranges', () => {
 });
 
 /** A 20 s trial of `sensors` replay channels: per-second daemon samples and diagnoses received. */
-function trial(sensors: number, opts: { deliveredFraction: number; latencyMs: (t: number) => number; dropped?: number }) {
+function trial(sensors: number, opts: { deliveredFraction: number; latencyMs: (t: number) => number; dropped?: (t: number) => number }) {
   const perSec = (sensors * 12_000) / 1024 * (58 / 59);
   const samples: DaemonSample[] = [];
   for (let t = 1; t <= 21; t++) {
-    samples.push({ type: 'sample', t: t * 1000, windows: Math.round(perSec * t), diagnoses: 0, dropped: opts.dropped ?? 0, rssMiB: 300, heapUsedMiB: 50, externalMiB: 5, arrayBuffersMiB: 5, cpuSeconds: t * 0.5, loopDelayP99Ms: 12, engine: 'onnx/cpu' });
+    samples.push({ type: 'sample', t: t * 1000, windows: Math.round(perSec * t), diagnoses: 0, dropped: opts.dropped?.(t) ?? 0, rssMiB: 300, heapUsedMiB: 50, externalMiB: 5, arrayBuffersMiB: 5, cpuSeconds: t * 0.5, loopDelayP99Ms: 12, engine: 'onnx/cpu' });
   }
   const received = new Series();
   const every = 1 / (perSec * opts.deliveredFraction);
@@ -53,7 +53,16 @@ test('growing lag, a growing backlog or dropped windows are not real time', () =
   const behind = trial(100, { deliveredFraction: 0.8, latencyMs: () => 100 });
   assert.equal(behind.realTime, false);
   assert.match(behind.verdict, /backlog growing|diagnoses received/);
-  const dropped = trial(100, { deliveredFraction: 1, latencyMs: () => 100, dropped: 40 });
+  // 10 windows dropped in the warm-up (first 5 s), then 2 per second up to the last sample (t = 21 s).
+  const dropped = trial(100, { deliveredFraction: 1, latencyMs: () => 100, dropped: (t) => (t <= 5 ? 10 : 10 + 2 * (t - 5)) });
   assert.equal(dropped.realTime, false);
-  assert.match(dropped.verdict, /40 windows dropped/);
+  assert.match(dropped.verdict, /32 windows dropped after the warm-up/);
+  assert.equal(dropped.droppedInWarmup, 10);
+});
+
+test('windows dropped only during the warm-up are reported, not held against the trial', () => {
+  const r = trial(100, { deliveredFraction: 1, latencyMs: () => 100, dropped: (t) => (t <= 3 ? 25 * t : 75) });
+  assert.equal(r.realTime, true, r.verdict);
+  assert.equal(r.droppedWindows, 0);
+  assert.equal(r.droppedInWarmup, 75);
 });

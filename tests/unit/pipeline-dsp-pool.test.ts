@@ -2,6 +2,7 @@
 // thread), in order, complete when their sources do, bound their queue, and leave no threads behind.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { from, lastValueFrom, merge, Subject, toArray } from 'rxjs';
 import { isDrsndError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
@@ -149,8 +150,6 @@ test('a DSP worker that dies is replaced: its frames are counted as lost and no 
   }
   assert.equal(pool.liveWorkers, 0);
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
