@@ -94,7 +94,7 @@ export function runPython(args: string[], ctx: CliContext, python = pythonExecut
 
 function usage(message: string): DrsndError {
   return new DrsndError(ErrorCodes.USAGE, `${message}\nusage: drsnd train --data <cwru dir | recordings manifest | .mat folder> --out <model dir> ` +
-    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--band-limit HZ] [--cross-load] [--quick] [--id ID] [--cache DIR] [--python EXE]');
+    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--band-limit HZ] [--snr-min=DB] [--cross-load] [--quick] [--id ID] [--cache DIR] [--python EXE]');
 }
 
 export function intFlag(name: string, v: string | undefined): string[] {
@@ -112,6 +112,14 @@ function bandLimitFlag(v: string | undefined): number {
   return hz;
 }
 
+/** --snr-min: the lowest SNR of the noise augmentation (the range ends at +5 dB). */
+function snrMinFlag(v: string | undefined): string[] {
+  if (v === undefined) return [];
+  const db = Number(v);
+  if (!/^-?\d+(\.\d+)?$/.test(v) || db >= 5 || db < -30) throw usage(`--snr-min must be a number of dB in [-30, 5) (got "${v}")`);
+  return ['--snr-min', v];
+}
+
 export function defaultCache(ctx: CliContext): string {
   return path.join(ctx.cwd, '.cache', 'drsnd', 'prepared');
 }
@@ -125,7 +133,7 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
         data: { type: 'string' }, out: { type: 'string' }, arch: { type: 'string', default: 'cw' },
         epochs: { type: 'string' }, seed: { type: 'string' }, 'per-class': { type: 'string' },
         'cross-load': { type: 'boolean' }, quick: { type: 'boolean' }, id: { type: 'string' }, cache: { type: 'string' },
-        python: { type: 'string' }, 'band-limit': { type: 'string' },
+        python: { type: 'string' }, 'band-limit': { type: 'string' }, 'snr-min': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -137,7 +145,7 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
   const args = ['train', '--arch', values.arch!, '--out', path.resolve(ctx.cwd, values.out),
     ...intFlag('epochs', values.epochs), ...intFlag('seed', values.seed), ...intFlag('per-class', values['per-class']),
     ...(values['cross-load'] ? ['--cross-load'] : []), ...(values.quick ? ['--quick'] : []),
-    ...(values.id ? ['--id', values.id] : [])];
+    ...(values.id ? ['--id', values.id] : []), ...snrMinFlag(values['snr-min'])];
   const input = { ...MODEL_INPUT, bandLimitHz: bandLimitFlag(values['band-limit']) };
   const python = pythonExecutable(values.python);
   checkPython(python);

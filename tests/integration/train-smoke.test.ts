@@ -36,9 +36,10 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const out = path.join(tmp, 'model');
 
-  const r = await drsnd(['train', '--data', cwru, '--out', out, '--quick', '--seed', '5', '--cache', path.join(tmp, 'cache')]);
+  // Non-default band limit and noise range: both must reach the prepared data and the trainer.
+  const r = await drsnd(['train', '--data', cwru, '--out', out, '--quick', '--seed', '5', '--band-limit', '4000', '--snr-min=-8', '--cache', path.join(tmp, 'cache')]);
   assert.equal(r.code, 0, `exit ${r.code}\n${r.err}\n${r.out}`);
-  assert.match(r.err, /prepared 37 records/);
+  assert.match(r.err, /prepared 37 records .* band limit 4000 Hz/);
   assert.match(r.out, /epoch 1\/1 loss [\d.]+ val acc clean [\d.]+/, 'progress line with epoch, loss and validation accuracy');
   assert.match(r.out, /ETA \d+s/);
 
@@ -47,7 +48,9 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   }
   const { meta } = await loadModel(out);
   assert.equal(meta.architecture, 'drsn-cw');
-  assert.deepEqual(meta.input, { sampleRateHz: 12000, windowLength: 2048, channels: 1, unit: 'g', bandLimitHz: 4800 });
+  assert.deepEqual(meta.input, { sampleRateHz: 12000, windowLength: 2048, channels: 1, unit: 'g', bandLimitHz: 4000 });
+  const recipe = meta.training?.recipe as { augmentation: { snr_range: number[] } };
+  assert.deepEqual(recipe.augmentation.snr_range, [-8, 5]);
   assert.deepEqual(meta.normalization, { method: 'window-zscore', epsilon: 1e-8 });
   assert.equal(meta.classes.length, 10);
   assert.equal(meta.training?.seed, 5);
@@ -61,6 +64,18 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   t.after(() => engine.dispose());
   const probs = await engine.run(ref.inputs, ref.count);
   assert.ok(maxAbsDiff(probs, ref.probs) <= 1e-4, `onnx vs torch max diff ${maxAbsDiff(probs, ref.probs)}`);
+});
+
+test('drsnd train refuses a band limit above Nyquist and a noise range that is not one', { timeout: 60_000 }, async (t) => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'drsnd-train-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const args = ['train', '--data', tmp, '--out', path.join(tmp, 'm')];
+  const high = await drsnd([...args, '--band-limit', '7000']);
+  assert.equal(high.code, 2, high.err);
+  assert.match(high.err, /--band-limit must be a frequency in Hz in \(0, 6000\]/);
+  const snr = await drsnd([...args, '--snr-min=9']);
+  assert.equal(snr.code, 2, snr.err);
+  assert.match(snr.err, /--snr-min must be a number of dB in \[-30, 5\)/);
 });
 
 test('drsnd train names the missing python/torch instead of failing obscurely', { timeout: 60_000 }, async (t) => {

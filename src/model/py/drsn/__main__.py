@@ -50,7 +50,7 @@ def metrics_of(ev: dict) -> dict:
 def cmd_train(a) -> int:
     prep = Prepared(a.data)
     recipe = Recipe(arch=a.arch, epochs=a.epochs, seed=a.seed, cross_load=a.cross_load, per_class=a.per_class,
-                    aug=AugmentConfig(stretch=a.stretch))
+                    aug=AugmentConfig(stretch=a.stretch, snr_range=(a.snr_min, AugmentConfig.snr_range[1])))
     if a.quick:
         for k, v in QUICK.items():
             setattr(recipe, k, v)
@@ -125,6 +125,7 @@ def main(argv=None) -> int:
     t.add_argument("--per-class", type=int, default=Recipe.per_class)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--stretch", type=float, default=AugmentConfig.stretch, help="time-stretch augmentation ±fraction (0 = off)")
+    t.add_argument("--snr-min", type=float, default=AugmentConfig.snr_range[0], help="lowest SNR (dB) of the noise augmentation")
     t.add_argument("--cross-load", action="store_true")
     t.add_argument("--quick", action="store_true", help="tiny smoke run: 1 epoch, few windows")
     t.add_argument("--id")
