@@ -62,7 +62,9 @@ interface Slot {
   nextId: number;
   /** Request id → frames per sensor index in it. */
   pending: Map<number, Map<number, number>>;
+  /** Frames in the outbox or at the worker: what maxQueuedFrames bounds. */
   queued: number;
+  exited: boolean;
 }
 
 const STOP_GRACE_MS = 2_000;
@@ -101,7 +103,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     const workerData: DspInit = first ? { ...init, fault: opts.fault } : init;
     const worker = new Worker(spec.entry, { workerData, eval: spec.eval, name: 'drsnd-dsp' });
     live++;
-    const slot: Slot = { worker, outbox: [], outboxFloats: 0, flushScheduled: false, nextId: 0, pending: new Map(), queued: 0 };
+    const slot: Slot = { worker, outbox: [], outboxFloats: 0, flushScheduled: false, nextId: 0, pending: new Map(), queued: 0, exited: false };
     worker.on('message', (m: FromDsp) => {
       if (m.type === 'error') {
         lanes[m.s].sub?.error(fromWire(m.error, ErrorCodes.CONFIG_INVALID));
@@ -125,6 +127,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     worker.on('error', (err) => log.error({ err }, 'DSP worker failed'));
     worker.on('exit', (code) => {
       live--;
+      slot.exited = true;
       if (stopping) return;
       // Its frames are lost with it: count them, restart the sensors' streams in the replacement.
       let lost = 0;
@@ -140,6 +143,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       const fresh = spawn(index, false);
       fresh.outbox = slot.outbox;
       fresh.outboxFloats = slot.outboxFloats;
+      fresh.queued = slot.outbox.length; // the moved frames still count against the bound
       slot.outbox = [];
       slot.outboxFloats = 0;
       if (fresh.outbox.length > 0) schedule(fresh);
@@ -222,7 +226,8 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     get liveWorkers() { return live; },
     async stop(): Promise<void> {
       stopping = true;
-      await Promise.all(slots.map(async (slot) => {
+      // A worker that already exited (died while stopping) fires no second 'exit' to wait for.
+      await Promise.all(slots.filter((slot) => !slot.exited).map(async (slot) => {
         const exited = new Promise<void>((r) => slot.worker.once('exit', () => r()));
         slot.worker.postMessage({ type: 'stop' } satisfies ToDsp);
         const timer = setTimeout(() => void slot.worker.terminate(), STOP_GRACE_MS);
