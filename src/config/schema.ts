@@ -94,6 +94,10 @@ export const settingsSchema = z.strictObject({
     password: z.string().nullable().default(null),
     protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
     healthExpirySec: z.int().positive().default(600),
+    /** A sensor's health goes out at once when its status, class or alert changes, otherwise at most this
+     *  often (the newest state follows when the interval ends). 0: after every committed batch. At 12
+     *  windows/s per sensor, health per diagnosis doubled the MQTT messages (BENCHMARKS.md). */
+    healthIntervalMs: z.int().min(0).default(1_000),
     /** Messages kept while the broker is unreachable; the oldest diagnosis is dropped first at the bound. */
     maxQueue: z.int().positive().default(10_000),
     maxPayloadBytes: z.int().positive().default(4 * 1024 * 1024),

@@ -76,6 +76,11 @@ export class Publisher {
   private readonly activeHints = new Map<string, string>();
   private readonly healthDue = new Map<string, string>();
   private healthScheduled = false;
+  /** Per sensor: when its health was last sent and what it said (status, class, alert). */
+  private readonly healthSent = new Map<string, { at: number; key: string }>();
+  /** Sensors whose newest health waits for the end of healthIntervalMs. */
+  private readonly healthLater = new Map<string, string>();
+  private healthTimer: NodeJS.Timeout | undefined;
   private readonly connectHooks = new Set<() => void>();
   private readonly listeners = new ListenerGroup();
   private mqtt: MqttClient | undefined;
@@ -172,6 +177,8 @@ export class Publisher {
         .then(() => true, () => false);
     }
     if (!graceful) client.end(true);
+    clearTimeout(this.healthTimer);
+    this.healthTimer = undefined;
     this.listeners.removeAll();
     // mqtt.js may still report the socket's death; a closed client must not crash the process.
     client.on('error', () => undefined);
@@ -259,12 +266,39 @@ export class Publisher {
     });
   }
 
+  /**
+   * Sends a sensor's health now if it says something new (status, class, alert) or the interval has
+   * passed; otherwise the newest state is sent when the interval ends.
+   */
   private sendHealth(sensorId: string, asset: string): void {
     const payload = healthPayload(
       this.gatewayId, sensorId, asset, this.lastDiagnosis.get(sensorId), this.activeAlerts.get(sensorId),
       this.now(), this.activeHints.get(sensorId) ?? null,
     );
+    const key = `${payload.status}|${payload.lastClass}|${payload.activeAlert?.alertId}|${payload.activeAlert?.className}`;
+    const now = this.now();
+    const interval = this.mqttSettings.healthIntervalMs;
+    const sent = this.healthSent.get(sensorId);
+    if (sent && sent.key === key && now - sent.at < interval) {
+      this.healthLater.set(sensorId, asset);
+      this.armHealthTimer(sent.at + interval - now);
+      return;
+    }
+    this.healthLater.delete(sensorId);
+    this.healthSent.set(sensorId, { at: now, key });
     this.setRetained(this.topics.health(asset, sensorId), JSON.stringify(payload), this.mqttSettings.healthExpirySec);
+  }
+
+  private armHealthTimer(delayMs: number): void {
+    if (this.healthTimer) return;
+    this.healthTimer = setTimeout(() => {
+      this.healthTimer = undefined;
+      const later = [...this.healthLater];
+      this.healthLater.clear();
+      // Not yet due ones are put back by sendHealth, which re-arms the timer.
+      for (const [id, asset] of later) this.sendHealth(id, asset);
+    }, Math.max(1, delayMs));
+    this.healthTimer.unref();
   }
 
   private onConnected(client: MqttClient): void {

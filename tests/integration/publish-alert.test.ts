@@ -191,3 +191,27 @@ test('the alert tracker\'s view marks health as fault when no alert event was se
   assert.equal(h.status, 'fault');
   assert.deepEqual(h.activeAlert, { alertId: null, className: 'IR007', raisedAt: null });
 });
+
+test('health goes out at once when it says something new, otherwise at most once per healthIntervalMs', async (t) => {
+  const interval = 2_000;
+  const { pub, live } = await setup(t, { healthIntervalMs: interval });
+  const sub = await live('drsnd/gw-a/pump1/de/health');
+  const healths = () => sub.got.map((m) => JSON.parse(m.payload));
+  const t0 = Date.parse('2026-04-01T12:00:00Z');
+  pub.publishDiagnoses([diag(t0)]);
+  await sub.until((r) => r.length === 1, 'the first health');
+  // Same class, same status: nothing new to say, so it waits for the interval.
+  pub.publishDiagnoses([diag(t0 + 85)]);
+  await new Promise((r) => setTimeout(r, 20));
+  pub.publishDiagnoses([diag(t0 + 170)]);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(sub.got.length, 1, 'no health for a diagnosis that changes nothing, within the interval');
+  await sub.until((r) => r.length === 2, 'the deferred health');
+  const deferredAt = Date.now();
+  assert.equal(healths()[1].time, new Date(t0 + 170).toISOString(), 'the deferred health carries the newest window');
+  // A new class is news: sent without waiting, although the interval has just restarted.
+  pub.publishDiagnoses([diag(t0 + 255, 'B007')]);
+  await sub.until((r) => r.length === 3, 'the health for the new class');
+  assert.ok(Date.now() - deferredAt < interval * 0.75, `sent at once, not after the interval (${Date.now() - deferredAt} ms)`);
+  assert.equal(healths()[2].lastClass, 'B007');
+});
