@@ -161,7 +161,8 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     // pipeline.workers is 0. Either way a sensor's stream yields normalized windows.
     const { hop, gapTolerancePeriods, workers: dspWorkers } = settings.pipeline;
     let signal: (sensor: SensorMeta) => OperatorFunction<Frame, Window>;
-    if (dspWorkers > 0) {
+    // No sensors configured (a gateway being set up): no DSP thread to sit idle.
+    if (dspWorkers > 0 && sensors.length > 0) {
       const dsp = createDspPool({
         sensors, model: meta, hop, workers: dspWorkers, log: log.child({ component: 'dsp' }),
         onDrop: (n: number) => { stats.droppedFrames += n; },
