@@ -1,7 +1,7 @@
 // JSON payloads published by drsnd (docs/topics.md shows an example of each). Pure builders.
 import type { AlertEvent, AlertTransition, Diagnosis } from '../types.js';
+import { isoTime as iso } from '../util/iso-time.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 /** Six decimals is far below model noise and keeps a 10-class payload around 400 bytes. */
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 

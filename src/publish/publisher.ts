@@ -271,11 +271,12 @@ export class Publisher {
    * passed; otherwise the newest state is sent when the interval ends.
    */
   private sendHealth(sensorId: string, asset: string): void {
-    const payload = healthPayload(
-      this.gatewayId, sensorId, asset, this.lastDiagnosis.get(sensorId), this.activeAlerts.get(sensorId),
-      this.now(), this.activeHints.get(sensorId) ?? null,
-    );
-    const key = `${payload.status}|${payload.lastClass}|${payload.activeAlert?.alertId}|${payload.activeAlert?.className}`;
+    const last = this.lastDiagnosis.get(sensorId);
+    const alert = this.activeAlerts.get(sensorId);
+    const hint = this.activeHints.get(sensorId) ?? null;
+    // What makes health news: the alert (or the tracker's hint), the class, and whether there is a diagnosis
+    // at all; together they decide the status. Checked before the payload is built: most calls defer.
+    const key = `${alert ? `${alert.alertId}:${alert.className}` : `-:${hint ?? ''}`}|${last ? last.className : '-'}`;
     const now = this.now();
     const interval = this.mqttSettings.healthIntervalMs;
     const sent = this.healthSent.get(sensorId);
@@ -286,6 +287,7 @@ export class Publisher {
     }
     this.healthLater.delete(sensorId);
     this.healthSent.set(sensorId, { at: now, key });
+    const payload = healthPayload(this.gatewayId, sensorId, asset, last, alert, now, hint);
     this.setRetained(this.topics.health(asset, sensorId), JSON.stringify(payload), this.mqttSettings.healthExpirySec);
   }
 

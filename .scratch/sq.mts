@@ -1,0 +1,24 @@
+// Scratch: SQLite commit cost per row with 300 sensors and ~170-row batches (the 300-channel e2e shape).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { settingsSchema } from '../src/config/schema.js';
+import { createLogger } from '../src/log.js';
+import { Store } from '../src/store/store.js';
+import type { Diagnosis } from '../src/types.js';
+const S = 300, B = 170;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'sq-'));
+const settings = settingsSchema.parse({ store: { path: path.join(tmp, 'h.db') } });
+const store = new Store({ settings: settings.store, log: createLogger('silent') });
+await store.start();
+store.upsertSensors(Array.from({ length: S }, (_, i) => ({ id: `s${i}`, asset: `a${i % 10}`, rateHz: 12_000, unit: 'g' as const, axes: ['x'] })));
+let k = 0;
+const mk = (): Diagnosis => { const i = k++; const p = Array.from({ length: 10 }, () => 0.01); p[i % 10] = 0.91;
+  return { sensorId: `s${i % S}`, asset: `a${i % 10}`, channel: 'x', windowStart: 1.7e12 + i * 0.3, windowEnd: 1.7e12 + i * 0.3 + 170, classIndex: i % 10, className: `C${i % 10}`, kind: 'fault', probabilities: p, confidence: 0.91, modelId: 'm', modelVersion: '1', latencyMs: 12.3 }; };
+const ds = Array.from({ length: 200_000 }, mk);
+let j = 0;
+const run = (sec: number) => { const t0 = performance.now(); let n = 0; while (performance.now() - t0 < sec * 1000) { for (let i = 0; i < B; i++) store.enqueue(ds[j++ % ds.length]); store.flush(); n += B; } return (performance.now() - t0) * 1000 / n; };
+run(1);
+const r = [run(3), run(3), run(3)];
+console.log(`µs/row: ${r.map((x) => x.toFixed(1)).join(' ')}`);
+await store.stop(); rmSync(tmp, { recursive: true, force: true });
