@@ -28,7 +28,7 @@ const USAGE = `usage: npm run bench -- [options]
   --soak-seconds S     soak duration (default 60); --soak-hour = 3600
   --soak-sensors N     soak load (default: 75% of the largest real-time N found, else 100)
   --source S           e2e/soak ingest: replay (default; sensors loop CWRU excerpts) | simulator
-  --store-batch-ms MS  e2e/soak: override store.batchMaxMs (default: the daemon's default, 250)
+  --store-batch-ms MS  e2e/soak: override store.batchMaxMs (default: the daemon's default, 50)
   --set K=V            e2e/soak: any daemon setting, e.g. --set alerts.threshold=1 (repeatable; V parsed as JSON when it can be)
   --engine E           engine for e2e/soak: auto|onnx|tfjs (default auto)
   --model DIR          model folder (default models/drsn-cw-cwru, else a random-init export)
@@ -71,7 +71,7 @@ function settingOverrides(): Record<string, unknown> | undefined {
     for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
     o[parts[parts.length - 1]] = value;
   };
-  if (a['store-batch-ms']) put('store.batchMaxMs', num(a['store-batch-ms'], 250));
+  if (a['store-batch-ms']) put('store.batchMaxMs', num(a['store-batch-ms'], 50));
   for (const kv of a.set ?? []) {
     const i = kv.indexOf('=');
     if (i <= 0) { console.error(`bad --set "${kv}" (want key.path=value)\n${USAGE}`); process.exit(2); }
