@@ -153,15 +153,21 @@ export const settingsSchema = z.strictObject({
   }).prefault({}),
   sensors: z.array(sensorSchema).default([]),
 }).superRefine((s, ctx) => {
+  // Runs even when fields failed (`when` below: zod skips refinements after a wrong type or enum value),
+  // so one pass reports every problem; the values may therefore be malformed here and are checked first.
+  const sensors: unknown[] = Array.isArray(s.sensors) ? s.sensors : [];
   const seen = new Set<string>();
-  s.sensors.forEach((sensor, i) => {
-    if (seen.has(sensor.id)) ctx.addIssue({ code: 'custom', path: ['sensors', i, 'id'], message: `duplicate sensor id "${sensor.id}"` });
-    seen.add(sensor.id);
+  sensors.forEach((sensor, i) => {
+    const id = (sensor as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string') return;
+    if (seen.has(id)) ctx.addIssue({ code: 'custom', path: ['sensors', i, 'id'], message: `duplicate sensor id "${id}"` });
+    seen.add(id);
   });
-  if (s.alerts.raiseK > s.alerts.raiseN) {
-    ctx.addIssue({ code: 'custom', path: ['alerts', 'raiseK'], message: `must be <= alerts.raiseN (${s.alerts.raiseN})` });
+  const { raiseK, raiseN } = (s.alerts ?? {}) as { raiseK?: unknown; raiseN?: unknown };
+  if (typeof raiseK === 'number' && typeof raiseN === 'number' && raiseK > raiseN) {
+    ctx.addIssue({ code: 'custom', path: ['alerts', 'raiseK'], message: `must be <= alerts.raiseN (${raiseN})` });
   }
-});
+}, { when: (payload) => typeof payload.value === 'object' && payload.value !== null });
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type SensorSettings = z.infer<typeof sensorSchema>;

@@ -82,6 +82,25 @@ test('duplicate sensor ids and inconsistent alert rules are refused', () => {
   assert.ok(errors.some((e) => e.startsWith('alerts.raiseK: ')));
 });
 
+test('cross-field errors are reported together with per-field errors, not after they are fixed', () => {
+  const errors = configError(() =>
+    loadSettings({
+      overrides: {
+        store: { batchMaxRows: -1, synchronous: 'SOMETIMES' },
+        mqtt: { protocolVersion: 7 },
+        alerts: { raiseK: 6, raiseN: 5 },
+        sensors: [
+          { id: 's', asset: 'a', rateHz: 0, source: { type: 'simulator' } },
+          { id: 's', asset: 'b', rateHz: 12000, source: { type: 'simulator' } },
+        ],
+      },
+    }),
+  );
+  for (const p of ['store.batchMaxRows', 'store.synchronous', 'mqtt.protocolVersion', 'sensors.0.rateHz', 'sensors.1.id', 'alerts.raiseK']) {
+    assert.ok(errors.some((e) => e.startsWith(`${p}: `)), `missing error for ${p}: ${errors.join(' | ')}`);
+  }
+});
+
 test('YAML syntax errors name the file', () => {
   const f = writeYaml('mqtt: [unclosed\n');
   try {
