@@ -120,6 +120,10 @@ function snrMinFlag(v: string | undefined): string[] {
   return ['--snr-min', v];
 }
 
+function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
 export function defaultCache(ctx: CliContext): string {
   return path.join(ctx.cwd, '.cache', 'drsnd', 'prepared');
 }
@@ -150,5 +154,7 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
   const python = pythonExecutable(values.python);
   checkPython(python);
   const { dir } = prepareFromArg(values.data, path.resolve(ctx.cwd, values.cache ?? defaultCache(ctx)), ctx, input);
-  return runPython([...args, '--data', dir], ctx, python);
+  // drsn.json records how the model was made, so a report can always name the command to reproduce it.
+  const command = ['drsnd', 'train', ...argv].map(shellQuote).join(' ');
+  return runPython([...args, '--data', dir, '--command', command], ctx, python);
 };

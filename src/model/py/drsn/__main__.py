@@ -60,6 +60,7 @@ def cmd_train(a) -> int:
     variant_name = ARCHS[a.arch][1]
     model_id = a.id or f"{variant_name}-{'cwru' if not a.cross_load else 'cwru-crossload'}-s{a.seed}"
     summary.update({"parameters": count_parameters(net), "quick": bool(a.quick),
+                    **({"command": a.command} if a.command else {}),
                     "dataset": {"folder": os.path.abspath(a.data), "records": len(prep.records),
                                 "fingerprint": json.load(open(os.path.join(a.data, "index.json"))).get("fingerprint")}})
     meta = {
@@ -129,6 +130,7 @@ def main(argv=None) -> int:
     t.add_argument("--cross-load", action="store_true")
     t.add_argument("--quick", action="store_true", help="tiny smoke run: 1 epoch, few windows")
     t.add_argument("--id")
+    t.add_argument("--command", help="the command line that started this run, recorded in drsn.json")
     t.add_argument("--version", default="1.0.0")
     e = sub.add_parser("eval")
     e.add_argument("--model", action="append", required=True)
