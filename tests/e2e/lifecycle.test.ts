@@ -10,6 +10,7 @@ import path from 'node:path';
 import { freePort } from '../helpers/broker.js';
 import { projectRoot } from '../helpers/data.js';
 import { runCli, spawnDaemon } from '../helpers/daemon.js';
+import { tempDir } from '../helpers/temp.js';
 
 interface DgramServer {
   bind(path: string): void;
@@ -66,20 +67,16 @@ test('under systemd (NOTIFY_SOCKET): READY=1 once up, WATCHDOG=1 at half the int
   assert.ok(sock.messages.indexOf('STOPPING=1') > sock.messages.indexOf('READY=1'));
 });
 
-test('an invalid configuration: drsnd run refuses to start, lists every error, exits 1', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-badcfg-'));
+test('an invalid configuration: drsnd run refuses to start, lists every error, exits 1', (t) => {
+  const dir = tempDir(t, 'drsnd-badcfg-');
   const cfg = path.join(dir, 'bad.yaml');
   writeFileSync(cfg, 'mqtt: { protocolVersion: 9 }\nsensors:\n  - { id: "a b", asset: x, rateHz: 12000, source: { type: serial } }\n');
-  try {
-    const r = runCli(['run', '--config', cfg]);
-    assert.equal(r.status, 1);
-    assert.match(r.stderr, /mqtt\.protocolVersion: /);
-    assert.match(r.stderr, /sensors\.0\.id: /);
-    assert.match(r.stderr, /sensors\.0\.source\.path: /);
-    const check = runCli(['check-config', '--config', cfg]);
-    assert.equal(check.status, 1);
-    assert.match(check.stderr, /sensors\.0\.source\.path: /);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const r = runCli(['run', '--config', cfg]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /mqtt\.protocolVersion: /);
+  assert.match(r.stderr, /sensors\.0\.id: /);
+  assert.match(r.stderr, /sensors\.0\.source\.path: /);
+  const check = runCli(['check-config', '--config', cfg]);
+  assert.equal(check.status, 1);
+  assert.match(check.stderr, /sensors\.0\.source\.path: /);
 });

@@ -1,8 +1,6 @@
 // `drsnd alerts` and `drsnd alerts ack` against a real database.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { alerts } from '../../src/cli/alerts.js';
@@ -11,6 +9,7 @@ import { settingsSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { Store } from '../../src/store/store.js';
 import { openReadOnly } from '../../src/store/reader.js';
+import { tempDir } from '../helpers/temp.js';
 
 class Capture extends Writable {
   text = '';
@@ -20,8 +19,7 @@ class Capture extends Writable {
 const T = Date.parse('2026-05-01T08:00:00Z');
 
 async function setup(t: test.TestContext) {
-  const cwd = mkdtempSync(path.join(os.tmpdir(), 'drsnd-cli-alerts-'));
-  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const cwd = tempDir(t, 'drsnd-cli-alerts-');
   const settings = settingsSchema.parse({ store: { path: 'drsnd.db' } });
   const store = new Store({ settings: settings.store, log: createLogger('silent'), cwd });
   await store.start();

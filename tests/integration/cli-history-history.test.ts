@@ -1,8 +1,6 @@
 // `drsnd history` against a real database the daemon's Store wrote, in each output format.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { history } from '../../src/cli/history.js';
@@ -11,6 +9,7 @@ import { settingsSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { Store } from '../../src/store/store.js';
 import type { Diagnosis } from '../../src/types.js';
+import { tempDir } from '../helpers/temp.js';
 
 class Capture extends Writable {
   text = '';
@@ -31,8 +30,7 @@ function diag(sensorId: string, className: string, minutesAgo: number): Diagnosi
 }
 
 async function setup(t: test.TestContext, seed = true) {
-  const cwd = mkdtempSync(path.join(os.tmpdir(), 'drsnd-cli-history-'));
-  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const cwd = tempDir(t, 'drsnd-cli-history-');
   const settings = settingsSchema.parse({ store: { path: 'data/drsnd.db' } });
   if (seed) {
     const store = new Store({ settings: settings.store, log: createLogger('silent'), cwd });

@@ -4,8 +4,6 @@
 // trainer measured that number with PyTorch; agreement here proves preparation, export and engine
 // all match what was evaluated. Skips visibly without the CWRU data.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
 import { loadCwruRecords } from '../../src/data/cwru.js';
@@ -14,6 +12,7 @@ import { CWRU_CLASSES } from '../../src/data/records.js';
 import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { loadModel } from '../../src/model/metadata.js';
 import { cwruDir, projectRoot } from '../helpers/data.js';
+import { tempDir } from '../helpers/temp.js';
 
 const MODEL_DIR = path.join(projectRoot, 'models', 'drsn-cw-cwru');
 /** Float32 ONNX vs PyTorch can flip a window whose top two classes are within ~1e-6; allow 0.2 %. */
@@ -40,8 +39,7 @@ test('the shipped model reaches its reported clean test accuracy with the ONNX e
   assert.ok(meta.normalization.method === 'window-zscore');
   const eps = meta.normalization.epsilon;
 
-  const out = mkdtempSync(path.join(tmpdir(), 'drsnd-shipped-'));
-  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const out = tempDir(t, 'drsnd-shipped-');
   const index = prepareDataset(loadCwruRecords(cwru), CWRU_CLASSES, { outDir: out, sampleRateHz, bandLimitHz, windowLength, split: { train: 0.7, val: 0.15, test: 0.15 } });
   assert.deepEqual(meta.classes.map((c) => c.name), index.classes.map((c) => c.name));
 

@@ -5,12 +5,12 @@
 // clean accuracy = its trace share). Skips visibly without the CWRU data or torch.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import { cwruDir, projectRoot } from '../helpers/data.js';
 import { exportRandomModel, removeModelDir } from '../helpers/model-fixture.js';
+import { tempDir } from '../helpers/temp.js';
 
 test('drsnd eval writes a consistent report for a model folder', { timeout: 120_000 }, async (t) => {
   const cwru = cwruDir(t);
@@ -18,8 +18,7 @@ test('drsnd eval writes a consistent report for a model folder', { timeout: 120_
   const model = exportRandomModel(t, { variant: 'plain', seed: 3, cwru: null });
   if (!model) return;
   t.after(() => removeModelDir(model));
-  const tmp = mkdtempSync(path.join(tmpdir(), 'drsnd-eval-'));
-  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const tmp = tempDir(t, 'drsnd-eval-');
 
   const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', 'main.ts'), 'eval', '--model', model, '--data', cwru,

@@ -4,14 +4,14 @@
 // trainer's own probabilities. Skips visibly without the CWRU data or without torch.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { loadModel } from '../../src/model/metadata.js';
 import { cwruDir, projectRoot } from '../helpers/data.js';
 import { maxAbsDiff, readReference, torchUnavailable } from '../helpers/model-fixture.js';
+import { tempDir } from '../helpers/temp.js';
 
 function drsnd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
@@ -32,8 +32,7 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   if (!cwru) return;
   const why = torchUnavailable();
   if (why) return t.skip(`${why}; skipping`);
-  const tmp = mkdtempSync(path.join(tmpdir(), 'drsnd-train-'));
-  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const tmp = tempDir(t, 'drsnd-train-');
   const out = path.join(tmp, 'model');
 
   // Non-default band limit and noise range: both must reach the prepared data and the trainer.
@@ -55,6 +54,7 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   assert.equal(meta.classes.length, 10);
   assert.equal(meta.training?.seed, 5);
   assert.equal(meta.training?.epochs, 1);
+  assert.match(String(meta.training?.command), /^drsnd train --data \S+ --out \S+ --quick --seed 5 --band-limit 4000 --snr-min=-8 --cache /, 'the command line is recorded');
   assert.equal(typeof (meta.metrics as { cleanAccuracy?: unknown }).cleanAccuracy, 'number');
   assert.match(readFileSync(path.join(out, 'report.svg'.replace('.svg', '-accuracy-vs-snr.svg')), 'utf8'), /^<svg /);
 
@@ -67,8 +67,7 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
 });
 
 test('drsnd train refuses a band limit above Nyquist and a noise range that is not one', { timeout: 60_000 }, async (t) => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'drsnd-train-'));
-  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const tmp = tempDir(t, 'drsnd-train-');
   const args = ['train', '--data', tmp, '--out', path.join(tmp, 'm')];
   const high = await drsnd([...args, '--band-limit', '7000']);
   assert.equal(high.code, 2, high.err);
@@ -79,8 +78,7 @@ test('drsnd train refuses a band limit above Nyquist and a noise range that is n
 });
 
 test('drsnd train names the missing python/torch instead of failing obscurely', { timeout: 60_000 }, async (t) => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'drsnd-train-'));
-  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const tmp = tempDir(t, 'drsnd-train-');
   const r = await drsnd(['train', '--data', tmp, '--out', path.join(tmp, 'm'), '--quick', '--python', path.join(tmp, 'no-python3')]);
   assert.equal(r.code, 1);
   assert.match(r.err, /need .*no-python3 with PyTorch/);

@@ -1,12 +1,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { modelsCommand, type ModelListing } from '../../src/cli/models.js';
 import { settingsSchema } from '../../src/config/schema.js';
 import { ErrorCodes, isDrsndError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp.js';
 
 function meta(id: string, metrics: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -35,46 +36,42 @@ async function run(argv: string[], cwd: string, modelDir: string): Promise<{ cod
   return { code, out: o, err: e };
 }
 
-test('drsnd models lists valid, invalid and configured model folders', async () => {
-  const cwd = mkdtempSync(path.join(os.tmpdir(), 'drsnd-models-'));
-  try {
-    const good = path.join(cwd, 'models', 'drsn-cw-cwru');
-    mkdirSync(good, { recursive: true });
-    writeFileSync(path.join(good, 'drsn.json'), JSON.stringify(meta('drsn-cw-cwru', { cleanAccuracy: 0.99871, noiseAccuracy: { gaussian: {} } })));
-    writeFileSync(path.join(good, 'model.onnx'), 'x');
-    const bad = path.join(cwd, 'models', 'broken');
-    mkdirSync(bad);
-    writeFileSync(path.join(bad, 'drsn.json'), JSON.stringify({ ...meta('broken', {}), architecture: 'lstm' }));
-    mkdirSync(path.join(cwd, 'models', 'reports')); // not a model: no drsn.json, not listed
+test('drsnd models lists valid, invalid and configured model folders', async (t) => {
+  const cwd = tempDir(t, 'drsnd-models-');
+  const good = path.join(cwd, 'models', 'drsn-cw-cwru');
+  mkdirSync(good, { recursive: true });
+  writeFileSync(path.join(good, 'drsn.json'), JSON.stringify(meta('drsn-cw-cwru', { cleanAccuracy: 0.99871, noiseAccuracy: { gaussian: {} } })));
+  writeFileSync(path.join(good, 'model.onnx'), 'x');
+  const bad = path.join(cwd, 'models', 'broken');
+  mkdirSync(bad);
+  writeFileSync(path.join(bad, 'drsn.json'), JSON.stringify({ ...meta('broken', {}), architecture: 'lstm' }));
+  mkdirSync(path.join(cwd, 'models', 'reports')); // not a model: no drsn.json, not listed
 
-    const json = await run(['--format', 'json'], cwd, 'models/not-there');
-    assert.equal(json.code, 0);
-    const rows = JSON.parse(json.out) as ModelListing[];
-    assert.deepEqual(rows.map((r) => path.basename(r.dir)).sort(), ['broken', 'drsn-cw-cwru', 'not-there']);
-    const g = rows.find((r) => r.id === 'drsn-cw-cwru')!;
-    assert.equal(g.ok, true);
-    assert.deepEqual(g.classes, ['Normal', 'IR007', 'OR007@6']);
-    assert.equal(g.input!.windowLength, 2048);
-    assert.deepEqual(g.engines, ['onnx']);
-    assert.deepEqual(g.metrics, { cleanAccuracy: 0.99871 });
-    const b = rows.find((r) => r.dir === bad)!;
-    assert.equal(b.ok, false);
-    assert.equal(b.error!.code, ErrorCodes.MODEL_INVALID);
-    assert.match(b.error!.message, /architecture/);
-    const c = rows.find((r) => r.configured)!;
-    assert.equal(c.error!.code, ErrorCodes.MODEL_NOT_FOUND);
+  const json = await run(['--format', 'json'], cwd, 'models/not-there');
+  assert.equal(json.code, 0);
+  const rows = JSON.parse(json.out) as ModelListing[];
+  assert.deepEqual(rows.map((r) => path.basename(r.dir)).sort(), ['broken', 'drsn-cw-cwru', 'not-there']);
+  const g = rows.find((r) => r.id === 'drsn-cw-cwru')!;
+  assert.equal(g.ok, true);
+  assert.deepEqual(g.classes, ['Normal', 'IR007', 'OR007@6']);
+  assert.equal(g.input!.windowLength, 2048);
+  assert.deepEqual(g.engines, ['onnx']);
+  assert.deepEqual(g.metrics, { cleanAccuracy: 0.99871 });
+  const b = rows.find((r) => r.dir === bad)!;
+  assert.equal(b.ok, false);
+  assert.equal(b.error!.code, ErrorCodes.MODEL_INVALID);
+  assert.match(b.error!.message, /architecture/);
+  const c = rows.find((r) => r.configured)!;
+  assert.equal(c.error!.code, ErrorCodes.MODEL_NOT_FOUND);
 
-    const table = await run([], cwd, 'models/drsn-cw-cwru');
-    const lines = table.out.trim().split('\n');
-    assert.match(lines[0], /ID\s+VERSION\s+ARCH\s+CLASSES\s+INPUT/);
-    const row = lines.find((l) => l.includes('drsn-cw-cwru') && l.includes('1.2.0'))!;
-    assert.ok(row.startsWith('*'), 'the configured model is marked');
-    assert.match(row, /drsn-cw\s+3\s+2048×1 @ 12000 Hz g/);
-    assert.match(row, /cleanAccuracy=0\.9987/);
-    assert.ok(lines.some((l) => l.includes('(invalid)') && l.includes('broken')));
-  } finally {
-    rmSync(cwd, { recursive: true, force: true });
-  }
+  const table = await run([], cwd, 'models/drsn-cw-cwru');
+  const lines = table.out.trim().split('\n');
+  assert.match(lines[0], /ID\s+VERSION\s+ARCH\s+CLASSES\s+INPUT/);
+  const row = lines.find((l) => l.includes('drsn-cw-cwru') && l.includes('1.2.0'))!;
+  assert.ok(row.startsWith('*'), 'the configured model is marked');
+  assert.match(row, /drsn-cw\s+3\s+2048×1 @ 12000 Hz g/);
+  assert.match(row, /cleanAccuracy=0\.9987/);
+  assert.ok(lines.some((l) => l.includes('(invalid)') && l.includes('broken')));
 });
 
 test('drsnd models rejects an unknown format as a usage error', async () => {

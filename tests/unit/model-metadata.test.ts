@@ -1,10 +1,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkModelInput, loadModel, parseModelMetadata } from '../../src/model/metadata.js';
 import { ErrorCodes, isDrsndError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp.js';
 
 function validMeta(): Record<string, any> {
   return {
@@ -20,14 +21,9 @@ function validMeta(): Record<string, any> {
   };
 }
 
-function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-meta-'));
-    try {
-      await fn(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+function withDir(fn: (dir: string) => Promise<void>): (t: test.TestContext) => Promise<void> {
+  return async (t) => {
+    await fn(tempDir(t, 'drsnd-meta-'));
   };
 }
 

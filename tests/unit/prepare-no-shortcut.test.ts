@@ -5,14 +5,14 @@
 // After prepareDataset (one band-limit filter for all records) it must not: the normal record's
 // roll-off falls inside the range of the fault records, so no threshold on it separates the classes.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import { loadCwruRecords } from '../../src/data/cwru.js';
 import { prepareDataset, readPreparedRecord } from '../../src/data/prepare.js';
 import { CWRU_CLASSES } from '../../src/data/records.js';
 import { cwruDir } from '../helpers/data.js';
+import { tempDir } from '../helpers/temp.js';
 import { fft } from '../../src/data/spectrum.js';
 
 const RATE = 12_000;
@@ -73,8 +73,7 @@ test('after band-limiting, the normal record is not separable from the faults by
     return { label: r.label, psd: welch(new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4)) };
   });
 
-  const out = mkdtempSync(path.join(tmpdir(), 'drsnd-prepare-'));
-  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const out = tempDir(t, 'drsnd-prepare-');
   const index = prepareDataset(records, CWRU_CLASSES, {
     outDir: out, sampleRateHz: RATE, bandLimitHz: 4800, windowLength: 2048, split: { train: 0.7, val: 0.15, test: 0.15 },
   });

@@ -4,8 +4,6 @@
 // time-stretched windows, which consume more raw samples than the window length).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
 import { loadCwruRecords } from '../../src/data/cwru.js';
@@ -13,6 +11,7 @@ import { prepareDataset, timeSplits, type PreparedRecord, type Segment } from '.
 import { CWRU_CLASSES } from '../../src/data/records.js';
 import { isDrsndError } from '../../src/errors.js';
 import { cwruDir, projectRoot } from '../helpers/data.js';
+import { tempDir } from '../helpers/temp.js';
 
 const SPLIT = { train: 0.7, val: 0.15, test: 0.15 };
 const PYTHON = process.env.DRSND_PYTHON ?? '/usr/bin/python3';
@@ -38,8 +37,7 @@ test('every window the loader draws lies inside its own split segment; train nev
     t.skip(`${PYTHON} with numpy/scipy not available; skipping`);
     return;
   }
-  const out = mkdtempSync(path.join(tmpdir(), 'drsnd-split-'));
-  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const out = tempDir(t, 'drsnd-split-');
   const index = prepareDataset(loadCwruRecords(dir), CWRU_CLASSES, { outDir: out, sampleRateHz: 12_000, bandLimitHz: 4800, windowLength: 2048, split: SPLIT });
   const byId = new Map<string, PreparedRecord>(index.records.map((r) => [r.id, r]));
   for (const r of index.records) {
