@@ -55,6 +55,7 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   assert.equal(meta.training?.seed, 5);
   assert.equal(meta.training?.epochs, 1);
   assert.match(String(meta.training?.command), /^drsnd train --data \S+ --out \S+ --quick --seed 5 --band-limit 4000 --snr-min=-8 --cache /, 'the command line is recorded');
+  assert.match(String(meta.training?.command), /^drsnd train --data \S+ --out \S+ --quick --seed 5 --band-limit 4000 --snr-min=-8 --cache /, 'the command line is recorded');
   assert.equal(typeof (meta.metrics as { cleanAccuracy?: unknown }).cleanAccuracy, 'number');
   assert.match(readFileSync(path.join(out, 'report.svg'.replace('.svg', '-accuracy-vs-snr.svg')), 'utf8'), /^<svg /);
 

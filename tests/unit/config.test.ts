@@ -1,6 +1,6 @@
-import test from 'node:test';
+import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -9,7 +9,10 @@ import { settingsSchema } from '../../src/config/schema.js';
 import { isDrsndError } from '../../src/errors.js';
 import { projectRoot } from '../helpers/data.js';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drsnd-cfg-'));
+// One folder for the whole file, removed at its end (the tests only write small YAML files into it).
+const root = mkdtempSync(path.join(os.tmpdir(), 'drsnd-cfg-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const tmp = () => mkdtempSync(path.join(root, 'c-'));
 
 function writeYaml(text: string): string {
   const f = path.join(tmp(), 'c.yaml');
