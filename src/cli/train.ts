@@ -94,7 +94,7 @@ export function runPython(args: string[], ctx: CliContext, python = pythonExecut
 
 function usage(message: string): DrsndError {
   return new DrsndError(ErrorCodes.USAGE, `${message}\nusage: drsnd train --data <cwru dir | recordings manifest | .mat folder> --out <model dir> ` +
-    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--band-limit HZ] [--snr-min=DB] [--cross-load] [--quick] [--id ID] [--cache DIR] [--python EXE]');
+    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--band-limit HZ] [--snr-min=DB] [--cross-load] [--quick] [--id ID] [--model-version V] [--cache DIR] [--python EXE]');
 }
 
 export function intFlag(name: string, v: string | undefined): string[] {
@@ -110,6 +110,13 @@ function bandLimitFlag(v: string | undefined): number {
   const nyquist = MODEL_INPUT.sampleRateHz / 2;
   if (!/^\d+(\.\d+)?$/.test(v) || !(hz > 0) || hz > nyquist) throw usage(`--band-limit must be a frequency in Hz in (0, ${nyquist}] (got "${v}")`);
   return hz;
+}
+
+/** --model-version: drsn.json `version` (semver), published with every diagnosis next to the model id. */
+function versionFlag(v: string | undefined): string[] {
+  if (v === undefined) return [];
+  if (!/^\d+\.\d+\.\d+([-+][\w.-]+)?$/.test(v)) throw usage(`--model-version must be a version like 1.2.0 (got "${v}")`);
+  return ['--version', v];
 }
 
 /** --snr-min: the lowest SNR of the noise augmentation (the range ends at +5 dB). */
@@ -138,6 +145,7 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
         epochs: { type: 'string' }, seed: { type: 'string' }, 'per-class': { type: 'string' },
         'cross-load': { type: 'boolean' }, quick: { type: 'boolean' }, id: { type: 'string' }, cache: { type: 'string' },
         python: { type: 'string' }, 'band-limit': { type: 'string' }, 'snr-min': { type: 'string' },
+        'model-version': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -149,7 +157,7 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
   const args = ['train', '--arch', values.arch!, '--out', path.resolve(ctx.cwd, values.out),
     ...intFlag('epochs', values.epochs), ...intFlag('seed', values.seed), ...intFlag('per-class', values['per-class']),
     ...(values['cross-load'] ? ['--cross-load'] : []), ...(values.quick ? ['--quick'] : []),
-    ...(values.id ? ['--id', values.id] : []), ...snrMinFlag(values['snr-min'])];
+    ...(values.id ? ['--id', values.id] : []), ...versionFlag(values['model-version']), ...snrMinFlag(values['snr-min'])];
   const input = { ...MODEL_INPUT, bandLimitHz: bandLimitFlag(values['band-limit']) };
   const python = pythonExecutable(values.python);
   checkPython(python);

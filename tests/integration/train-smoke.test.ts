@@ -36,7 +36,7 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   const out = path.join(tmp, 'model');
 
   // Non-default band limit and noise range: both must reach the prepared data and the trainer.
-  const r = await drsnd(['train', '--data', cwru, '--out', out, '--quick', '--seed', '5', '--band-limit', '4000', '--snr-min=-8', '--cache', path.join(tmp, 'cache')]);
+  const r = await drsnd(['train', '--data', cwru, '--out', out, '--quick', '--seed', '5', '--band-limit', '4000', '--snr-min=-8', '--model-version', '2.1.0-rc.1', '--cache', path.join(tmp, 'cache')]);
   assert.equal(r.code, 0, `exit ${r.code}\n${r.err}\n${r.out}`);
   assert.match(r.err, /prepared 37 records .* band limit 4000 Hz/);
   assert.match(r.out, /epoch 1\/1 loss [\d.]+ val acc clean [\d.]+/, 'progress line with epoch, loss and validation accuracy');
@@ -54,8 +54,8 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   assert.equal(meta.classes.length, 10);
   assert.equal(meta.training?.seed, 5);
   assert.equal(meta.training?.epochs, 1);
-  assert.match(String(meta.training?.command), /^drsnd train --data \S+ --out \S+ --quick --seed 5 --band-limit 4000 --snr-min=-8 --cache /, 'the command line is recorded');
-  assert.match(String(meta.training?.command), /^drsnd train --data \S+ --out \S+ --quick --seed 5 --band-limit 4000 --snr-min=-8 --cache /, 'the command line is recorded');
+  assert.match(String(meta.training?.command), /^drsnd train --data \S+ --out \S+ --quick --seed 5 --band-limit 4000 --snr-min=-8 --model-version 2.1.0-rc.1 --cache /, 'the command line is recorded');
+  assert.equal(meta.version, '2.1.0-rc.1');
   assert.equal(typeof (meta.metrics as { cleanAccuracy?: unknown }).cleanAccuracy, 'number');
   assert.match(readFileSync(path.join(out, 'report.svg'.replace('.svg', '-accuracy-vs-snr.svg')), 'utf8'), /^<svg /);
 
@@ -76,6 +76,9 @@ test('drsnd train refuses a band limit above Nyquist and a noise range that is n
   const snr = await drsnd([...args, '--snr-min=9']);
   assert.equal(snr.code, 2, snr.err);
   assert.match(snr.err, /--snr-min must be a number of dB in \[-30, 5\)/);
+  const version = await drsnd([...args, '--model-version', 'latest']);
+  assert.equal(version.code, 2, version.err);
+  assert.match(version.err, /--model-version must be a version like 1\.2\.0/);
 });
 
 test('drsnd train names the missing python/torch instead of failing obscurely', { timeout: 60_000 }, async (t) => {
