@@ -16,11 +16,16 @@ export interface BenchResults {
   peer?: PeerResults;
   e2e?: SearchResult | { fixed: TrialResult };
   soak?: TrialResult;
+  /** ORT, 2 workers, batch 16, measured just before and after the e2e/soak parts: this VM's speed drifts
+   *  (the same configuration gave 11,546 and 6,780 windows/s on one day), so e2e capacity is read with it. */
+  speedCheck?: { before?: number; after?: number };
   hotPath?: { rows: HotRow[]; pipelineScript: Record<string, unknown> };
   /** Parts that failed, with the error (the other parts' numbers are still here). */
   errors?: Record<string, string>;
   loadAvgAtEnd: [number, number, number];
 }
+
+export const SPEED_CHECK_SECONDS = 3;
 
 const table = (head: string[], rows: (string | number)[][]): string =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -74,6 +79,11 @@ export function markdown(r: BenchResults): string {
   const trialRows = (ts: TrialResult[]) => table(
     ['sensors (12 kHz ch.)', 'windows/s expected', 'produced', 'classified', 'received on MQTT', 'dropped (warm-up)', 'latency p50 ms', 'p99 ms', 'lat. trend ms/s', 'daemon CPU % (1 core)', 'mosquitto CPU %', 'RSS MiB', 'loop delay p99 ms', 'verdict'],
     ts.map((t) => [t.sensors, t.expectedWindowsPerSec, t.windowsPerSec, t.daemonDiagnosesPerSec ?? '—', t.diagnosesReceivedPerSec, `${t.droppedWindows} (${t.droppedInWarmup ?? 0})`, t.latencyMs.p50, t.latencyMs.p99, t.latencySlopeMsPerSec, t.daemonCpuPercentOfOneCore, t.mosquittoCpuPercentOfOneCore, t.rssMiB.end, t.loopDelayP99Ms, t.verdict]));
+  if (r.speedCheck) {
+    const { before, after } = r.speedCheck;
+    out.push('', `**Machine speed check** (inference alone, onnx 2 workers × batch 16, ${SPEED_CHECK_SECONDS} s): ${before ?? '—'} windows/s before the end-to-end part, ${after ?? '—'} after. ` +
+      'End-to-end capacity scales with it; compare runs only at similar speed.');
+  }
   if (r.e2e) {
     out.push('', '#### End to end (createApp, simulated sensors, mosquitto, SQLite)', '');
     if ('fixed' in r.e2e) {

@@ -13,7 +13,7 @@ import { benchModel } from './lib/model.js';
 import { ROOT } from './lib/paths.js';
 import { benchWindows } from './lib/windows.js';
 import { comparePeer, runPeer } from './peer.js';
-import { markdown, type BenchResults } from './report.js';
+import { markdown, SPEED_CHECK_SECONDS, type BenchResults } from './report.js';
 
 const PARTS = ['engines', 'peer', 'e2e', 'soak', 'hotpath'] as const;
 type Part = (typeof PARTS)[number];
@@ -139,6 +139,20 @@ try {
       (results.errors ??= {}).broker = (e as Error).message;
     }
   }
+  // This VM's speed drifts through the day; an inference-only number next to the e2e results says how fast it was.
+  const speedCheck = async (): Promise<number | undefined> => {
+    try {
+      const r = await runEngines(model, windows, SPEED_CHECK_SECONDS, [{ engine: 'onnx', backend: 'auto', batches: [16], workers: [2] }]);
+      return r.throughput[0]?.windowsPerSec;
+    } catch (e) {
+      say(`  speed check failed: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+  if (parts.has('e2e') || parts.has('soak')) {
+    results.speedCheck = { before: await speedCheck() };
+    say(`  speed check: onnx 2 workers batch 16: ${results.speedCheck.before} windows/s`);
+  }
   const base = () => ({ model, broker: broker!, seconds: e2eSeconds, warmupSeconds: Math.min(5, e2eSeconds / 3), engine, source, say,
     overrides: settingOverrides() });
   await part('e2e', async () => {
@@ -157,6 +171,10 @@ try {
     results.soak = soak;
     say(`  RSS slope ${soak.rssSlopeMiBPerHour} MiB/h (heap ${soak.heapSlopeMiBPerHour} MiB/h)`);
   });
+  if (results.speedCheck) {
+    results.speedCheck.after = await speedCheck();
+    say(`  speed check after: ${results.speedCheck.after} windows/s`);
+  }
   await part('hotpath', async () => {
     say('\n== hot path ==');
     results.hotPath = await runHotPath(model.meta, broker, Math.min(seconds, 3), say);
