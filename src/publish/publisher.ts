@@ -159,6 +159,13 @@ export class Publisher {
   async stop(): Promise<void> {
     const client = this.mqtt;
     if (!client) return;
+    // The newest health of every sensor goes out before `offline`: the retained state a late subscriber
+    // reads must be the last one, not one up to healthIntervalMs older.
+    clearTimeout(this.healthTimer);
+    this.healthTimer = undefined;
+    const later = [...this.healthLater];
+    this.healthLater.clear();
+    for (const [id, asset] of later) this.sendHealth(id, asset, true);
     this.mqtt = undefined;
     // One deadline for the whole shutdown: a dead broker must not cost two timeouts.
     const deadline = Date.now() + (this.opts.stopTimeoutMs ?? 3_000);
@@ -177,8 +184,6 @@ export class Publisher {
         .then(() => true, () => false);
     }
     if (!graceful) client.end(true);
-    clearTimeout(this.healthTimer);
-    this.healthTimer = undefined;
     this.listeners.removeAll();
     // mqtt.js may still report the socket's death; a closed client must not crash the process.
     client.on('error', () => undefined);
@@ -270,7 +275,7 @@ export class Publisher {
    * Sends a sensor's health now if it says something new (status, class, alert) or the interval has
    * passed; otherwise the newest state is sent when the interval ends.
    */
-  private sendHealth(sensorId: string, asset: string): void {
+  private sendHealth(sensorId: string, asset: string, force = false): void {
     const last = this.lastDiagnosis.get(sensorId);
     const alert = this.activeAlerts.get(sensorId);
     const hint = this.activeHints.get(sensorId) ?? null;
@@ -280,7 +285,7 @@ export class Publisher {
     const now = this.now();
     const interval = this.mqttSettings.healthIntervalMs;
     const sent = this.healthSent.get(sensorId);
-    if (sent && sent.key === key && now - sent.at < interval) {
+    if (!force && sent && sent.key === key && now - sent.at < interval) {
       this.healthLater.set(sensorId, asset);
       this.armHealthTimer(sent.at + interval - now);
       return;

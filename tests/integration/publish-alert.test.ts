@@ -215,3 +215,17 @@ test('health goes out at once when it says something new, otherwise at most once
   assert.ok(Date.now() - deferredAt < interval * 0.75, `sent at once, not after the interval (${Date.now() - deferredAt} ms)`);
   assert.equal(healths()[2].lastClass, 'B007');
 });
+
+test('a deferred health is sent at stop, before offline, so the retained state is the newest', async (t) => {
+  const { pub, snapshot, live } = await setup(t, { healthIntervalMs: 60_000 });
+  const sub = await live('drsnd/gw-a/pump1/de/health');
+  const t0 = Date.parse('2026-04-01T12:00:00Z');
+  pub.publishDiagnoses([diag(t0)]);
+  await sub.until((r) => r.length === 1, 'the first health');
+  pub.publishDiagnoses([diag(t0 + 85)]);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(sub.got.length, 1, 'deferred: the interval has not passed');
+  await pub.stop();
+  const [health] = await snapshot('drsnd/gw-a/pump1/de/health');
+  assert.equal(JSON.parse(health.payload).time, new Date(t0 + 85).toISOString(), 'the retained health is the newest');
+});
