@@ -22,7 +22,7 @@ VAL_SEED = 1234
 @dataclass
 class Recipe:
     arch: str = "cw"
-    epochs: int = 80  # 40 → 80: validation 0.964 → 0.970 and every test condition up (models/drsn-cw-cwru/comparison)
+    epochs: int = 80  # 40 → 80: validation 0.964 → 0.970; see models/drsn-cw-cwru/comparison/recipe-80-epochs.md
     per_class: int = 1000  # windows per class per epoch (class-balanced)
     batch: int = 128
     lr: float = 0.1
