@@ -161,11 +161,7 @@ export class Publisher {
     if (!client) return;
     // The newest health of every sensor goes out before `offline`: the retained state a late subscriber
     // reads must be the last one, not one up to healthIntervalMs older.
-    clearTimeout(this.healthTimer);
-    this.healthTimer = undefined;
-    const later = [...this.healthLater];
-    this.healthLater.clear();
-    for (const [id, asset] of later) this.sendHealth(id, asset, true);
+    this.sendDeferredHealth(true);
     this.mqtt = undefined;
     // One deadline for the whole shutdown: a dead broker must not cost two timeouts.
     const deadline = Date.now() + (this.opts.stopTimeoutMs ?? 3_000);
@@ -298,14 +294,17 @@ export class Publisher {
 
   private armHealthTimer(delayMs: number): void {
     if (this.healthTimer) return;
-    this.healthTimer = setTimeout(() => {
-      this.healthTimer = undefined;
-      const later = [...this.healthLater];
-      this.healthLater.clear();
-      // Not yet due ones are put back by sendHealth, which re-arms the timer.
-      for (const [id, asset] of later) this.sendHealth(id, asset);
-    }, Math.max(1, delayMs));
+    this.healthTimer = setTimeout(() => this.sendDeferredHealth(false), Math.max(1, delayMs));
     this.healthTimer.unref();
+  }
+
+  /** Sends the deferred health messages; unless `force`, ones not yet due are deferred again (re-arming the timer). */
+  private sendDeferredHealth(force: boolean): void {
+    clearTimeout(this.healthTimer);
+    this.healthTimer = undefined;
+    const later = [...this.healthLater];
+    this.healthLater.clear();
+    for (const [id, asset] of later) this.sendHealth(id, asset, force);
   }
 
   private onConnected(client: MqttClient): void {
