@@ -1,11 +1,14 @@
 // The composition root: builds every component from settings, wires the streams, starts them in order
 // and stops them in reverse. One component failing to stop never blocks the others (STYLE rule 1).
 import path from 'node:path';
-import { merge, mergeAll, Subject, takeUntil, tap, type OperatorFunction, type Subscription } from 'rxjs';
+import os from 'node:os';
+import { merge, mergeAll, type Observable, Subject, takeUntil, tap, type OperatorFunction, type Subscription } from 'rxjs';
 import { BadInputCounter } from './bad-input.js';
 import type { Settings } from './config/schema.js';
 import type { Logger } from './log.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-broker.js';
+import type { ClassifierPool } from './model/pool.js';
+import type { DspPool } from './pipeline/dsp-pool.js';
 import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from './types.js';
 
 export interface AppDeps {
@@ -95,17 +98,40 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     checkModelInput(meta);
     log.info({ model: meta.id, version: meta.version, architecture: meta.architecture, classes: meta.classes.length }, 'model loaded');
 
-    const classifier = await createClassifierPool({
-      modelDir: model.dir, meta, engine: settings.inference.engine, backend: settings.inference.backend,
-      workers: settings.inference.workers, log: log.child({ component: 'inference' }),
-    });
-    stoppables.push({ name: 'inference', stop: () => classifier.stop() });
-    stats.engine = `${classifier.engineName}/${classifier.backendName}`;
+    const sensors: SensorMeta[] = settings.sensors.map((s) => ({ id: s.id, asset: s.asset, rateHz: s.rateHz, unit: s.unit, axes: [...s.axes] }));
+    // Fused (default): the signal path and inference run together in the inference workers, which send
+    // back diagnoses. Split: the signal path runs in DSP workers (or on this thread, pipeline.workers 0)
+    // and windows meet in one batcher in front of the classifier pool. With no sensors configured (a
+    // gateway being set up) the classifier pool still loads the engine, so a model that cannot run
+    // fails at start, not when the first sensor is added.
+    const { hop, gapTolerancePeriods, workers: dspWorkers, fused } = settings.pipeline;
+    const { engine, backend, workers: inferenceWorkers, batchSize, batchMaxWaitMs, queueLimit } = settings.inference;
+    const inferenceLog = log.child({ component: 'inference' });
+    const onDropFrames = (n: number) => { stats.droppedFrames += n; };
+    let inference: { fused: DspPool } | { classifier: ClassifierPool };
+    if (fused && sensors.length > 0) {
+      const pool = createDspPool({
+        sensors, model: meta, hop, workers: inferenceWorkers > 0 ? inferenceWorkers : os.availableParallelism(), log: inferenceLog,
+        onDrop: onDropFrames,
+        inference: {
+          modelDir: model.dir, engine, backend, intraOpNumThreads: 1, batchSize, batchMaxWaitMs,
+          onError: (_err, n) => { stats.droppedWindows += n; },
+        },
+      });
+      stoppables.push({ name: 'inference workers', stop: () => pool.stop() });
+      const selected = await pool.ready();
+      stats.engine = `${selected.engine}/${selected.backend}`;
+      inference = { fused: pool };
+    } else {
+      const pool = await createClassifierPool({ modelDir: model.dir, meta, engine, backend, workers: inferenceWorkers, log: inferenceLog });
+      stoppables.push({ name: 'inference', stop: () => pool.stop() });
+      stats.engine = `${pool.engineName}/${pool.backendName}`;
+      inference = { classifier: pool };
+    }
 
     const store = new Store({ settings: settings.store, log, cwd: deps.cwd });
     await store.start();
     stoppables.push({ name: 'store', stop: () => store.stop() });
-    const sensors: SensorMeta[] = settings.sensors.map((s) => ({ id: s.id, asset: s.asset, rateHz: s.rateHz, unit: s.unit, axes: [...s.axes] }));
     store.upsertSensors(sensors);
     flushStore = () => store.flush();
 
@@ -157,39 +183,35 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
         username: username ?? undefined, password: password ?? undefined, protocolVersion, reconnectPeriodMs: reconnectMs,
       },
     };
-    // Validation stays here (it reports bad input); the signal path runs in DSP workers unless
-    // pipeline.workers is 0. Either way a sensor's stream yields normalized windows.
-    const { hop, gapTolerancePeriods, workers: dspWorkers } = settings.pipeline;
-    let signal: (sensor: SensorMeta) => OperatorFunction<Frame, Window>;
-    // No sensors configured (a gateway being set up): no DSP thread to sit idle.
-    if (dspWorkers > 0 && sensors.length > 0) {
-      const dsp = createDspPool({
-        sensors, model: meta, hop, workers: dspWorkers, log: log.child({ component: 'dsp' }),
-        onDrop: (n: number) => { stats.droppedFrames += n; },
-      });
-      stoppables.push({ name: 'dsp workers', stop: () => dsp.stop() });
-      signal = (sensor) => dsp.pipeline(sensor.id);
+    // Validation stays here, on the main thread: it reports bad input.
+    const source = (i: number) => createSource(settings.sensors[i], sourceCtx).pipe(
+      takeUntil(stop$),
+      tap(() => { stats.framesIn++; }),
+      validateFrames({ sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput }),
+    );
+    const counted = <T>() => tap<T>(() => { stats.windows++; });
+    let diagnoses$: Observable<Diagnosis>;
+    if ('fused' in inference) {
+      const pool = inference.fused;
+      diagnoses$ = merge(...sensors.map((sensor, i) => source(i).pipe(pool.diagnoses(sensor.id), counted<Diagnosis>())));
     } else {
-      signal = (sensor) => (frames) => frames.pipe(signalPipeline({ sensor, model: meta, hop }), normalizeWindows(meta.normalization));
+      let signal: (sensor: SensorMeta) => OperatorFunction<Frame, Window>;
+      if (dspWorkers > 0 && sensors.length > 0) {
+        const dsp = createDspPool({ sensors, model: meta, hop, workers: dspWorkers, log: log.child({ component: 'dsp' }), onDrop: onDropFrames });
+        stoppables.push({ name: 'dsp workers', stop: () => dsp.stop() });
+        signal = (sensor) => dsp.pipeline(sensor.id);
+      } else {
+        signal = (sensor) => (frames) => frames.pipe(signalPipeline({ sensor, model: meta, hop }), normalizeWindows(meta.normalization));
+      }
+      diagnoses$ = merge(...sensors.map((sensor, i) => source(i).pipe(signal(sensor), counted<Window>()))).pipe(
+        microBatch(batchSize, batchMaxWaitMs),
+        classifyBatches({
+          classifier: inference.classifier, model: meta, queueLimit, log: log.child({ component: 'classify' }),
+          onDrop: (n: number) => { stats.droppedWindows += n; },
+        }),
+        mergeAll(),
+      );
     }
-    const perSensor = settings.sensors.map((cfg, i) =>
-      createSource(cfg, sourceCtx).pipe(
-        takeUntil(stop$),
-        tap(() => { stats.framesIn++; }),
-        validateFrames({ sensor: sensors[i], range: cfg.range, gapTolerancePeriods, badInput }),
-        signal(sensors[i]),
-        tap(() => { stats.windows++; }),
-      ),
-    );
-    const { batchSize, batchMaxWaitMs, queueLimit } = settings.inference;
-    const diagnoses$ = merge(...perSensor).pipe(
-      microBatch(batchSize, batchMaxWaitMs),
-      classifyBatches({
-        classifier, model: meta, queueLimit, log: log.child({ component: 'classify' }),
-        onDrop: (n: number) => { stats.droppedWindows += n; },
-      }),
-      mergeAll(),
-    );
     drained = new Promise<void>((resolve) => {
       subscription = diagnoses$.subscribe({
         next: (d: Diagnosis) => {

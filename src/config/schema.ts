@@ -129,7 +129,7 @@ export const settingsSchema = z.strictObject({
     workers: z.int().min(0).default(0),
     batchSize: z.int().positive().default(16),
     batchMaxWaitMs: positive.default(50),
-    /** Windows waiting for inference; at the bound the oldest waiting window is dropped and counted. */
+    /** Split pipeline: windows waiting for inference; at the bound the oldest waiting window is dropped and counted. */
     queueLimit: z.int().positive().default(1024),
   }).prefault({}),
   pipeline: z.strictObject({
@@ -142,6 +142,12 @@ export const settingsSchema = z.strictObject({
      * on the main thread. One worker takes ~300 channels at 12 kHz off the main thread (BENCHMARKS.md).
      */
     workers: z.int().min(0).max(64).default(1),
+    /**
+     * Run the signal path inside the inference workers (inference.workers threads), which then send
+     * back diagnoses, not windows: one busy thread fewer on a small CPU. pipeline.workers and
+     * inference.queueLimit then do not apply; the frame queue bounds memory instead.
+     */
+    fused: z.boolean().default(true),
   }).prefault({}),
   alerts: z.strictObject({
     /** A window counts as a fault vote when its fault class has at least this confidence. */

@@ -8,15 +8,22 @@
 // come back packed the same way. Memory is bounded: a worker with more than
 // `maxQueuedFrames` frames not yet answered gets no more; such frames are dropped, counted through
 // onDrop, and the sensor's next frame is marked a discontinuity so no window spans the hole.
+//
+// Fused mode (`inference` set, pipeline.fused): each worker also runs the model on the windows it makes
+// and sends back probabilities, so the pool yields diagnoses. Frames then gather until they hold about
+// a batch of windows or batchMaxWaitMs passed, so a message's windows make full batches. A worker that
+// does not answer within batchTimeoutMs (a wedged engine) is terminated and replaced like a dead one.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { type OperatorFunction, Observable, type Subscriber } from 'rxjs';
 import { DrsndError, ErrorCodes } from '../errors.js';
+import { logSelection } from '../model/select.js';
 import { fromWire } from '../model/worker-protocol.js';
 import type { Logger } from '../log.js';
-import type { Frame, ModelMetadata, SensorMeta, Window } from '../types.js';
+import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from '../types.js';
 import { workerSpec } from '../worker-entry.js';
-import type { DspInit, FromDsp, ToDsp, WireFrame } from './dsp-protocol.js';
+import { toDiagnosis } from './classify.js';
+import type { DspInference, DspInit, FromDsp, ToDsp, WireFrame } from './dsp-protocol.js';
 import { signalPipeline } from './sensor-pipeline.js';
 
 export interface DspPoolOptions {
@@ -32,12 +39,26 @@ export interface DspPoolOptions {
   maxQueuedFrames?: number;
   /** Tests only: see DspInit.fault (applies to the first workers, not to replacements). */
   fault?: DspInit['fault'];
+  /** Fused mode: the workers classify their windows; use diagnoses(), not pipeline(). */
+  inference?: DspInference & {
+    /** Longest a frame waits for company before it is sent (the batch time bound). */
+    batchMaxWaitMs: number;
+    /** A worker silent this long with frames outstanding is terminated and replaced (default 30 s). */
+    batchTimeoutMs?: number;
+    /** An engine call failed; its windows produce no diagnosis. */
+    onError?: (err: Error, windows: number) => void;
+  };
 }
 
 export interface DspPool {
   /** The sensor's validated frames → its normalized windows, computed in its worker. Completes after the
    *  source completes and every frame sent has been answered. */
   pipeline(sensorId: string): OperatorFunction<Frame, Window>;
+  /** Fused mode: the sensor's validated frames → its diagnoses (latencyMs from window completion). */
+  diagnoses(sensorId: string): OperatorFunction<Frame, Diagnosis>;
+  /** Resolves when every worker is ready (fused mode: its engine loaded), with the engine in use;
+   *  rejects with ENGINE_UNAVAILABLE when it cannot load. Windows mode: at once, engine ''. */
+  ready(): Promise<{ engine: string; backend: string }>;
   readonly liveWorkers: number;
   stop(): Promise<void>;
 }
@@ -46,7 +67,7 @@ interface Lane {
   s: number;
   sensor: SensorMeta;
   slot: Slot;
-  sub?: Subscriber<Window>;
+  sub?: Subscriber<Window> | Subscriber<Diagnosis>;
   /** Frames submitted and not yet answered (in the outbox or at the worker). */
   outstanding: number;
   sourceDone: boolean;
@@ -58,16 +79,24 @@ interface Slot {
   worker: Worker;
   outbox: { wire: WireFrame; channels: Float32Array[] }[];
   outboxFloats: number;
-  flushScheduled: boolean;
+  flushTimer?: NodeJS.Timeout;
   nextId: number;
   /** Request id → frames per sensor index in it. */
   pending: Map<number, Map<number, number>>;
   /** Frames in the outbox or at the worker: what maxQueuedFrames bounds. */
   queued: number;
+  /** Windows the outbox's frames will roughly make (fused mode sends at a batch's worth). */
+  outboxWindows: number;
+  /** When the worker last answered, or got work while idle (for batchTimeoutMs). */
+  progressAt: number;
+  ready: boolean;
   exited: boolean;
 }
 
 const STOP_GRACE_MS = 2_000;
+const BATCH_TIMEOUT_MS = 30_000;
+const RESPAWN_MIN_MS = 200;
+const RESPAWN_MAX_MS = 30_000;
 /**
  * How long frames gather before they are sent. A message costs ~30 µs on the main thread whatever it
  * carries; sensors' frames arrive spread over time, so flushing every event-loop turn sent ~1-2 frames
@@ -83,12 +112,26 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   const size = Math.min(opts.workers, Math.max(1, sensors.length), os.availableParallelism() * 4);
   const maxQueued = opts.maxQueuedFrames ?? Math.max(1024, 16 * Math.ceil(sensors.length / size));
   const len = model.input.windowLength;
-  const init: DspInit = { sensors, model, hop: opts.hop, mainTimeOrigin: performance.timeOrigin };
+  const hop = opts.hop ?? Math.max(1, Math.floor(len / 2));
+  const fused = opts.inference;
+  const init: DspInit = {
+    sensors, model, hop: opts.hop, mainTimeOrigin: performance.timeOrigin,
+    inference: fused && { modelDir: fused.modelDir, engine: fused.engine, backend: fused.backend, intraOpNumThreads: fused.intraOpNumThreads, batchSize: fused.batchSize },
+  };
+  const flushMs = fused ? fused.batchMaxWaitMs : FLUSH_MS;
+  const batchTimeoutMs = fused?.batchTimeoutMs ?? BATCH_TIMEOUT_MS;
+  const classes = new Map(model.classes.map((c) => [c.index, c]));
   const spec = workerSpec(import.meta.url, 'dsp-worker');
   const slots: Slot[] = [];
   const lanes: Lane[] = [];
+  const timers = new Set<NodeJS.Timeout>();
   let live = 0;
   let stopping = false;
+  let respawnDelay = RESPAWN_MIN_MS;
+  let selected = { engine: '', backend: '' };
+  let settleStart: { resolve(): void; reject(e: Error): void } | undefined;
+  const started = new Promise<void>((resolve, reject) => { settleStart = { resolve, reject }; });
+  started.catch(() => undefined); // observed through ready()
 
   const drop = (n: number): void => {
     if (n > 0) opts.onDrop?.(n);
@@ -99,29 +142,56 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     if (lane.sourceDone && lane.outstanding === 0) lane.sub?.complete();
   };
 
+  const answered = (slot: Slot, m: Extract<FromDsp, { type: 'windows' }>): void => {
+    const data = new Float32Array(m.buffer);
+    if (m.inferenceError) {
+      const err = fromWire(m.inferenceError, ErrorCodes.INFERENCE_FAILED);
+      log.error({ err, windows: m.lostWindows }, 'classification failed; windows skipped');
+      fused?.onError?.(err, m.lostWindows ?? 0);
+    }
+    const t = performance.now();
+    for (const w of m.windows) {
+      const lane = lanes[w.s];
+      const window: Window = {
+        sensorId: lane.sensor.id, asset: lane.sensor.asset, channel: lane.sensor.axes[w.c], start: w.start, end: w.end,
+        data: m.probs ? EMPTY : data.subarray(w.o, w.o + len), completedAt: w.completedAt,
+      };
+      if (!m.probs) (lane.sub as Subscriber<Window> | undefined)?.next(window);
+      else (lane.sub as Subscriber<Diagnosis> | undefined)?.next(toDiagnosis(window, data.subarray(w.o, w.o + classes.size), model, classes, t));
+    }
+    const counts = slot.pending.get(m.id);
+    slot.pending.delete(m.id);
+    slot.progressAt = t;
+    for (const [s, n] of counts ?? []) {
+      slot.queued -= n;
+      settle(lanes[s], n);
+    }
+  };
+
   const spawn = (index: number, first: boolean): Slot => {
     const workerData: DspInit = first ? { ...init, fault: opts.fault } : init;
     const worker = new Worker(spec.entry, { workerData, eval: spec.eval, name: 'drsnd-dsp' });
     live++;
-    const slot: Slot = { worker, outbox: [], outboxFloats: 0, flushScheduled: false, nextId: 0, pending: new Map(), queued: 0, exited: false };
+    const slot: Slot = {
+      worker, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), queued: 0,
+      progressAt: performance.now(), ready: !fused, exited: false,
+    };
     worker.on('message', (m: FromDsp) => {
-      if (m.type === 'error') {
-        lanes[m.s].sub?.error(fromWire(m.error, ErrorCodes.CONFIG_INVALID));
-        return;
-      }
-      const data = new Float32Array(m.buffer);
-      for (const w of m.windows) {
-        const lane = lanes[w.s];
-        lane.sub?.next({
-          sensorId: lane.sensor.id, asset: lane.sensor.asset, channel: lane.sensor.axes[w.c], start: w.start, end: w.end,
-          data: data.subarray(w.o, w.o + len), completedAt: w.completedAt,
-        });
-      }
-      const counts = slot.pending.get(m.id);
-      slot.pending.delete(m.id);
-      for (const [s, n] of counts ?? []) {
-        slot.queued -= n;
-        settle(lanes[s], n);
+      if (m.type === 'windows') answered(slot, m);
+      else if (m.type === 'error') lanes[m.s].sub?.error(fromWire(m.error, ErrorCodes.CONFIG_INVALID));
+      else if (m.type === 'ready') {
+        slot.ready = true;
+        slot.progressAt = performance.now();
+        respawnDelay = RESPAWN_MIN_MS;
+        if (!selected.engine) {
+          selected = { engine: m.engine, backend: m.backend };
+          logSelection(log, m.engine, m.backend, m.fallbacks);
+        }
+        if (slots.every((s) => s.ready)) settleStart?.resolve();
+      } else {
+        const err = fromWire(m.error, ErrorCodes.ENGINE_UNAVAILABLE);
+        if (first) settleStart?.reject(err);
+        else log.error({ err, retryMs: respawnDelay }, 'replacement DSP/inference worker could not load its engine');
       }
     });
     worker.on('error', (err) => log.error({ err }, 'DSP worker failed'));
@@ -138,24 +208,39 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
           settle(lanes[s], n);
         }
       }
+      slot.pending.clear();
       drop(lost);
-      log.error({ code, lostFrames: lost }, 'DSP worker died; starting a replacement');
-      const fresh = spawn(index, false);
-      fresh.outbox = slot.outbox;
-      fresh.outboxFloats = slot.outboxFloats;
-      fresh.queued = slot.outbox.length; // the moved frames still count against the bound
-      slot.outbox = [];
-      slot.outboxFloats = 0;
-      if (fresh.outbox.length > 0) schedule(fresh);
-      for (const lane of lanes) if (lane.slot === slot) lane.slot = fresh;
+      const replace = (): void => {
+        const fresh = spawn(index, false);
+        fresh.outbox = slot.outbox;
+        fresh.outboxFloats = slot.outboxFloats;
+        fresh.outboxWindows = slot.outboxWindows;
+        fresh.queued = slot.outbox.length; // the moved frames still count against the bound
+        slot.outbox = [];
+        slot.outboxFloats = 0;
+        slot.outboxWindows = 0;
+        if (fresh.outbox.length > 0) schedule(fresh);
+        for (const lane of lanes) if (lane.slot === slot) lane.slot = fresh;
+      };
+      if (slot.ready) {
+        log.error({ code, lostFrames: lost }, 'DSP worker died; starting a replacement');
+        replace();
+        return;
+      }
+      // It never got its engine loaded: retry later, not in a tight loop; frames meanwhile are dropped.
+      if (first) return; // start-up failure: ready() rejects, the app does not start
+      const t = setTimeout(() => { timers.delete(t); if (!stopping) replace(); }, respawnDelay);
+      timers.add(t);
+      respawnDelay = Math.min(respawnDelay * 2, RESPAWN_MAX_MS);
     });
     slots[index] = slot;
     return slot;
   };
 
   const flush = (slot: Slot): void => {
-    slot.flushScheduled = false;
-    if (slot.outbox.length === 0) return;
+    clearTimeout(slot.flushTimer);
+    slot.flushTimer = undefined;
+    if (slot.outbox.length === 0 || slot.exited) return;
     const buffer = new Float32Array(slot.outboxFloats);
     const counts = new Map<number, number>();
     let o = 0;
@@ -169,21 +254,25 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       return wire;
     });
     const id = slot.nextId++;
+    if (slot.pending.size === 0) slot.progressAt = performance.now();
     slot.pending.set(id, counts);
     slot.outbox = [];
     slot.outboxFloats = 0;
+    slot.outboxWindows = 0;
     slot.worker.postMessage({ type: 'frames', id, frames, buffer: buffer.buffer } satisfies ToDsp, [buffer.buffer]);
   };
 
   const schedule = (slot: Slot): void => {
-    if (slot.flushScheduled) return;
-    slot.flushScheduled = true;
-    setTimeout(() => flush(slot), FLUSH_MS);
+    if (fused && slot.outboxWindows >= fused.batchSize) {
+      flush(slot);
+      return;
+    }
+    slot.flushTimer ??= setTimeout(() => flush(slot), flushMs);
   };
 
   const submit = (lane: Lane, f: Frame): void => {
     const slot = lane.slot;
-    if (slot.queued >= maxQueued) {
+    if (slot.queued >= maxQueued || slot.exited) {
       lane.broken = true;
       drop(1);
       return;
@@ -191,41 +280,62 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     const n = f.channels[0].length;
     slot.outbox.push({ wire: { s: lane.s, t0: f.t0, rateHz: f.rateHz, unit: f.unit, n, o: 0, d: !!f.discontinuity || lane.broken, seq: f.seq }, channels: f.channels });
     slot.outboxFloats += n * f.channels.length;
+    slot.outboxWindows += (f.channels.length * n * model.input.sampleRateHz) / (f.rateHz * hop);
     slot.queued++;
     lane.outstanding++;
     lane.broken = false;
     schedule(slot);
   };
 
+  const operator = <T extends Window | Diagnosis>(sensorId: string, wantProbs: boolean): OperatorFunction<Frame, T> => {
+    if (wantProbs !== !!fused) throw new Error(`DSP pool: ${wantProbs ? 'diagnoses() needs the inference option' : 'pipeline() yields windows only without the inference option'}`);
+    const lane = lanes.find((l) => l.sensor.id === sensorId);
+    if (!lane) throw new DrsndError(ErrorCodes.CONFIG_INVALID, `DSP pool: unknown sensor "${sensorId}"`);
+    return (source) =>
+      new Observable<T>((sub) => {
+        lane.sub = sub as Subscriber<Window> | Subscriber<Diagnosis>;
+        lane.sourceDone = false;
+        const inner = source.subscribe({
+          next: (f) => submit(lane, f),
+          error: (e) => sub.error(e),
+          complete: () => {
+            lane.sourceDone = true;
+            if (lane.outstanding === 0) sub.complete();
+          },
+        });
+        return () => {
+          inner.unsubscribe();
+          if (lane.sub === sub) lane.sub = undefined;
+        };
+      });
+  };
+
   for (let i = 0; i < size; i++) spawn(i, true);
   sensors.forEach((sensor, s) => lanes.push({ s, sensor, slot: slots[s % size], outstanding: 0, sourceDone: false, broken: false }));
-  log.info({ workers: size, sensors: sensors.length, maxQueuedFrames: maxQueued }, 'DSP workers started');
+  if (!fused) settleStart?.resolve();
+  // A wedged engine call never answers: terminate the worker; its exit handler counts and replaces.
+  const watchdog = fused && setInterval(() => {
+    const t = performance.now();
+    for (const slot of slots) {
+      if (slot.exited || !slot.ready || slot.pending.size === 0 || t - slot.progressAt < batchTimeoutMs) continue;
+      log.error({ threadId: slot.worker.threadId, timeoutMs: batchTimeoutMs }, 'DSP/inference worker did not answer; terminating it');
+      slot.progressAt = Infinity; // once
+      void slot.worker.terminate();
+    }
+  }, Math.min(1000, batchTimeoutMs / 2));
+  if (watchdog) watchdog.unref();
+  log.info({ workers: size, sensors: sensors.length, maxQueuedFrames: maxQueued, fused: !!fused }, 'DSP workers started');
 
   return {
-    pipeline(sensorId: string): OperatorFunction<Frame, Window> {
-      const lane = lanes.find((l) => l.sensor.id === sensorId);
-      if (!lane) throw new DrsndError(ErrorCodes.CONFIG_INVALID, `DSP pool: unknown sensor "${sensorId}"`);
-      return (source) =>
-        new Observable<Window>((sub) => {
-          lane.sub = sub;
-          lane.sourceDone = false;
-          const inner = source.subscribe({
-            next: (f) => submit(lane, f),
-            error: (e) => sub.error(e),
-            complete: () => {
-              lane.sourceDone = true;
-              if (lane.outstanding === 0) sub.complete();
-            },
-          });
-          return () => {
-            inner.unsubscribe();
-            if (lane.sub === sub) lane.sub = undefined;
-          };
-        });
-    },
+    pipeline: (sensorId) => operator<Window>(sensorId, false),
+    diagnoses: (sensorId) => operator<Diagnosis>(sensorId, true),
+    ready: () => started.then(() => selected),
     get liveWorkers() { return live; },
     async stop(): Promise<void> {
       stopping = true;
+      if (watchdog) clearInterval(watchdog);
+      for (const t of timers) clearTimeout(t);
+      for (const slot of slots) clearTimeout(slot.flushTimer);
       // A worker that already exited (died while stopping) fires no second 'exit' to wait for.
       await Promise.all(slots.filter((slot) => !slot.exited).map(async (slot) => {
         const exited = new Promise<void>((r) => slot.worker.once('exit', () => r()));
@@ -237,3 +347,5 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     },
   };
 }
+
+const EMPTY = new Float32Array(0);

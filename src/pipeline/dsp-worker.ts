@@ -1,8 +1,14 @@
 // DSP worker thread: runs the per-sensor signal pipeline (units → resample + band-limit → window →
 // normalize) for the sensors the pool routes here, so the main thread keeps only I/O, validation,
 // storage and publishing. The operators are the same pure RxJS ones the main-thread mode uses.
+//
+// Fused mode (DspInit.inference): the worker also loads an inference engine and classifies the windows
+// it made, answering with probabilities. Windows then never travel back to the main thread and, on a
+// small CPU, there is one busy thread fewer than with separate DSP and inference workers.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Subject } from 'rxjs';
+import type { InferenceEngine } from '../model/engines/engine.js';
+import { selectEngine } from '../model/select.js';
 import { toWire } from '../model/worker-protocol.js';
 import type { Frame, Window } from '../types.js';
 import type { DspInit, FromDsp, ToDsp, WireWindow } from './dsp-protocol.js';
@@ -13,6 +19,7 @@ const port = parentPort;
 if (!port) throw new Error('src/pipeline/dsp-worker.ts runs only as a worker thread (see dsp-pool.ts)');
 const init = workerData as DspInit;
 const len = init.model.input.windowLength;
+const classes = init.model.classes.length;
 // Worker threads have their own time origin; completedAt must be on the main thread's clock.
 const shift = performance.timeOrigin - init.mainTimeOrigin;
 const now = (): number => performance.now() + shift;
@@ -43,13 +50,8 @@ function fail(s: number, e: unknown): void {
   port!.postMessage({ type: 'error', s, error: toWire(e) } satisfies FromDsp);
 }
 
-let messages = 0;
-port.on('message', (msg: ToDsp) => {
-  if (msg.type === 'stop') {
-    port.close();
-    return;
-  }
-  if (++messages === init.fault?.crashOnMessage) process.exit(70);
+/** The message's frames through their sensors' pipelines; the windows they completed, taken from `produced`. */
+function runFrames(msg: Extract<ToDsp, { type: 'frames' }>): { s: number; w: Window }[] {
   const data = new Float32Array(msg.buffer);
   for (const f of msg.frames) {
     const input = lane(f.s);
@@ -58,11 +60,83 @@ port.on('message', (msg: ToDsp) => {
     const channels = axes.map((_, c) => data.subarray(f.o + c * f.n, f.o + (c + 1) * f.n));
     input.next({ sensorId: init.sensors[f.s].id, t0: f.t0, rateHz: f.rateHz, unit: f.unit, axes, channels, seq: f.seq, discontinuity: f.d });
   }
-  const out = new Float32Array(produced.length * len);
-  const windows: WireWindow[] = produced.map(({ s, w }, i) => {
-    normalizeData(w.data, init.model.normalization, out.subarray(i * len, (i + 1) * len));
-    return { s, c: init.sensors[s].axes.indexOf(w.channel), start: w.start, end: w.end, completedAt: w.completedAt, o: i * len };
-  });
+  const out = produced;
   produced = [];
-  port.postMessage({ type: 'windows', id: msg.id, windows, buffer: out.buffer } satisfies FromDsp, [out.buffer]);
+  return out;
+}
+
+function wire(s: number, w: Window, o: number): WireWindow {
+  return { s, c: init.sensors[s].axes.indexOf(w.channel), start: w.start, end: w.end, completedAt: w.completedAt, o };
+}
+
+function answerWithWindows(msg: Extract<ToDsp, { type: 'frames' }>): void {
+  const done = runFrames(msg);
+  const out = new Float32Array(done.length * len);
+  const windows = done.map(({ s, w }, i) => {
+    normalizeData(w.data, init.model.normalization, out.subarray(i * len, (i + 1) * len));
+    return wire(s, w, i * len);
+  });
+  port!.postMessage({ type: 'windows', id: msg.id, windows, buffer: out.buffer } satisfies FromDsp, [out.buffer]);
+}
+
+/** Fused mode: the windows go through the engine in near-equal batches of at most batchSize. */
+async function answerWithProbs(engine: InferenceEngine, msg: Extract<ToDsp, { type: 'frames' }>, nth: number): Promise<void> {
+  const done = runFrames(msg);
+  const n = done.length;
+  const probs = new Float32Array(n * classes);
+  const windows = done.map(({ s, w }, i) => wire(s, w, i * classes));
+  const batches = Math.ceil(n / init.inference!.batchSize);
+  let reply: FromDsp = { type: 'windows', id: msg.id, windows, buffer: probs.buffer, probs: true };
+  try {
+    if (nth === init.fault?.failInferenceOnMessage) throw new Error('injected engine failure (test)');
+    for (let b = 0, a = 0; b < batches; b++) {
+      const end = Math.round(((b + 1) * n) / batches);
+      const x = new Float32Array((end - a) * len);
+      for (let i = a; i < end; i++) normalizeData(done[i].w.data, init.model.normalization, x.subarray((i - a) * len, (i - a + 1) * len));
+      probs.set(await engine.run(x, end - a), a * classes);
+      a = end;
+    }
+  } catch (e) {
+    reply = { type: 'windows', id: msg.id, windows: [], buffer: new ArrayBuffer(0), probs: true, inferenceError: toWire(e), lostWindows: n };
+  }
+  port!.postMessage(reply, [reply.buffer]);
+}
+
+// Fused mode: messages are handled one after another (inference is async), so every sensor's results
+// leave in order; frames that arrive while the engine loads wait for it.
+let engine: Promise<InferenceEngine | null> = Promise.resolve(null);
+let chain: Promise<void> = Promise.resolve();
+if (init.inference) {
+  const { modelDir, engine: choice, backend, intraOpNumThreads } = init.inference;
+  engine = selectEngine({ modelDir, meta: init.model, engine: choice, backend, intraOpNumThreads }).then(
+    ({ engine: e, fallbacks }) => {
+      port.postMessage({ type: 'ready', engine: e.name, backend: e.backend, fallbacks } satisfies FromDsp);
+      return e;
+    },
+    (e: unknown) => {
+      port.postMessage({ type: 'init-error', error: toWire(e) } satisfies FromDsp);
+      port.close();
+      return null;
+    },
+  );
+}
+
+let messages = 0;
+port.on('message', (msg: ToDsp) => {
+  if (msg.type === 'stop') {
+    chain = chain.then(() => engine).then((e) => e?.dispose()).finally(() => port.close());
+    return;
+  }
+  if (++messages === init.fault?.crashOnMessage) process.exit(70);
+  if (messages === init.fault?.hangOnMessage) for (;;); // wedge the thread: only terminate() ends it
+  if (!init.inference) {
+    answerWithWindows(msg);
+    return;
+  }
+  const nth = messages;
+  chain = chain.then(() => engine).then((e) => (e ? answerWithProbs(e, msg, nth) : undefined)).catch((e: unknown) => {
+    // A bug, not bad input: die loudly; the pool counts this worker's frames as lost and replaces it.
+    console.error('drsnd DSP worker:', e);
+    process.exit(70);
+  });
 });

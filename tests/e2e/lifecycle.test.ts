@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import Database from 'better-sqlite3';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../helpers/broker.js';
@@ -41,13 +42,16 @@ function notifySocket(t: import('node:test').TestContext): { path: string; messa
   return { path: p, messages };
 }
 
-test('under systemd (NOTIFY_SOCKET): READY=1 once up, WATCHDOG=1 at half the interval, STOPPING=1 on SIGTERM', { timeout: 120_000 }, async (t) => {
+// Also the one daemon run of the split signal path (pipeline.fused false: DSP worker → batcher →
+// classifier pool); every other daemon test runs the fused default.
+test('under systemd (NOTIFY_SOCKET): READY=1 once up, WATCHDOG=1 at half the interval, STOPPING=1 on SIGTERM; split pipeline diagnoses', { timeout: 120_000 }, async (t) => {
   const sock = notifySocket(t);
   if (!sock) return;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-sd-'));
   const env = {
     NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '1000000',
     DRSND_MQTT_EMBEDDED_PORT: String(await freePort()), DRSND_STORE_PATH: path.join(dir, 'd.db'), DRSND_INFERENCE_WORKERS: '1',
+    DRSND_PIPELINE_FUSED: 'false',
   };
   const daemon = spawnDaemon(['run'], env, projectRoot);
   t.after(async () => {
@@ -62,6 +66,17 @@ test('under systemd (NOTIFY_SOCKET): READY=1 once up, WATCHDOG=1 at half the int
   const readyAt = daemon.logs.findIndex((l) => l.msg === 'drsnd running');
   assert.ok(readyAt > daemon.logs.findIndex((l) => l.msg === 'store open'));
   assert.ok(sock.messages.filter((m) => m === 'WATCHDOG=1').length >= 3, 'watchdog pings every 0.5 s');
+  // The simulated sensors' windows went through the split path into the history.
+  assert.ok(daemon.logs.some((l) => l.msg === 'DSP workers started' && l.fused === false), 'the split path ran');
+  const db = new Database(env.DRSND_STORE_PATH, { readonly: true });
+  try {
+    const rows = () => (db.prepare('SELECT count(*) AS n FROM diagnoses').get() as { n: number }).n;
+    const until = Date.now() + 30_000;
+    while (rows() === 0 && Date.now() < until) await sleep(200);
+    assert.ok(rows() > 0, 'diagnoses were stored');
+  } finally {
+    db.close();
+  }
   assert.equal(await daemon.stop('SIGTERM'), 0);
   assert.ok(sock.messages.includes('STOPPING=1'));
   assert.ok(sock.messages.indexOf('STOPPING=1') > sock.messages.indexOf('READY=1'));

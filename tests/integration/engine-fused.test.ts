@@ -1,0 +1,182 @@
+// Fused mode (pipeline.fused): each worker runs the signal path and the engine. It must give the
+// diagnoses the split path gives (main-thread windows through one engine), in order per channel;
+// a wedged worker is terminated and replaced with its frames counted as lost; a failed engine call
+// costs only its windows (counted); an engine that cannot load fails start-up; stop leaves no thread.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { from, lastValueFrom, merge, Subject, toArray } from 'rxjs';
+import { isDrsndError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
+import { createOnnxEngine } from '../../src/model/engines/onnx.js';
+import { loadModel } from '../../src/model/metadata.js';
+import { createDspPool, type DspPoolOptions } from '../../src/pipeline/dsp-pool.js';
+import { normalizeWindows } from '../../src/pipeline/normalize.js';
+import { signalPipeline } from '../../src/pipeline/sensor-pipeline.js';
+import type { Diagnosis, Frame, SensorMeta } from '../../src/types.js';
+import { projectRoot } from '../helpers/data.js';
+
+const modelDir = path.join(projectRoot, 'models', 'drsn-cw-cwru');
+const log = createLogger('silent');
+const sensors: SensorMeta[] = [
+  { id: 'pump', asset: 'p', rateHz: 12_000, unit: 'g', axes: ['x'] },
+  { id: 'fan', asset: 'f', rateHz: 25_600, unit: 'm/s2', axes: ['x', 'y'] },
+  { id: 'motor', asset: 'm', rateHz: 20_000, unit: 'mg', axes: ['z'] },
+];
+
+/** Seeded noise plus tones and impacts, in irregular frame sizes, starting at `t0`. */
+function frames(sensor: SensorMeta, seconds: number, seed: number, frameSizes = [1000, 7, 4096, 333, 1024, 2500], t0 = 1_700_000_000_000): Frame[] {
+  let state = seed;
+  const rand = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const out: Frame[] = [];
+  let pos = 0;
+  for (let k = 0; pos < seconds * sensor.rateHz; k++) {
+    const n = frameSizes[k % frameSizes.length];
+    out.push({
+      sensorId: sensor.id, t0: t0 + (pos * 1000) / sensor.rateHz, rateHz: sensor.rateHz, unit: sensor.unit, axes: sensor.axes,
+      channels: sensor.axes.map((_, c) => Float32Array.from({ length: n }, (_, i) => {
+        const j = pos + i;
+        return 0.3 * Math.sin(j * 0.37 * (c + 1)) + rand() + (j % 997 < 3 ? 4 : 0);
+      })),
+    });
+    pos += n;
+  }
+  return out;
+}
+
+const key = (d: { sensorId: string; channel: string; windowStart: number }) => `${d.sensorId}/${d.channel}/${d.windowStart}`;
+
+async function fusedPool(extra: Omit<Partial<DspPoolOptions>, 'inference'> & { inference?: Partial<NonNullable<DspPoolOptions['inference']>> } = {}) {
+  const { meta } = await loadModel(modelDir);
+  const { inference, ...rest } = extra;
+  const pool = createDspPool({
+    sensors, model: meta, hop: null, workers: 2, log, ...rest,
+    inference: { modelDir, engine: 'onnx', backend: 'auto', intraOpNumThreads: 1, batchSize: 4, batchMaxWaitMs: 5, ...inference },
+  });
+  return { pool, meta };
+}
+
+test('fused workers give the diagnoses of the split path (same windows, same probabilities), in order', async () => {
+  const { pool, meta } = await fusedPool();
+  try {
+    assert.deepEqual(await pool.ready(), { engine: 'onnx', backend: 'cpu' });
+    const input = sensors.map((s, i) => frames(s, 2, i + 1));
+    const fused = await lastValueFrom(merge(...sensors.map((s, i) => from(input[i]).pipe(pool.diagnoses(s.id)))).pipe(toArray()));
+
+    const windows = await lastValueFrom(merge(...sensors.map((s, i) =>
+      from(input[i]).pipe(signalPipeline({ sensor: s, model: meta, hop: null }), normalizeWindows(meta.normalization)))).pipe(toArray()));
+    const engine = await createOnnxEngine({ modelDir, meta });
+    const x = new Float32Array(windows.length * meta.input.windowLength);
+    windows.forEach((w, i) => x.set(w.data, i * meta.input.windowLength));
+    const probs = await engine.run(x, windows.length);
+    await engine.dispose();
+    const k = meta.classes.length;
+    const expected = new Map(windows.map((w, i) => [key({ sensorId: w.sensorId, channel: w.channel, windowStart: w.start }), { w, p: probs.subarray(i * k, (i + 1) * k) }]));
+
+    assert.ok(windows.length > 30, `expected plenty of windows, got ${windows.length}`);
+    assert.equal(fused.length, windows.length);
+    // The tones and impacts must not all land in one class, or a mix-up of windows could pass unseen.
+    assert.ok(new Set(fused.map((d) => d.className)).size >= 2, 'diagnoses span several classes');
+    for (const d of fused) {
+      const e = expected.get(key(d));
+      assert.ok(e, `unexpected diagnosis ${key(d)}`);
+      assert.equal(d.windowEnd, e.w.end);
+      assert.equal(d.asset, e.w.asset);
+      assert.equal(d.modelId, meta.id);
+      const diff = Math.max(...d.probabilities.map((p, i) => Math.abs(p - e.p[i])));
+      assert.ok(diff <= 1e-5, `${key(d)}: probabilities differ by ${diff}`);
+      assert.ok(d.latencyMs >= 0 && d.latencyMs < 60_000, `latency ${d.latencyMs}`);
+    }
+    for (const s of sensors) {
+      for (const axis of s.axes) {
+        const starts = fused.filter((d) => d.sensorId === s.id && d.channel === axis).map((d) => d.windowStart);
+        assert.ok(starts.length > 0);
+        assert.deepEqual(starts, [...starts].sort((a, b) => a - b), `${s.id}/${axis} in time order`);
+      }
+    }
+  } finally {
+    await pool.stop();
+  }
+  assert.equal(pool.liveWorkers, 0);
+});
+
+test('a wedged fused worker is terminated and replaced; its frames are counted lost and no window spans the hole', async () => {
+  let dropped = 0;
+  const sensor = sensors[0];
+  const { pool } = await fusedPool({
+    sensors: [sensor], workers: 1, hop: 1024, fault: { hangOnMessage: 4 }, onDrop: (n) => { dropped += n; },
+    inference: { batchTimeoutMs: 400, batchSize: 1, batchMaxWaitMs: 1 },
+  });
+  const input = new Subject<Frame>();
+  const got: Diagnosis[] = [];
+  const done = new Promise<void>((resolve, reject) => input.pipe(pool.diagnoses(sensor.id)).subscribe({ next: (d) => got.push(d), error: reject, complete: resolve }));
+  try {
+    await pool.ready();
+    // One 1024-sample frame every 20 ms for 3 s: the 4th message wedges the worker, the watchdog
+    // terminates it after 0.4-0.8 s, the replacement loads its engine and carries on.
+    const fs = frames(sensor, 3, 5, [1024]);
+    for (const f of fs) {
+      input.next(f);
+      await sleep(20);
+    }
+    input.complete();
+    await done;
+    assert.ok(dropped > 0, 'the wedged worker\'s frames are counted');
+    assert.equal(pool.liveWorkers, 1, 'a replacement runs');
+    // Before the hang and after the replacement: diagnoses on the 1024-sample grid; across the hole a
+    // jump, and no window that starts before the hole ends after it.
+    const steps = got.slice(1).map((d, i) => d.windowStart - got[i].windowStart);
+    const hop = (1024 * 1000) / 12_000;
+    const jumps = steps.filter((s) => Math.abs(s - hop) > 0.01);
+    assert.ok(got.length >= 10, `diagnoses before and after the hang (${got.length})`);
+    assert.ok(jumps.length >= 1 && jumps.every((s) => s > hop), `one forward jump over the lost frames (steps ${jumps})`);
+    const after = got.filter((d) => d.windowStart > got[0].windowStart + 10 * hop);
+    assert.ok(after.length > 0, 'the replacement diagnoses new frames');
+  } finally {
+    await pool.stop();
+  }
+  assert.equal(pool.liveWorkers, 0);
+});
+
+test('a failed engine call costs only its windows, counted; later windows are diagnosed', async () => {
+  const failures: number[] = [];
+  const sensor = sensors[0];
+  const { pool, meta } = await fusedPool({
+    sensors: [sensor], workers: 1, hop: 1024, fault: { failInferenceOnMessage: 3 },
+    inference: { batchSize: 1, batchMaxWaitMs: 1, onError: (e, n) => { assert.ok(isDrsndError(e, 'DRSND_INFERENCE_FAILED')); failures.push(n); } },
+  });
+  const input = new Subject<Frame>();
+  const got: Diagnosis[] = [];
+  const done = new Promise<void>((resolve, reject) => input.pipe(pool.diagnoses(sensor.id)).subscribe({ next: (d) => got.push(d), error: reject, complete: resolve }));
+  try {
+    await pool.ready();
+    const fs = frames(sensor, 1, 9, [1024]);
+    for (const f of fs) {
+      input.next(f);
+      await sleep(10);
+    }
+    input.complete();
+    await done;
+    // Message 3 carries frame 3 (a batch of 1 is sent at once), which completes the first window.
+    assert.deepEqual(failures, [1]);
+    const windows = await lastValueFrom(from(fs).pipe(signalPipeline({ sensor, model: meta, hop: 1024 }), toArray()));
+    assert.ok(windows.length >= 8);
+    assert.equal(got.length, windows.length - 1, 'every window but the failed one is diagnosed');
+    assert.deepEqual(got.map((d) => d.windowStart), windows.slice(1).map((w) => w.start));
+  } finally {
+    await pool.stop();
+  }
+});
+
+test('an engine that cannot load fails ready() with ENGINE_UNAVAILABLE and leaves no thread', async () => {
+  const { meta } = await loadModel(modelDir);
+  const pool = createDspPool({
+    sensors, model: { ...meta, files: { ...meta.files, onnx: undefined } }, hop: null, workers: 2, log,
+    inference: { modelDir, engine: 'onnx', backend: 'auto', intraOpNumThreads: 1, batchSize: 16, batchMaxWaitMs: 50 },
+  });
+  await assert.rejects(pool.ready(), (e: unknown) => isDrsndError(e, 'DRSND_ENGINE_UNAVAILABLE') && /files\.onnx/.test((e as Error).message));
+  await pool.stop();
+  for (let i = 0; i < 50 && pool.liveWorkers > 0; i++) await sleep(20);
+  assert.equal(pool.liveWorkers, 0);
+});
