@@ -57,20 +57,21 @@ async function fusedPool(extra: Omit<Partial<DspPoolOptions>, 'inference'> & { i
   return { pool, meta };
 }
 
-test('fused workers give the diagnoses of the split path (same windows, same probabilities), in order', async () => {
-  const { pool, meta } = await fusedPool();
+for (const engine of ['onnx', 'tfjs'] as const) {
+test(`fused workers (${engine}) give the diagnoses of the split path (same windows, same probabilities), in order`, async () => {
+  const { pool, meta } = await fusedPool({ inference: { engine } });
   try {
-    assert.deepEqual(await pool.ready(), { engine: 'onnx', backend: 'cpu' });
+    assert.equal((await pool.ready()).engine, engine);
     const input = sensors.map((s, i) => frames(s, 2, i + 1));
     const fused = await lastValueFrom(merge(...sensors.map((s, i) => from(input[i]).pipe(pool.diagnoses(s.id)))).pipe(toArray()));
 
     const windows = await lastValueFrom(merge(...sensors.map((s, i) =>
       from(input[i]).pipe(signalPipeline({ sensor: s, model: meta, hop: null }), normalizeWindows(meta.normalization)))).pipe(toArray()));
-    const engine = await createOnnxEngine({ modelDir, meta });
+    const onnx = await createOnnxEngine({ modelDir, meta });
     const x = new Float32Array(windows.length * meta.input.windowLength);
     windows.forEach((w, i) => x.set(w.data, i * meta.input.windowLength));
-    const probs = await engine.run(x, windows.length);
-    await engine.dispose();
+    const probs = await onnx.run(x, windows.length);
+    await onnx.dispose();
     const k = meta.classes.length;
     const expected = new Map(windows.map((w, i) => [key({ sensorId: w.sensorId, channel: w.channel, windowStart: w.start }), { w, p: probs.subarray(i * k, (i + 1) * k) }]));
 
@@ -85,7 +86,8 @@ test('fused workers give the diagnoses of the split path (same windows, same pro
       assert.equal(d.asset, e.w.asset);
       assert.equal(d.modelId, meta.id);
       const diff = Math.max(...d.probabilities.map((p, i) => Math.abs(p - e.p[i])));
-      assert.ok(diff <= 1e-5, `${key(d)}: probabilities differ by ${diff}`);
+      // onnx vs onnx: batch composition only; tfjs vs onnx: the engines' agreement bound.
+      assert.ok(diff <= (engine === 'onnx' ? 1e-5 : 1e-4), `${key(d)}: probabilities differ by ${diff}`);
       assert.ok(d.latencyMs >= 0 && d.latencyMs < 60_000, `latency ${d.latencyMs}`);
     }
     for (const s of sensors) {
@@ -100,6 +102,7 @@ test('fused workers give the diagnoses of the split path (same windows, same pro
   }
   assert.equal(pool.liveWorkers, 0);
 });
+}
 
 test('a wedged fused worker is terminated and replaced; its frames are counted lost and no window spans the hole', async () => {
   let dropped = 0;
