@@ -170,7 +170,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
 
   const spawn = (index: number, first: boolean): Slot => {
     const workerData: DspInit = first ? { ...init, fault: opts.fault } : init;
-    const worker = new Worker(spec.entry, { workerData, eval: spec.eval, name: 'drsnd-dsp' });
+    const worker = new Worker(spec.entry, { workerData, eval: spec.eval, name: fused ? 'drsnd-fused' : 'drsnd-dsp' });
     live++;
     const slot: Slot = {
       worker, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), queued: 0,
