@@ -116,11 +116,14 @@ test('a wedged fused worker is terminated and replaced; its frames are counted l
   const done = new Promise<void>((resolve, reject) => input.pipe(pool.diagnoses(sensor.id)).subscribe({ next: (d) => got.push(d), error: reject, complete: resolve }));
   try {
     await pool.ready();
-    // One 1024-sample frame every 20 ms for 3 s: the 4th message wedges the worker, the watchdog
-    // terminates it after 0.4-0.8 s, the replacement loads its engine and carries on.
-    const fs = frames(sensor, 3, 5, [1024]);
-    for (const f of fs) {
-      input.next(f);
+    // One 1024-sample frame every 20 ms: the 4th message wedges the worker, the watchdog terminates it
+    // after 0.4-0.8 s, the replacement loads its engine and carries on. Frames go on until it has
+    // diagnosed a few (however long loading takes on a busy machine), at most 60 s of signal.
+    const fs = frames(sensor, 60, 5, [1024]);
+    const hop = (1024 * 1000) / 12_000;
+    let sent = 0;
+    while (sent < fs.length && got.filter((d) => d.windowStart > fs[10].t0).length < 5) {
+      input.next(fs[sent++]);
       await sleep(20);
     }
     input.complete();
@@ -130,12 +133,10 @@ test('a wedged fused worker is terminated and replaced; its frames are counted l
     // Before the hang and after the replacement: diagnoses on the 1024-sample grid; across the hole a
     // jump, and no window that starts before the hole ends after it.
     const steps = got.slice(1).map((d, i) => d.windowStart - got[i].windowStart);
-    const hop = (1024 * 1000) / 12_000;
     const jumps = steps.filter((s) => Math.abs(s - hop) > 0.01);
-    assert.ok(got.length >= 10, `diagnoses before and after the hang (${got.length})`);
+    assert.ok(got.length >= 6, `diagnoses before and after the hang (${got.length})`);
     assert.ok(jumps.length >= 1 && jumps.every((s) => s > hop), `one forward jump over the lost frames (steps ${jumps})`);
-    const after = got.filter((d) => d.windowStart > got[0].windowStart + 10 * hop);
-    assert.ok(after.length > 0, 'the replacement diagnoses new frames');
+    assert.ok(got.filter((d) => d.windowStart > fs[10].t0).length >= 5, 'the replacement diagnoses new frames');
   } finally {
     await pool.stop();
   }
