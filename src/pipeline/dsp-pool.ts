@@ -35,7 +35,11 @@ export interface DspPoolOptions {
   log: Logger;
   /** Frames dropped because a worker was too far behind (or died with them). */
   onDrop?: (frames: number) => void;
-  /** Frames a worker may hold unanswered; default max(1024, 16 per sensor), ~1.4 s of 1024-sample frames. */
+  /**
+   * Frames a worker may hold unanswered; default max(1024, 6 per sensor): ~0.5 s of 1024-sample frames
+   * at 12 kHz, so an overloaded worker drops frames rather than let latency grow past about that.
+   * (16 per sensor, ~1.4 s, let fused overload latency reach 1.2-2 s: BENCHMARKS.md item 9.)
+   */
   maxQueuedFrames?: number;
   /** Tests only: see DspInit.fault (applies to the first workers, not to replacements). */
   fault?: DspInit['fault'];
@@ -94,6 +98,7 @@ interface Slot {
 }
 
 const STOP_GRACE_MS = 2_000;
+const QUEUED_FRAMES_PER_SENSOR = 6;
 const BATCH_TIMEOUT_MS = 30_000;
 const RESPAWN_MIN_MS = 200;
 const RESPAWN_MAX_MS = 30_000;
@@ -110,7 +115,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   // Fail here, on the main thread, for a rate the model cannot take (as the main-thread mode does).
   for (const sensor of sensors) signalPipeline({ sensor, model, hop: opts.hop });
   const size = Math.min(opts.workers, Math.max(1, sensors.length), os.availableParallelism() * 4);
-  const maxQueued = opts.maxQueuedFrames ?? Math.max(1024, 16 * Math.ceil(sensors.length / size));
+  const maxQueued = opts.maxQueuedFrames ?? Math.max(1024, QUEUED_FRAMES_PER_SENSOR * Math.ceil(sensors.length / size));
   const len = model.input.windowLength;
   const hop = opts.hop ?? Math.max(1, Math.floor(len / 2));
   const fused = opts.inference;
