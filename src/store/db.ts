@@ -40,6 +40,9 @@ export function openDatabase(dbPath: string, opts: OpenOptions = {}): Database {
     // Off by default in SQLite; alert_events depends on it for ON DELETE CASCADE during retention.
     db.pragma('foreign_keys = ON');
     db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+    // Bounds the ANALYZE that `PRAGMA optimize` may run (hourly and at stop) to a sample of each index,
+    // as the SQLite docs advise: unbounded, it scans millions of rows and can hold up a stop for seconds.
+    db.pragma('analysis_limit = 400');
     migrate(db);
     return db;
   } catch (e) {

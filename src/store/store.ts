@@ -81,6 +81,7 @@ export class Store {
     clearInterval(this.retentionTimer);
     this.retentionTimer = undefined;
     this.flush();
+    this.parts?.retention.stop();
     await this.pruning?.catch(() => undefined);
     const db = this.db;
     this.db = undefined;

@@ -122,3 +122,17 @@ test('a checkpoint blocked by a reader snapshot reports busy instead of stalling
   assert.equal(store.checkpoint().busy, false);
   assert.equal(statSync(`${store.path}-wal`).size, 0);
 });
+
+test('stop during a retention pass ends the pass after its current step instead of waiting for it', async (t) => {
+  const { store, ends } = await openStore(t, { maxRows: 10, stepRows: 5 });
+  for (let i = 0; i < 1000; i++) store.enqueue(diag(NOW - (1000 - i) * 1000));
+  store.flush();
+  // The pass needs 198 steps of 5 rows with an event-loop turn between them; stop comes at once.
+  const pass = store.prune();
+  await store.stop();
+  const r = await pass;
+  assert.ok(r.byCount < 990, `the pass was cut short (${r.byCount} of 990 deleted)`);
+  const left = ends();
+  assert.equal(left.length, 1000 - r.byCount, 'what the pass reported is what is gone');
+  assert.equal(left.at(-1), NOW - 1000, 'the newest row is kept');
+});
