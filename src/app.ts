@@ -23,8 +23,9 @@ export interface AppStats {
   framesIn: number;
   windows: number;
   diagnoses: number;
+  /** Windows without a diagnosis: dropped at the split path's inference queue, or lost to a failed engine call. */
   droppedWindows: number;
-  /** Frames dropped because the DSP workers fell behind (pipeline.workers > 0). */
+  /** Frames dropped because a worker (fused, or split DSP) fell behind or died with them. */
   droppedFrames: number;
   badInput: number;
   engine: string;
@@ -208,6 +209,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
         classifyBatches({
           classifier: inference.classifier, model: meta, queueLimit, log: log.child({ component: 'classify' }),
           onDrop: (n: number) => { stats.droppedWindows += n; },
+          onError: (_err: unknown, n: number) => { stats.droppedWindows += n; },
         }),
         mergeAll(),
       );
