@@ -45,7 +45,8 @@ export class AbsMean extends tf.layers.Layer {
 }
 
 /**
- * Inputs [r, alpha, a]: τ = α·a (channel-wise) or α·mean_c(a) (channel-shared); y = sign(r)·max(|r| − τ, 0).
+ * Inputs [r, alpha, a]: τ = α·a (channel-wise) or α·mean_c(a) (channel-shared); y = sign(r)·max(|r| − τ, 0),
+ * computed as r − clamp(r, −τ, τ): the same values with fewer element-wise ops (as model.py).
  */
 export class SoftThreshold extends tf.layers.Layer {
   static className = 'DrsnSoftThreshold';
@@ -62,7 +63,7 @@ export class SoftThreshold extends tf.layers.Layer {
     return tf.tidy(() => {
       const base = this.shared ? tf.mean(a, 1, true) : a;
       const tau = tf.expandDims(tf.mul(alpha, base), 1); // [N, 1, C|1]
-      return tf.mul(tf.sign(r), tf.relu(tf.sub(tf.abs(r), tau)));
+      return tf.sub(r, tf.maximum(tf.minimum(r, tau), tf.neg(tau)));
     });
   }
   override getConfig(): tf.serialization.ConfigDict {

@@ -114,6 +114,15 @@ def cmd_report(a) -> int:
     return 0
 
 
+def cmd_onnx(a) -> int:
+    """Rewrite a model folder's model.onnx from its weights (e.g. after an exporter change), no retraining."""
+    from .export import export_onnx
+    net, meta = load_model(a.model)
+    export_onnx(net, a.model, meta["input"]["windowLength"], meta["input"].get("channels", 1))
+    log(f"wrote {os.path.join(a.model, 'model.onnx')}")
+    return 0
+
+
 def main(argv=None) -> int:
     torch.set_num_threads(int(os.environ.get("DRSN_THREADS", "2")))
     p = argparse.ArgumentParser(prog="python3 -m drsn")
@@ -146,9 +155,11 @@ def main(argv=None) -> int:
     r.add_argument("--title", default="DRSN comparison")
     r.add_argument("--note", action="append")
     r.add_argument("--prefix", default="report")
+    o = sub.add_parser("onnx", help="re-export model.onnx of a model folder from its weights")
+    o.add_argument("--model", required=True)
     a = p.parse_args(argv)
     t0 = time.time()
-    rc = {"train": cmd_train, "eval": cmd_eval, "report": cmd_report}[a.cmd](a)
+    rc = {"train": cmd_train, "eval": cmd_eval, "report": cmd_report, "onnx": cmd_onnx}[a.cmd](a)
     log(f"total {time.time() - t0:.0f}s")
     return rc
 
