@@ -7,6 +7,7 @@ import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Classifier, ModelMetadata } from '../types.js';
 import type { BackendChoice, EngineChoice } from './engines/engine.js';
+import { RespawnBackoff, stopWorker } from '../util/worker-supervision.js';
 import { workerSpec } from '../worker-entry.js';
 import { logSelection } from './select.js';
 import { fromWire, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
@@ -58,9 +59,6 @@ interface Slot {
   timedOut?: boolean;
 }
 
-const RESPAWN_MIN_MS = 200;
-const RESPAWN_MAX_MS = 30_000;
-const STOP_GRACE_MS = 2_000;
 const BATCH_TIMEOUT_MS = 30_000;
 
 
@@ -77,10 +75,9 @@ export async function createClassifierPool(opts: ClassifierPoolOptions): Promise
   const batchTimeoutMs = opts.batchTimeoutMs ?? BATCH_TIMEOUT_MS;
   const slots = new Set<Slot>();
   const queue: Job[] = [];
-  const respawnTimers = new Set<NodeJS.Timeout>();
   let live = 0;
   let stopping = false;
-  let respawnDelay = RESPAWN_MIN_MS;
+  const backoff = new RespawnBackoff();
   let engineName = '';
   let backendName = '';
 
@@ -120,7 +117,7 @@ export async function createClassifierPool(opts: ClassifierPoolOptions): Promise
       if (m.type === 'ready') {
         slot.ready = true;
         settled = true;
-        respawnDelay = RESPAWN_MIN_MS;
+        backoff.reset();
         if (!engineName) {
           engineName = m.engine;
           backendName = m.backend;
@@ -162,25 +159,16 @@ export async function createClassifierPool(opts: ClassifierPoolOptions): Promise
   const replace = (): void => {
     spawn().catch((e: Error) => {
       if (stopping) return;
-      log.error({ err: e, retryMs: respawnDelay }, 'replacement inference worker failed to start; retrying');
-      const t = setTimeout(() => { respawnTimers.delete(t); if (!stopping) replace(); }, respawnDelay);
-      respawnTimers.add(t);
-      respawnDelay = Math.min(respawnDelay * 2, RESPAWN_MAX_MS);
+      log.error({ err: e, retryMs: backoff.delayMs }, 'replacement inference worker failed to start; retrying');
+      backoff.retry(replace);
     });
   };
 
   const stop = async (): Promise<void> => {
     stopping = true;
-    for (const t of respawnTimers) clearTimeout(t);
-    respawnTimers.clear();
+    backoff.cancel();
     for (const job of queue.splice(0)) job.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, 'classifier stopped before the batch ran'));
-    await Promise.all([...slots].map(async (slot) => {
-      const exited = new Promise<void>((r) => slot.worker.once('exit', () => r()));
-      slot.worker.postMessage({ type: 'stop' } satisfies ToWorker);
-      const timer = setTimeout(() => void slot.worker.terminate(), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all([...slots].map((slot) => stopWorker(slot.worker, { type: 'stop' } satisfies ToWorker)));
   };
 
   try {

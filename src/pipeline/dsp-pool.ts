@@ -21,8 +21,9 @@ import { logSelection } from '../model/select.js';
 import { fromWire } from '../model/worker-protocol.js';
 import type { Logger } from '../log.js';
 import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from '../types.js';
+import { RespawnBackoff, stopWorker } from '../util/worker-supervision.js';
 import { workerSpec } from '../worker-entry.js';
-import { toDiagnosis } from './classify.js';
+import { toDiagnosis, type WindowRef } from './classify.js';
 import type { DspInference, DspInit, FromDsp, ToDsp, WireFrame } from './dsp-protocol.js';
 import { signalPipeline } from './sensor-pipeline.js';
 
@@ -97,11 +98,8 @@ interface Slot {
   exited: boolean;
 }
 
-const STOP_GRACE_MS = 2_000;
 const QUEUED_FRAMES_PER_SENSOR = 6;
 const BATCH_TIMEOUT_MS = 30_000;
-const RESPAWN_MIN_MS = 200;
-const RESPAWN_MAX_MS = 30_000;
 /**
  * How long frames gather before they are sent. A message costs ~30 µs on the main thread whatever it
  * carries; sensors' frames arrive spread over time, so flushing every event-loop turn sent ~1-2 frames
@@ -129,10 +127,9 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   const spec = workerSpec(import.meta.url, 'dsp-worker');
   const slots: Slot[] = [];
   const lanes: Lane[] = [];
-  const timers = new Set<NodeJS.Timeout>();
   let live = 0;
   let stopping = false;
-  let respawnDelay = RESPAWN_MIN_MS;
+  const backoff = new RespawnBackoff();
   let selected = { engine: '', backend: '' };
   let settleStart: { resolve(): void; reject(e: Error): void } | undefined;
   const started = new Promise<void>((resolve, reject) => { settleStart = { resolve, reject }; });
@@ -157,12 +154,11 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     const t = performance.now();
     for (const w of m.windows) {
       const lane = lanes[w.s];
-      const window: Window = {
-        sensorId: lane.sensor.id, asset: lane.sensor.asset, channel: lane.sensor.axes[w.c], start: w.start, end: w.end,
-        data: m.probs ? EMPTY : data.subarray(w.o, w.o + len), completedAt: w.completedAt,
+      const ref: WindowRef = {
+        sensorId: lane.sensor.id, asset: lane.sensor.asset, channel: lane.sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt,
       };
-      if (!m.probs) (lane.sub as Subscriber<Window> | undefined)?.next(window);
-      else (lane.sub as Subscriber<Diagnosis> | undefined)?.next(toDiagnosis(window, data.subarray(w.o, w.o + classes.size), model, classes, t));
+      if (!m.probs) (lane.sub as Subscriber<Window> | undefined)?.next({ ...ref, data: data.subarray(w.o, w.o + len) });
+      else (lane.sub as Subscriber<Diagnosis> | undefined)?.next(toDiagnosis(ref, data.subarray(w.o, w.o + classes.size), model, classes, t));
     }
     const counts = slot.pending.get(m.id);
     slot.pending.delete(m.id);
@@ -187,7 +183,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       else if (m.type === 'ready') {
         slot.ready = true;
         slot.progressAt = performance.now();
-        respawnDelay = RESPAWN_MIN_MS;
+        backoff.reset();
         if (!selected.engine) {
           selected = { engine: m.engine, backend: m.backend };
           logSelection(log, m.engine, m.backend, m.fallbacks);
@@ -196,7 +192,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       } else {
         const err = fromWire(m.error, ErrorCodes.ENGINE_UNAVAILABLE);
         if (first) settleStart?.reject(err);
-        else log.error({ err, retryMs: respawnDelay }, 'replacement DSP/inference worker could not load its engine');
+        else log.error({ err, retryMs: backoff.delayMs }, 'replacement DSP/inference worker could not load its engine');
       }
     });
     worker.on('error', (err) => log.error({ err }, 'DSP worker failed'));
@@ -234,9 +230,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       }
       // It never got its engine loaded: retry later, not in a tight loop; frames meanwhile are dropped.
       if (first) return; // start-up failure: ready() rejects, the app does not start
-      const t = setTimeout(() => { timers.delete(t); if (!stopping) replace(); }, respawnDelay);
-      timers.add(t);
-      respawnDelay = Math.min(respawnDelay * 2, RESPAWN_MAX_MS);
+      backoff.retry(replace);
     });
     slots[index] = slot;
     return slot;
@@ -339,18 +333,11 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     async stop(): Promise<void> {
       stopping = true;
       if (watchdog) clearInterval(watchdog);
-      for (const t of timers) clearTimeout(t);
+      backoff.cancel();
       for (const slot of slots) clearTimeout(slot.flushTimer);
       // A worker that already exited (died while stopping) fires no second 'exit' to wait for.
-      await Promise.all(slots.filter((slot) => !slot.exited).map(async (slot) => {
-        const exited = new Promise<void>((r) => slot.worker.once('exit', () => r()));
-        slot.worker.postMessage({ type: 'stop' } satisfies ToDsp);
-        const timer = setTimeout(() => void slot.worker.terminate(), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }));
+      await Promise.all(slots.filter((slot) => !slot.exited).map((slot) => stopWorker(slot.worker, { type: 'stop' } satisfies ToDsp)));
     },
   };
 }
 
-const EMPTY = new Float32Array(0);

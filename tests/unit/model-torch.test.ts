@@ -71,7 +71,7 @@ test('DRSN-CW, DRSN-CS and the plain ResNet: paper shapes and parameter counts',
   }
   assert.equal(cw, 11_586, 'the count formula itself should give the paper-sized DRSN-CW');
   for (const [variant, params] of [['cw', cw], ['cs', cs], ['plain', plain]] as const) {
-    const n = c.nets[variant];
+    const n: ModelCheck['nets']['cw'] = c.nets[variant];
     t.diagnostic(`${variant}: ${n.params} parameters`);
     assert.equal(n.params, params, `${variant} parameters`);
     assert.deepEqual(n.shapes, shapes, `${variant} shapes`);
