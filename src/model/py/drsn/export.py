@@ -21,7 +21,7 @@ from .model import DRSN, VARIANTS, WithSoftmax, count_parameters
 WEIGHTS_FORMAT = "drsn-weights-1"
 REFERENCE_FORMAT = "drsn-reference-1"
 # onnxruntime 1.30 runs opsets up to 21; torch 1.13 exports up to 17. 13 is enough for every op here
-# (Conv, BatchNormalization, Abs, Sign, Relu, ReduceMean, Sigmoid, Softmax, Pad, Slice).
+# (Conv, BatchNormalization, Abs, Min, Max, Relu, ReduceMean, Sigmoid, Softmax, Pad, Slice).
 ONNX_OPSET = 13
 BN_EPSILON = 1e-5
 ARCHITECTURE = {"cw": "drsn-cw", "cs": "drsn-cs", "plain": "resnet"}

@@ -38,7 +38,7 @@ def soft_threshold(x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
     Same values bit for bit (x - tau, x + tau or 0) and the same gradient (1 where |x| > tau, else 0;
     paper eq. 2), but three element-wise ops instead of five and no Sign: in the exported ONNX graph
     onnxruntime's Sign kernel alone took ~13 % of inference time, and the rewrite runs the shipped model
-    ~1.3x faster (BENCHMARKS.md, item 10).
+    ~1.37x faster (BENCHMARKS.md, item 10).
     """
     return x - torch.maximum(torch.minimum(x, tau), -tau)
 
