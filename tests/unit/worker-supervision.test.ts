@@ -8,10 +8,11 @@ test('respawn back-off doubles from 200 ms to a 30 s cap, resets on success, run
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const b = new RespawnBackoff();
   const ran: number[] = [];
+  const record = (i: number) => () => void ran.push(i);
   const delays: number[] = [];
   for (let i = 0; i < 10; i++) {
     delays.push(b.delayMs);
-    b.retry(() => ran.push(i));
+    b.retry(record(i));
   }
   assert.deepEqual(delays, [200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000]);
   t.mock.timers.tick(199);
@@ -25,7 +26,7 @@ test('respawn back-off doubles from 200 ms to a 30 s cap, resets on success, run
   b.cancel();
   t.mock.timers.tick(60_000);
   assert.deepEqual(ran, [0, 1, 2, 3], 'no retry runs once cancelled');
-  b.retry(() => ran.push(99));
+  b.retry(record(99));
   t.mock.timers.tick(60_000);
   assert.deepEqual(ran, [0, 1, 2, 3]);
 });
