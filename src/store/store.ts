@@ -5,6 +5,7 @@ import type { Settings } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { AlertEvent, Diagnosis, SensorMeta } from '../types.js';
 import { AlertWriter } from './alert-writer.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { openDatabase, storeError } from './db.js';
 import { Queries } from './queries.js';
 import { Retention, type PruneResult } from './retention.js';
@@ -34,6 +35,8 @@ export interface StoreStats {
 
 /** `PRAGMA optimize` on every Nth retention pass (hourly with the default 60 s interval), per the SQLite docs' advice for long-lived connections. */
 const OPTIMIZE_EVERY_PASSES = 60;
+/** How often the checkpoint worker folds the WAL back (SQLite's own trigger, 1,000 pages, came several times a second at 300 channels). */
+const CHECKPOINT_INTERVAL_MS = 250;
 
 export class Store {
   readonly path: string;
@@ -42,6 +45,7 @@ export class Store {
   private readonly log: Logger;
   private readonly now: () => number;
   private db: Database | undefined;
+  private checkpointer: Checkpointer | undefined;
   private parts: {
     commitBatch: (ds: Diagnosis[], at: number) => void; upsertMany: (ms: SensorMeta[], at: number) => void;
     alerts: AlertWriter; queries: Queries; retention: Retention;
@@ -71,10 +75,13 @@ export class Store {
       this.db = undefined;
       throw storeError(this.path, 'cannot prepare statements', e);
     }
+    if (this.settings.checkpoint === 'worker') {
+      this.checkpointer = await startCheckpointer(db, { path: this.path, synchronous: this.settings.synchronous, intervalMs: CHECKPOINT_INTERVAL_MS }, this.log);
+    }
     const { intervalSec } = this.settings.retention;
     this.retentionTimer = setInterval(() => void this.maintain(), intervalSec * 1000);
     this.retentionTimer.unref();
-    this.log.info({ path: this.path }, 'store open');
+    this.log.info({ path: this.path, checkpoint: this.checkpointing }, 'store open');
   }
 
   async stop(): Promise<void> {
@@ -83,6 +90,9 @@ export class Store {
     this.flush();
     this.parts?.retention.stop();
     await this.pruning?.catch(() => undefined);
+    // Before close: the last connection to close checkpoints the WAL and removes it.
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
     const db = this.db;
     this.db = undefined;
     this.parts = undefined;
@@ -93,6 +103,11 @@ export class Store {
       db.close();
     }
     this.listeners.clear();
+  }
+
+  /** Who folds the WAL into the database now: the checkpoint worker, or SQLite inside commits. */
+  get checkpointing(): 'worker' | 'inline' {
+    return this.checkpointer?.active ? 'worker' : 'inline';
   }
 
   /** Called after each committed batch, with the committed diagnoses. Returns the unsubscribe function. */

@@ -1,0 +1,39 @@
+// Checkpoint worker thread (see checkpointer.ts): its own connection folds the WAL into the database
+// file every intervalMs. PASSIVE never waits for, or blocks, the daemon's writer or a CLI reader.
+import BetterSqlite3 from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { CheckpointInit, FromCheckpointer, ToCheckpointer } from './checkpointer.js';
+
+const init = workerData as CheckpointInit;
+const port = parentPort!;
+const post = (m: FromCheckpointer) => port.postMessage(m);
+
+let db: BetterSqlite3.Database;
+try {
+  db = new BetterSqlite3(init.path, { fileMustExist: true, timeout: 0 });
+  // The checkpoint's fsync follows this connection's setting: the same durability as the writer's.
+  db.pragma(`synchronous = ${init.synchronous}`);
+  post({ type: 'ready' });
+  if (init.fault?.exitAfterMs !== undefined) setTimeout(() => process.exit(3), init.fault.exitAfterMs);
+} catch (e) {
+  post({ type: 'error', message: (e as Error).message });
+  process.exit(1);
+}
+
+const timer = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (e) {
+    // An I/O error here would repeat every interval: report it once and exit; the main thread then
+    // turns SQLite's own checkpointing back on, so the WAL cannot grow without bound.
+    post({ type: 'error', message: (e as Error).message });
+    process.exit(1);
+  }
+}, init.intervalMs);
+
+port.on('message', (m: ToCheckpointer) => {
+  if (m.type !== 'stop') return;
+  clearInterval(timer);
+  db.close();
+  port.close();
+});

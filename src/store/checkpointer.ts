@@ -1,0 +1,87 @@
+// Moves SQLite's WAL checkpoints off the event loop. Why: the automatic checkpoint runs inside
+// whichever commit crosses 1,000 WAL pages, i.e. on the daemon's main thread, and includes an fsync.
+// With the diagnosis table's indexes a 170-row commit adds ~12 pages per index, so at 300 channels a
+// checkpoint ran several times a second: 8 % of commits took > 30 ms (max 172 ms) against a max of
+// 11 ms without (BENCHMARKS.md item 10) — time MQTT, serial reads and the pipeline waited. On an SD
+// card an fsync is slower still. A worker with its own connection checkpoints instead; the main
+// connection's autocheckpoint is off while the worker lives and back on if it dies.
+import { Worker } from 'node:worker_threads';
+import type { Database } from 'better-sqlite3';
+import type { Logger } from '../log.js';
+import { stopWorker } from '../util/worker-supervision.js';
+import { workerSpec } from '../worker-entry.js';
+import type { Synchronous } from './db.js';
+
+export interface CheckpointInit {
+  path: string;
+  synchronous: Synchronous;
+  intervalMs: number;
+  /** Tests only: the worker exits (code 3) this long after it reported ready. */
+  fault?: { exitAfterMs?: number };
+}
+export type ToCheckpointer = { type: 'stop' };
+export type FromCheckpointer = { type: 'ready' } | { type: 'error'; message: string };
+
+export interface Checkpointer {
+  /** True while the worker checkpoints (false after it died and SQLite's own checkpointing is back). */
+  readonly active: boolean;
+  stop(): Promise<void>;
+}
+
+/** SQLite's default wal_autocheckpoint, restored when the worker is gone. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * Starts the checkpoint worker for the open database `db` at `init.path`. Never throws: if the worker
+ * cannot start, the daemon keeps SQLite's inline checkpointing and logs why.
+ */
+export async function startCheckpointer(db: Database, init: CheckpointInit, log: Logger): Promise<Checkpointer> {
+  const spec = workerSpec(import.meta.url, 'checkpoint-worker');
+  let worker: Worker;
+  try {
+    worker = new Worker(spec.entry, { eval: spec.eval, workerData: init, name: 'drsnd-checkpoint' });
+  } catch (err) {
+    log.warn({ err, path: init.path }, 'checkpoint worker cannot start; checkpointing on the main thread');
+    return { active: false, stop: async () => undefined };
+  }
+  let active = false;
+  let stopping = false;
+  let gone = false;
+  const inline = (why: string, err?: unknown) => {
+    if (active) log.error({ err, path: init.path }, `checkpoint worker ${why}; checkpointing on the main thread again`);
+    else log.warn({ err, path: init.path }, `checkpoint worker ${why}; checkpointing on the main thread`);
+    active = false;
+    if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+  };
+  const exited = new Promise<void>((resolve) => worker.once('exit', (code) => {
+    gone = true;
+    if (!stopping) inline(`exited (code ${code})`);
+    resolve();
+  }));
+  worker.on('error', (err) => { if (!stopping) log.error({ err }, 'checkpoint worker failed'); });
+  const ready = await new Promise<boolean>((resolve) => {
+    worker.on('message', (m: FromCheckpointer) => {
+      if (m.type === 'ready') resolve(true);
+      else {
+        log.error({ path: init.path, reason: m.message }, 'checkpoint worker: checkpoint failed');
+        resolve(false);
+      }
+    });
+    void exited.then(() => resolve(false));
+  });
+  if (ready && db.open) {
+    db.pragma('wal_autocheckpoint = 0');
+    active = true;
+    log.debug({ intervalMs: init.intervalMs }, 'checkpointing the WAL in a worker thread');
+  }
+  return {
+    get active() { return active; },
+    async stop() {
+      stopping = true;
+      active = false;
+      // A worker that already exited fires no second 'exit' for stopWorker to wait for.
+      if (!gone) await stopWorker(worker, { type: 'stop' } satisfies ToCheckpointer);
+      await exited;
+    },
+  };
+}
