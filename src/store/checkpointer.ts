@@ -1,8 +1,8 @@
 // Moves SQLite's WAL checkpoints off the event loop. Why: the automatic checkpoint runs inside
 // whichever commit crosses 1,000 WAL pages, i.e. on the daemon's main thread, and includes an fsync.
 // With the diagnosis table's indexes a 170-row commit adds ~12 pages per index, so at 300 channels a
-// checkpoint ran several times a second: 8 % of commits took > 30 ms (max 172 ms) against a max of
-// 11 ms without (BENCHMARKS.md item 10) — time MQTT, serial reads and the pipeline waited. On an SD
+// checkpoint ran several times a second: up to 11 % of commits took > 30 ms (max 184 ms), none with
+// this worker (max 19 ms; BENCHMARKS.md item 10) — time MQTT, serial reads and the pipeline waited. On an SD
 // card an fsync is slower still. A worker with its own connection checkpoints instead; the main
 // connection's autocheckpoint is off while the worker lives and back on if it dies.
 import { Worker } from 'node:worker_threads';
@@ -47,9 +47,9 @@ export async function startCheckpointer(db: Database, init: CheckpointInit, log:
   let active = false;
   let stopping = false;
   let gone = false;
-  const inline = (why: string, err?: unknown) => {
-    if (active) log.error({ err, path: init.path }, `checkpoint worker ${why}; checkpointing on the main thread again`);
-    else log.warn({ err, path: init.path }, `checkpoint worker ${why}; checkpointing on the main thread`);
+  const inline = (why: string) => {
+    if (active) log.error({ path: init.path }, `checkpoint worker ${why}; checkpointing on the main thread again`);
+    else log.warn({ path: init.path }, `checkpoint worker ${why}; checkpointing on the main thread`);
     active = false;
     if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
   };
