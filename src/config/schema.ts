@@ -111,11 +111,12 @@ export const settingsSchema = z.strictObject({
     /** Bounds the latency to MQTT (published after commit): 250 ms gave p99 ≈ 680 ms end to end, 50 ms ≈ 230 ms (BENCHMARKS.md). */
     batchMaxMs: positive.default(50),
     /**
-     * Where the WAL is folded into the database: `worker` (a thread with its own connection, every
-     * 250 ms) keeps SQLite's checkpoint and its fsync out of the commits on the event loop; `inline` is
-     * SQLite's own automatic checkpoint inside a commit (BENCHMARKS.md item 10).
+     * Where the WAL is folded into the database: `inline` is SQLite's own automatic checkpoint inside a
+     * commit (every 1,000 WAL pages); `worker` (a thread with its own connection, every 250 ms) keeps the
+     * checkpoint and its fsync out of the event loop: lower loop delay below capacity and on slow
+     * storage, but less capacity at saturation on 2 cores (BENCHMARKS.md item 10).
      */
-    checkpoint: z.enum(['worker', 'inline']).default('worker'),
+    checkpoint: z.enum(['worker', 'inline']).default('inline'),
     retention: z.strictObject({
       maxAgeDays: positive.default(90),
       maxRows: z.int().positive().default(5_000_000),

@@ -4,7 +4,9 @@
 // checkpoint ran several times a second: up to 11 % of commits took > 30 ms (max 184 ms), none with
 // this worker (max 19 ms; BENCHMARKS.md item 10) — time MQTT, serial reads and the pipeline waited. On an SD
 // card an fsync is slower still. A worker with its own connection checkpoints instead; the main
-// connection's autocheckpoint is off while the worker lives and back on if it dies.
+// connection's autocheckpoint is off while the worker lives and back on if it dies. Not the default
+// (store.checkpoint: worker): at full load on 2 cores it cost capacity — the WAL no longer resets
+// right after each checkpoint and grows to tens of MB, and the worker competes for the CPU.
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from '../log.js';

@@ -38,10 +38,9 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
 
 const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
 
-test('store (default): commits leave checkpointing to the worker, which folds the WAL into the file; stop removes the WAL', async (t) => {
+test('store with checkpoint: worker: commits leave checkpointing to the worker, which folds the WAL into the file; stop removes the WAL', async (t) => {
   const file = tempDb(t);
-  const settings = settingsSchema.parse({ store: { path: file, batchMaxRows: 100_000 } });
-  assert.equal(settings.store.checkpoint, 'worker', 'the default');
+  const settings = settingsSchema.parse({ store: { path: file, batchMaxRows: 100_000, checkpoint: 'worker' } });
   const store = new Store({ settings: settings.store, log: createLogger('silent') });
   await store.start();
   t.after(() => store.stop());
@@ -89,9 +88,10 @@ test('checkpointer: a worker that cannot open the database leaves inline checkpo
   await cp.stop();
 });
 
-test('store with checkpoint: inline keeps SQLite\'s automatic checkpoint and starts no worker', async (t) => {
+test('store (default, checkpoint: inline) keeps SQLite\'s automatic checkpoint and starts no worker', async (t) => {
   const file = tempDb(t);
-  const settings = settingsSchema.parse({ store: { path: file, checkpoint: 'inline' } });
+  const settings = settingsSchema.parse({ store: { path: file } });
+  assert.equal(settings.store.checkpoint, 'inline', 'the default');
   const store = new Store({ settings: settings.store, log: createLogger('silent') });
   await store.start();
   t.after(() => store.stop());
