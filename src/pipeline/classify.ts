@@ -19,10 +19,10 @@ export interface ClassifyOptions {
   now?: () => number;
 }
 
-/** Turns one probability vector into a Diagnosis (argmax class, its probability as confidence). */
 /** What a diagnosis needs of its window (not the samples: the fused path never has them here). */
 export type WindowRef = Pick<Window, 'sensorId' | 'asset' | 'channel' | 'start' | 'end' | 'completedAt'>;
 
+/** Turns one probability vector into a Diagnosis (argmax class, its probability as confidence). */
 export function toDiagnosis(w: WindowRef, probs: Float32Array, model: ModelMetadata, classes: Map<number, ModelClass>, now: number): Diagnosis {
   let best = 0;
   for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;

@@ -1,12 +1,13 @@
 // Moves SQLite's WAL checkpoints off the event loop. Why: the automatic checkpoint runs inside
 // whichever commit crosses 1,000 WAL pages, i.e. on the daemon's main thread, and includes an fsync.
-// With the diagnosis table's indexes a 170-row commit adds ~12 pages per index, so at 300 channels a
-// checkpoint ran several times a second: up to 11 % of commits took > 30 ms (max 184 ms), none with
-// this worker (max 19 ms; BENCHMARKS.md item 10) — time MQTT, serial reads and the pipeline waited. On an SD
-// card an fsync is slower still. A worker with its own connection checkpoints instead; the main
-// connection's autocheckpoint is off while the worker lives and back on if it dies. Not the default
-// (store.checkpoint: worker): at full load on 2 cores it cost capacity — the WAL no longer resets
-// right after each checkpoint and grows to tens of MB, and the worker competes for the CPU.
+// With the diagnosis table's indexes a 170-row commit of 300 sensors' rows writes ~200 pages (~0.8 MB
+// of WAL), so at 300 channels a checkpoint ran several times a second: up to 11 % of commits took
+// > 30 ms (max 184 ms), none with this worker (max 19 ms; BENCHMARKS.md item 10) — time MQTT, serial
+// reads and the pipeline waited. On an SD card an fsync is slower still. A worker with its own
+// connection checkpoints instead; the main connection's autocheckpoint is off while the worker lives
+// and back on if it dies. Not the default (store.checkpoint: worker): at full load on 2 cores it cost
+// capacity, likely because the WAL no longer resets right after each checkpoint (it grew to tens of
+// MB) and the worker competes for the CPU (not isolated).
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from '../log.js';

@@ -47,7 +47,7 @@ export class AbsMean extends tf.layers.Layer {
 /**
  * Inputs [r, alpha, a]: τ = α·a (channel-wise) or α·mean_c(a) (channel-shared); y = sign(r)·max(|r| − τ, 0).
  * Not r − clamp(r, −τ, τ) as model.py (faster in onnxruntime): tfjs-wasm's broadcasting minimum/maximum
- * made the whole net ~8× slower (887 → 104 windows/s at batch 16).
+ * made the whole net ~8× slower (104 windows/s at batch 16 vs 887 before; BENCHMARKS.md item 10).
  */
 export class SoftThreshold extends tf.layers.Layer {
   static className = 'DrsnSoftThreshold';
