@@ -8,7 +8,10 @@ export interface InferenceEngine {
   name: EngineName;
   /** What actually computes: 'cpu' (onnxruntime CPU provider) or the tfjs backend ('tensorflow' | 'wasm' | 'cpu'). */
   backend: string;
-  /** n normalized windows, concatenated (n × windowLength floats) → n × classes probabilities. */
+  /**
+   * n normalized windows, concatenated (n × windowLength floats) → n × classes probabilities. `batch` may
+   * be longer than n windows, and the caller reuses it once the promise settles: keep no reference.
+   */
   run(batch: Float32Array, n: number): Promise<Float32Array>;
   dispose(): Promise<void>;
 }
