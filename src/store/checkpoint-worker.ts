@@ -20,19 +20,26 @@ try {
   process.exit(1);
 }
 
-const timer = setInterval(() => {
+function checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): void {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    // TRUNCATE waits for no one (timeout 0): a busy result just leaves the WAL for the next pass.
+    db.pragma(`wal_checkpoint(${mode})`);
   } catch (e) {
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') return;
     // An I/O error here would repeat every interval: report it once and exit; the main thread then
     // turns SQLite's own checkpointing back on, so the WAL cannot grow without bound.
     post({ type: 'error', message: (e as Error).message });
     process.exit(1);
   }
-}, init.intervalMs);
+}
+
+const timer = setInterval(() => checkpoint('PASSIVE'), init.intervalMs);
 
 port.on('message', (m: ToCheckpointer) => {
-  if (m.type !== 'stop') return;
+  if (m.type === 'truncate') {
+    checkpoint('TRUNCATE');
+    return;
+  }
   clearInterval(timer);
   db.close();
   port.close();

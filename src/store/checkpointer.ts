@@ -22,12 +22,18 @@ export interface CheckpointInit {
   /** Tests only: the worker exits (code 3) this long after it reported ready. */
   fault?: { exitAfterMs?: number };
 }
-export type ToCheckpointer = { type: 'stop' };
+export type ToCheckpointer = { type: 'stop' } | { type: 'truncate' };
 export type FromCheckpointer = { type: 'ready' } | { type: 'error'; message: string };
 
 export interface Checkpointer {
   /** True while the worker checkpoints (false after it died and SQLite's own checkpointing is back). */
   readonly active: boolean;
+  /**
+   * Asks the worker for one TRUNCATE checkpoint (the retention pass's, which resets the WAL file to zero
+   * bytes): on the main thread it would block the event loop on the fsync this worker exists to take
+   * off it, and often find the worker's own checkpoint running. Does nothing once the worker is gone.
+   */
+  truncate(): void;
   stop(): Promise<void>;
 }
 
@@ -79,6 +85,9 @@ export async function startCheckpointer(db: Database, init: CheckpointInit, log:
   }
   return {
     get active() { return active; },
+    truncate() {
+      if (active) worker.postMessage({ type: 'truncate' } satisfies ToCheckpointer);
+    },
     async stop() {
       stopping = true;
       active = false;

@@ -213,7 +213,9 @@ export class Store {
       const r = await this.prune();
       if (!this.parts) return;
       if (r.byAge + r.byCount > 0) this.log.info(r, 'retention pruned diagnoses');
-      this.checkpoint();
+      // In worker mode the worker truncates: here it would block the event loop on a checkpoint's fsync.
+      if (this.checkpointer?.active) this.checkpointer.truncate();
+      else this.checkpoint();
       if (++this.passes % OPTIMIZE_EVERY_PASSES === 0) this.db?.pragma('optimize');
     } catch (err) {
       this.log.error({ err: storeError(this.path, 'retention pass failed', err) }, 'retention failed');

@@ -78,6 +78,26 @@ test('checkpointer: the main connection stops auto-checkpointing while the worke
   await cp.stop(); // after the worker is gone: returns, does not hang
 });
 
+test('checkpointer: truncate() has the worker reset the WAL file to zero bytes (the retention pass\'s checkpoint, off the event loop)', async (t) => {
+  const file = tempDb(t);
+  const db = openDatabase(file);
+  t.after(() => db.close());
+  // A long interval: only truncate() checkpoints in this test.
+  const cp = await startCheckpointer(db, { path: file, synchronous: 'NORMAL', intervalMs: 600_000 }, createLogger('silent'));
+  t.after(() => cp.stop());
+  db.exec('CREATE TABLE t (x BLOB)');
+  const insert = db.prepare('INSERT INTO t VALUES (?)');
+  db.transaction(() => { for (let i = 0; i < 2_000; i++) insert.run(Buffer.alloc(1_000, i)); })();
+  const wal = `${file}-wal`;
+  assert.ok(size(wal) > 2_000_000, `the WAL holds the writes (${size(wal)} bytes)`);
+  const before = size(file);
+  cp.truncate();
+  await until('the WAL to be truncated', () => size(wal) === 0);
+  assert.ok(size(file) > before + 2_000_000, 'the pages reached the database file');
+  assert.equal(cp.active, true, 'the worker lives on');
+  assert.equal((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 2_000);
+});
+
 test('checkpointer: a worker that cannot open the database leaves inline checkpointing on', async (t) => {
   const file = tempDb(t);
   const db = openDatabase(file);
