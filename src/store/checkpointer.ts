@@ -51,7 +51,7 @@ export async function startCheckpointer(db: Database, init: CheckpointInit, log:
     worker = new Worker(spec.entry, { eval: spec.eval, workerData: init, name: 'drsnd-checkpoint' });
   } catch (err) {
     log.warn({ err, path: init.path }, 'checkpoint worker cannot start; checkpointing on the main thread');
-    return { active: false, stop: async () => undefined };
+    return { active: false, truncate: () => undefined, stop: async () => undefined };
   }
   let active = false;
   let stopping = false;
