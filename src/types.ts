@@ -95,6 +95,8 @@ export interface ModelMetadata {
   id: string;
   version: string;
   architecture: 'drsn-cw' | 'drsn-cs' | 'resnet';
+  /** Channels of the three stages; absent = the paper's [4, 8, 16]. */
+  widths?: number[];
   input: { sampleRateHz: number; windowLength: number; channels: number; unit: Unit; bandLimitHz: number };
   normalization: Normalization;
   classes: ModelClass[];

@@ -94,7 +94,7 @@ export function runPython(args: string[], ctx: CliContext, python = pythonExecut
 
 function usage(message: string): DrsndError {
   return new DrsndError(ErrorCodes.USAGE, `${message}\nusage: drsnd train --data <cwru dir | recordings manifest | .mat folder> --out <model dir> ` +
-    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--band-limit HZ] [--snr-min=DB] [--cross-load] [--quick] [--id ID] [--model-version V] [--cache DIR] [--python EXE]');
+    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--band-limit HZ] [--snr-min=DB] [--widths A,B,C] [--cross-load] [--quick] [--id ID] [--model-version V] [--cache DIR] [--python EXE]');
 }
 
 export function intFlag(name: string, v: string | undefined): string[] {
@@ -127,6 +127,16 @@ function snrMinFlag(v: string | undefined): string[] {
   return ['--snr-min', v];
 }
 
+/** --widths: channels of the three stages (default the paper's 4,8,16); the shortcut zero-pads, so they must not decrease. */
+export function widthsFlag(v: string | undefined): string[] {
+  if (v === undefined) return [];
+  const w = v.split(',').map((x) => (/^\d+$/.test(x.trim()) ? Number(x) : NaN));
+  if (w.length !== 3 || w.some((x) => !(x > 0 && x <= 1024)) || w[0] > w[1] || w[1] > w[2]) {
+    throw usage(`--widths must be three non-decreasing channel counts in 1..1024, e.g. 8,16,32 (got "${v}")`);
+  }
+  return ['--widths', w.join(',')];
+}
+
 function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
@@ -145,7 +155,7 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
         epochs: { type: 'string' }, seed: { type: 'string' }, 'per-class': { type: 'string' },
         'cross-load': { type: 'boolean' }, quick: { type: 'boolean' }, id: { type: 'string' }, cache: { type: 'string' },
         python: { type: 'string' }, 'band-limit': { type: 'string' }, 'snr-min': { type: 'string' },
-        'model-version': { type: 'string' },
+        'model-version': { type: 'string' }, widths: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -157,7 +167,8 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
   const args = ['train', '--arch', values.arch!, '--out', path.resolve(ctx.cwd, values.out),
     ...intFlag('epochs', values.epochs), ...intFlag('seed', values.seed), ...intFlag('per-class', values['per-class']),
     ...(values['cross-load'] ? ['--cross-load'] : []), ...(values.quick ? ['--quick'] : []),
-    ...(values.id ? ['--id', values.id] : []), ...versionFlag(values['model-version']), ...snrMinFlag(values['snr-min'])];
+    ...(values.id ? ['--id', values.id] : []), ...versionFlag(values['model-version']), ...snrMinFlag(values['snr-min']),
+    ...widthsFlag(values.widths)];
   const input = { ...MODEL_INPUT, bandLimitHz: bandLimitFlag(values['band-limit']) };
   const python = pythonExecutable(values.python);
   checkPython(python);

@@ -51,6 +51,8 @@ export const modelMetadataSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "-" or "."'),
   version: z.string().min(1),
   architecture: z.enum(['drsn-cw', 'drsn-cs', 'resnet']),
+  /** Channels of the three stages; absent = the paper's [4, 8, 16]. Non-decreasing: the shortcut zero-pads channels. */
+  widths: z.array(z.int().positive()).length(3).refine((w) => w[0] <= w[1] && w[1] <= w[2], 'must not decrease from stage to stage').optional(),
   input,
   normalization,
   classes,

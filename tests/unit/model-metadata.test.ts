@@ -62,6 +62,15 @@ test('every problem in drsn.json is listed as "path: message"', () => {
   }
 });
 
+test('widths: optional (the paper\'s net), else three channel counts that never decrease', () => {
+  assert.equal(parseModelMetadata(validMeta()).widths, undefined);
+  assert.deepEqual(parseModelMetadata({ ...validMeta(), widths: [8, 16, 32] }).widths, [8, 16, 32]);
+  for (const bad of [[16, 8, 4], [8, 16], [0, 8, 16], [4.5, 8, 16]]) {
+    assert.throws(() => parseModelMetadata({ ...validMeta(), widths: bad }), (e: unknown) =>
+      isDrsndError(e, ErrorCodes.MODEL_INVALID) && e.details.some((d) => d.startsWith('widths')), JSON.stringify(bad));
+  }
+});
+
 test('a model with no runnable file, or no normal class, is invalid', () => {
   const m = validMeta();
   m.files = {};

@@ -47,9 +47,19 @@ def metrics_of(ev: dict) -> dict:
             "perClass": ev["perClass"]}
 
 
+def widths_arg(v: str) -> tuple:
+    try:
+        w = tuple(int(x) for x in v.split(","))
+    except ValueError:
+        w = ()
+    if len(w) != 3 or any(x <= 0 for x in w) or list(w) != sorted(w):
+        raise argparse.ArgumentTypeError(f"{v!r}: three positive, non-decreasing channel counts, e.g. 8,16,32")
+    return w
+
+
 def cmd_train(a) -> int:
     prep = Prepared(a.data)
-    recipe = Recipe(arch=a.arch, epochs=a.epochs, seed=a.seed, cross_load=a.cross_load, per_class=a.per_class,
+    recipe = Recipe(arch=a.arch, epochs=a.epochs, seed=a.seed, cross_load=a.cross_load, per_class=a.per_class, widths=a.widths,
                     aug=AugmentConfig(stretch=a.stretch, snr_range=(a.snr_min, AugmentConfig.snr_range[1])))
     if a.quick:
         for k, v in QUICK.items():
@@ -64,7 +74,7 @@ def cmd_train(a) -> int:
                     "dataset": {"folder": os.path.abspath(a.data), "records": len(prep.records),
                                 "fingerprint": json.load(open(os.path.join(a.data, "index.json"))).get("fingerprint")}})
     meta = {
-        "id": model_id, "version": a.version, "architecture": variant_name,
+        "id": model_id, "version": a.version, "architecture": variant_name, "widths": list(recipe.widths),
         "input": {"sampleRateHz": prep.sample_rate_hz, "windowLength": prep.window_length, "channels": 1,
                   "unit": "g", "bandLimitHz": prep.band_limit_hz},
         "normalization": {"method": "window-zscore", "epsilon": 1e-8},
@@ -136,6 +146,7 @@ def main(argv=None) -> int:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--stretch", type=float, default=AugmentConfig.stretch, help="time-stretch augmentation ±fraction (0 = off)")
     t.add_argument("--snr-min", type=float, default=AugmentConfig.snr_range[0], help="lowest SNR (dB) of the noise augmentation")
+    t.add_argument("--widths", type=widths_arg, default=Recipe.widths, help="channels per stage, e.g. 8,16,32 (default: the paper's 4,8,16)")
     t.add_argument("--cross-load", action="store_true")
     t.add_argument("--quick", action="store_true", help="tiny smoke run: 1 epoch, few windows")
     t.add_argument("--id")

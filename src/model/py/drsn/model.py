@@ -8,6 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 VARIANTS = ("cw", "cs", "plain")
+PAPER_WIDTHS = (4, 8, 16)  # channels of the three stages in the paper's 1-D net
 
 
 class Shrinkage(nn.Module):
@@ -69,10 +70,11 @@ class RSBU(nn.Module):
 
 
 class DRSN(nn.Module):
-    def __init__(self, num_classes: int = 10, variant: str = "cw", widths=(4, 8, 16), units_per_stage: int = 4):
+    def __init__(self, num_classes: int = 10, variant: str = "cw", widths=PAPER_WIDTHS, units_per_stage: int = 4):
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}")
+        self.widths = tuple(widths)
         self.variant = variant
         self.stem = nn.Conv1d(1, widths[0], 3, stride=2, padding=1)
         units = []

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import AugmentConfig, Prepared, TrainSampler, fixed_windows, zscore
-from .model import DRSN, count_parameters
+from .model import DRSN, PAPER_WIDTHS, count_parameters
 from .noise import NOISE_TYPES, add_noise
 
 ARCHS = {"cw": ("cw", "drsn-cw"), "cs": ("cs", "drsn-cs"), "resnet": ("plain", "resnet")}
@@ -30,13 +30,16 @@ class Recipe:
     momentum: float = 0.9
     weight_decay: float = 1e-4
     seed: int = 0
+    # Channels per stage. The paper's (4, 8, 16) is the default; wider nets resist noise better at a
+    # multiple of the inference cost (models/drsn-cw-cwru/comparison/width.md).
+    widths: tuple = PAPER_WIDTHS
     cross_load: bool = False
     val_stride: int = 512
     aug: AugmentConfig = field(default_factory=AugmentConfig)
 
 
-def make_net(arch: str, num_classes: int) -> DRSN:
-    return DRSN(num_classes=num_classes, variant=ARCHS[arch][0])
+def make_net(arch: str, num_classes: int, widths: tuple = PAPER_WIDTHS) -> DRSN:
+    return DRSN(num_classes=num_classes, variant=ARCHS[arch][0], widths=widths)
 
 
 def predict(net, x: np.ndarray, batch: int = 512) -> np.ndarray:
@@ -70,7 +73,7 @@ class ValidationSet:
 def train(prep: Prepared, recipe: Recipe, log=print):
     torch.manual_seed(recipe.seed)
     np.random.seed(recipe.seed)
-    net = make_net(recipe.arch, prep.num_classes)
+    net = make_net(recipe.arch, prep.num_classes, tuple(recipe.widths))
     opt = torch.optim.SGD(net.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
     milestones = sorted({max(1, int(round(f * recipe.epochs))) for f in recipe.lr_steps})
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=0.1)
