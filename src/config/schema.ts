@@ -134,7 +134,12 @@ export const settingsSchema = z.strictObject({
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     /** Worker threads; 0 = one per core. */
     workers: z.int().min(0).default(0),
-    batchSize: z.int().positive().default(16),
+    /**
+     * Windows per engine call. 64, not 16: onnxruntime runs the shipped graph ~20 % faster per window at 64,
+     * which is what holds 300 channels on 2 cores; below saturation a call waits at most batchMaxWaitMs
+     * (BENCHMARKS.md item 11).
+     */
+    batchSize: z.int().positive().default(64),
     batchMaxWaitMs: positive.default(50),
     /** Split pipeline: windows waiting for inference; at the bound the oldest waiting window is dropped and counted. */
     queueLimit: z.int().positive().default(1024),
