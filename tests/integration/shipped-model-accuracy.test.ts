@@ -1,9 +1,10 @@
-// Regression test for the shipped model (issue 3): models/drsn-cw-cwru, run by the daemon's own ONNX
+// Regression test for the shipped models (issue 3): each folder in models/, run by the daemon's own ONNX
 // engine on the test split of the CWRU data prepared by the daemon's own code (resampler, band
 // limit, time split, window-zscore), must reach the clean accuracy its drsn.json reports. The
 // trainer measured that number with PyTorch; agreement here proves preparation, export and engine
 // all match what was evaluated. Skips visibly without the CWRU data.
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import { loadCwruRecords } from '../../src/data/cwru.js';
@@ -14,7 +15,8 @@ import { loadModel } from '../../src/model/metadata.js';
 import { cwruDir, projectRoot } from '../helpers/data.js';
 import { tempDir } from '../helpers/temp.js';
 
-const MODEL_DIR = path.join(projectRoot, 'models', 'drsn-cw-cwru');
+const MODELS = path.join(projectRoot, 'models');
+const shipped = readdirSync(MODELS).filter((d) => existsSync(path.join(MODELS, d, 'drsn.json'))).sort();
 /** Float32 ONNX vs PyTorch can flip a window whose top two classes are within ~1e-6; allow 0.2 %. */
 const TOLERANCE = 0.002;
 
@@ -28,7 +30,8 @@ function zscore(x: Float32Array, eps: number): Float32Array {
   return Float32Array.from(x, (v) => (v - mean) / (std + eps));
 }
 
-test('the shipped model reaches its reported clean test accuracy with the ONNX engine', { timeout: 120_000 }, async (t) => {
+for (const id of shipped) test(`shipped model ${id} reaches its reported clean test accuracy with the ONNX engine`, { timeout: 120_000 }, async (t) => {
+  const MODEL_DIR = path.join(MODELS, id);
   const cwru = cwruDir(t);
   if (!cwru) return;
   const { meta } = await loadModel(MODEL_DIR);
