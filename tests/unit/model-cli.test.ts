@@ -45,18 +45,24 @@ test('drsnd models lists valid, invalid and configured model folders', async (t)
   const bad = path.join(cwd, 'models', 'broken');
   mkdirSync(bad);
   writeFileSync(path.join(bad, 'drsn.json'), JSON.stringify({ ...meta('broken', {}), architecture: 'lstm' }));
+  const wide = path.join(cwd, 'models', 'wide');
+  mkdirSync(wide);
+  writeFileSync(path.join(wide, 'drsn.json'), JSON.stringify({ ...meta('wide', {}), widths: [8, 16, 32] }));
+  writeFileSync(path.join(wide, 'model.onnx'), 'x');
   mkdirSync(path.join(cwd, 'models', 'reports')); // not a model: no drsn.json, not listed
 
   const json = await run(['--format', 'json'], cwd, 'models/not-there');
   assert.equal(json.code, 0);
   const rows = JSON.parse(json.out) as ModelListing[];
-  assert.deepEqual(rows.map((r) => path.basename(r.dir)).sort(), ['broken', 'drsn-cw-cwru', 'not-there']);
+  assert.deepEqual(rows.map((r) => path.basename(r.dir)).sort(), ['broken', 'drsn-cw-cwru', 'not-there', 'wide']);
   const g = rows.find((r) => r.id === 'drsn-cw-cwru')!;
   assert.equal(g.ok, true);
   assert.deepEqual(g.classes, ['Normal', 'IR007', 'OR007@6']);
   assert.equal(g.input!.windowLength, 2048);
   assert.deepEqual(g.engines, ['onnx']);
   assert.deepEqual(g.metrics, { cleanAccuracy: 0.99871 });
+  assert.deepEqual(g.widths, [4, 8, 16], 'no widths in drsn.json: the paper\'s');
+  assert.deepEqual(rows.find((r) => r.id === 'wide')!.widths, [8, 16, 32]);
   const b = rows.find((r) => r.dir === bad)!;
   assert.equal(b.ok, false);
   assert.equal(b.error!.code, ErrorCodes.MODEL_INVALID);
@@ -69,7 +75,8 @@ test('drsnd models lists valid, invalid and configured model folders', async (t)
   assert.match(lines[0], /ID\s+VERSION\s+ARCH\s+CLASSES\s+INPUT/);
   const row = lines.find((l) => l.includes('drsn-cw-cwru') && l.includes('1.2.0'))!;
   assert.ok(row.startsWith('*'), 'the configured model is marked');
-  assert.match(row, /drsn-cw\s+3\s+2048×1 @ 12000 Hz g/);
+  assert.match(row, /drsn-cw 4\/8\/16\s+3\s+2048×1 @ 12000 Hz g/);
+  assert.match(lines.find((l) => l.includes('wide'))!, /drsn-cw 8\/16\/32\s+3/);
   assert.match(row, /cleanAccuracy=0\.9987/);
   assert.ok(lines.some((l) => l.includes('(invalid)') && l.includes('broken')));
 });
