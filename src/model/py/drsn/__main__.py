@@ -20,7 +20,7 @@ import torch  # noqa: E402
 
 from .data import AugmentConfig, Prepared, fixed_windows, zscore
 from .evaluate import TEST_STRIDE, evaluate, load_model
-from .model import count_parameters
+from .model import PAPER_WIDTHS, count_parameters
 from .report import write_report
 from .train import ARCHS, Recipe, train
 
@@ -84,7 +84,7 @@ def cmd_train(a) -> int:
     warnings.filterwarnings("ignore", category=UserWarning, module="torch.onnx")
     ref, sources = reference_windows(prep, a.cross_load)
     export_model(net, a.out, meta, ref, sources)
-    run = {"model": {"id": model_id, "architecture": variant_name, "seed": a.seed, "folder": a.out}, "eval": ev}
+    run = {"model": {"id": model_id, "architecture": run_label(variant_name, recipe.widths), "seed": a.seed, "folder": a.out}, "eval": ev}
     write_report(a.out, f"Evaluation of {model_id}", [run], notes=_notes(summary))
     log(f"done: {a.out} (clean test accuracy {ev['clean']:.4f}, {summary['trainSeconds']:.0f}s training)")
     return 0
@@ -97,6 +97,12 @@ def _notes(summary):
             f"Checkpoint selection: {summary['selection']}."]
 
 
+def run_label(architecture: str, widths) -> str:
+    """The name a report groups runs by: the architecture, plus the stage widths when not the paper's."""
+    w = tuple(widths or PAPER_WIDTHS)
+    return architecture if w == PAPER_WIDTHS else f"{architecture} {'/'.join(map(str, w))}"
+
+
 def cmd_eval(a) -> int:
     prep = Prepared(a.data)
     runs = []
@@ -105,7 +111,7 @@ def cmd_eval(a) -> int:
         cross = a.cross_load or bool(meta.get("training", {}).get("recipe", {}).get("cross_load"))
         log(f"eval: {meta['id']} ({meta['architecture']}) on {'cross-load' if cross else 'test'} split")
         ev = evaluate(net, prep, cross_load=cross, log=log, quick=a.quick, stride=4096 if a.quick else TEST_STRIDE)
-        runs.append({"model": {"id": meta["id"], "architecture": meta["architecture"],
+        runs.append({"model": {"id": meta["id"], "architecture": run_label(meta["architecture"], meta.get("widths")),
                                "seed": meta.get("training", {}).get("seed"), "folder": folder}, "eval": ev})
     write_report(a.out, a.title, runs, prefix=a.prefix)
     log(f"done: {os.path.join(a.out, a.prefix + '.md')}")
@@ -118,6 +124,12 @@ def cmd_report(a) -> int:
     for folder in a.run:
         with open(os.path.join(folder, "report.json")) as f:
             doc = json.load(f)
+        meta_file = os.path.join(folder, "drsn.json")
+        if os.path.exists(meta_file):  # label wide runs even in reports written before run_label existed
+            with open(meta_file) as f:
+                meta = json.load(f)
+            for r in doc["runs"]:
+                r["model"]["architecture"] = run_label(meta["architecture"], meta.get("widths"))
         runs += doc["runs"]
     write_report(a.out, a.title, runs, notes=a.note or (), prefix=a.prefix)
     log(f"done: {os.path.join(a.out, a.prefix + '.md')} ({len(runs)} runs)")
