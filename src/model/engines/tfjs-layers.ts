@@ -47,7 +47,8 @@ export class AbsMean extends tf.layers.Layer {
 /**
  * Inputs [r, alpha, a]: τ = α·a (channel-wise) or α·mean_c(a) (channel-shared); y = sign(r)·max(|r| − τ, 0).
  * Not r − clamp(r, −τ, τ) as model.py (faster in onnxruntime): tfjs-wasm's broadcasting minimum/maximum
- * made the whole net ~8× slower (104 windows/s at batch 16 vs 887 before; BENCHMARKS.md item 10).
+ * made the whole net ~4× slower (104 windows/s at batch 16 against 425 with sign·relu, one worker, runs
+ * hours apart; BENCHMARKS.md items 10 and 11).
  */
 export class SoftThreshold extends tf.layers.Layer {
   static className = 'DrsnSoftThreshold';
