@@ -5,7 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DrsndError, ErrorCodes, isDrsndError } from '../errors.js';
-import { loadModel } from '../model/metadata.js';
+import { loadModel, PAPER_WIDTHS } from '../model/metadata.js';
 import type { ModelMetadata } from '../types.js';
 import type { CliCommand } from './context.js';
 
@@ -63,7 +63,7 @@ export async function listModels(roots: string[], configuredDir: string): Promis
     try {
       const { meta } = await loadModel(dir);
       out.push({
-        dir, configured, ok: true, id: meta.id, version: meta.version, architecture: meta.architecture, widths: meta.widths ?? [4, 8, 16],
+        dir, configured, ok: true, id: meta.id, version: meta.version, architecture: meta.architecture, widths: [...(meta.widths ?? PAPER_WIDTHS)],
         classes: meta.classes.map((c) => c.name), input: meta.input, normalization: meta.normalization.method,
         engines: [...(meta.files.onnx ? ['onnx'] : []), ...(meta.files.weights ? ['tfjs'] : [])],
         metrics: headlineMetrics(meta.metrics),

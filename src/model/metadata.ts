@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { ModelMetadata, Unit } from '../types.js';
 
+/** Channels of the paper's three stages: what a drsn.json without `widths` means (src/model/py/drsn/model.py). */
+export const PAPER_WIDTHS: readonly number[] = [4, 8, 16];
+
 export const METADATA_FILE = 'drsn.json';
 
 const positive = z.number().positive();

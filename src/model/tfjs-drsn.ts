@@ -3,6 +3,7 @@
 // on (`PortingFaults`) so tests can prove the engine-agreement check would catch each of them.
 import * as tf from '@tensorflow/tfjs';
 import { DrsndError, ErrorCodes } from '../errors.js';
+import { PAPER_WIDTHS } from './metadata.js';
 import { AbsMean, Shortcut, SoftThreshold, ZeroPad1D } from './engines/tfjs-layers.js';
 import { convKernelToTfjs, linearKernelToTfjs, requireTensor, type DrsnWeights, type WeightTensor } from './weights.js';
 
@@ -40,7 +41,7 @@ export interface DrsnTfjsModel {
 
 /** Builds the graph with fresh weights. Layer names are the PyTorch module names (docs/ARCHITECTURE.md). */
 export function buildDrsn(spec: DrsnSpec, faults: PortingFaults = {}): DrsnTfjsModel {
-  const widths = spec.widths ?? [4, 8, 16];
+  const widths = spec.widths ?? PAPER_WIDTHS;
   const perStage = spec.unitsPerStage ?? 4;
   const epsilon = faults.bnEpsilon ?? spec.bnEpsilon ?? 1e-5;
   const params = new Map<string, ParamKind>();
