@@ -1,7 +1,7 @@
 // Locates the CWRU data shared with the project (never copied into it). Tests that need it call
 // `cwruDir(t)`: on a user's fresh clone it is absent and the test skips with a visible message;
 // .ci/run makes sure it is present, so in CI these tests always run.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
@@ -18,4 +18,10 @@ export function cwruDir(t: TestContext): string | undefined {
   if (existsSync(path.join(dir, 'manifest.json'))) return dir;
   t.skip(`CWRU data not found at ${dir} (set DRSND_CWRU_DIR); skipping`);
   return undefined;
+}
+
+/** The model folders shipped in models/ (those with a drsn.json), by name: every shipped-model test covers each. */
+export const modelsDir = path.join(projectRoot, 'models');
+export function shippedModels(): string[] {
+  return readdirSync(modelsDir).filter((d) => existsSync(path.join(modelsDir, d, 'drsn.json'))).sort();
 }

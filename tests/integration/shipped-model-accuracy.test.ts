@@ -4,7 +4,6 @@
 // trainer measured that number with PyTorch; agreement here proves preparation, export and engine
 // all match what was evaluated. Skips visibly without the CWRU data.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import { loadCwruRecords } from '../../src/data/cwru.js';
@@ -12,11 +11,10 @@ import { prepareDataset, readPreparedRecord } from '../../src/data/prepare.js';
 import { CWRU_CLASSES } from '../../src/data/records.js';
 import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { loadModel } from '../../src/model/metadata.js';
-import { cwruDir, projectRoot } from '../helpers/data.js';
+import { cwruDir, modelsDir, shippedModels } from '../helpers/data.js';
 import { tempDir } from '../helpers/temp.js';
 
-const MODELS = path.join(projectRoot, 'models');
-const shipped = readdirSync(MODELS).filter((d) => existsSync(path.join(MODELS, d, 'drsn.json'))).sort();
+const shipped = shippedModels();
 /** Float32 ONNX vs PyTorch can flip a window whose top two classes are within ~1e-6; allow 0.2 %. */
 const TOLERANCE = 0.002;
 
@@ -31,7 +29,7 @@ function zscore(x: Float32Array, eps: number): Float32Array {
 }
 
 for (const id of shipped) test(`shipped model ${id} reaches its reported clean test accuracy with the ONNX engine`, { timeout: 120_000 }, async (t) => {
-  const MODEL_DIR = path.join(MODELS, id);
+  const MODEL_DIR = path.join(modelsDir, id);
   const cwru = cwruDir(t);
   if (!cwru) return;
   const { meta } = await loadModel(MODEL_DIR);

@@ -3,18 +3,16 @@
 // (max |Δp| < 1e-4) from the folder alone: this catches an export or a metadata field (e.g. `widths`)
 // that one engine reads differently. Needs no data from ../shared: the windows are in the folder.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import type { InferenceEngine } from '../../src/model/engines/engine.js';
 import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { createTfjsEngine } from '../../src/model/engines/tfjs.js';
 import { loadModel } from '../../src/model/metadata.js';
-import { projectRoot } from '../helpers/data.js';
+import { modelsDir, shippedModels } from '../helpers/data.js';
 import { maxAbsDiff, readReference } from '../helpers/model-fixture.js';
 
-const MODELS = path.join(projectRoot, 'models');
-const shipped = readdirSync(MODELS).filter((d) => existsSync(path.join(MODELS, d, 'drsn.json'))).sort();
+const shipped = shippedModels();
 
 test('models/ ships the default model', () => {
   assert.ok(shipped.includes('drsn-cw-cwru'), `models/: ${shipped.join(', ')}`);
@@ -22,7 +20,7 @@ test('models/ ships the default model', () => {
 
 for (const id of shipped) {
   test(`shipped model ${id}: onnx and tfjs wasm reproduce its PyTorch reference probabilities`, { timeout: 120_000 }, async (t) => {
-    const dir = path.join(MODELS, id);
+    const dir = path.join(modelsDir, id);
     const { meta } = await loadModel(dir);
     assert.equal(meta.id, id, 'the folder is named after the model id');
     const ref = readReference(dir);
