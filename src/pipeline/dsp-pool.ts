@@ -154,11 +154,15 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     const t = performance.now();
     for (const w of m.windows) {
       const lane = lanes[w.s];
-      const ref: WindowRef = {
-        sensorId: lane.sensor.id, asset: lane.sensor.asset, channel: lane.sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt,
-      };
-      if (!m.probs) (lane.sub as Subscriber<Window> | undefined)?.next({ ...ref, data: data.subarray(w.o, w.o + len) });
-      else (lane.sub as Subscriber<Diagnosis> | undefined)?.next(toDiagnosis(ref, data.subarray(w.o, w.o + classes.size), model, classes, t));
+      const { sensor } = lane;
+      // One object literal per branch (no {...ref, data} copy): this runs for every window.
+      if (!m.probs) {
+        const win: Window = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, data: data.subarray(w.o, w.o + len) };
+        (lane.sub as Subscriber<Window> | undefined)?.next(win);
+      } else {
+        const ref: WindowRef = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt };
+        (lane.sub as Subscriber<Diagnosis> | undefined)?.next(toDiagnosis(ref, data.subarray(w.o, w.o + classes.size), model, classes, t));
+      }
     }
     const counts = slot.pending.get(m.id);
     slot.pending.delete(m.id);
