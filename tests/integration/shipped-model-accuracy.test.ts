@@ -4,15 +4,16 @@
 // trainer measured that number with PyTorch; agreement here proves preparation, export and engine
 // all match what was evaluated. Skips visibly without the CWRU data.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import test from 'node:test';
+import test, { after } from 'node:test';
 import { loadCwruRecords } from '../../src/data/cwru.js';
-import { prepareDataset, readPreparedRecord } from '../../src/data/prepare.js';
+import { prepareDataset, readPreparedRecord, type PreparedIndex } from '../../src/data/prepare.js';
 import { CWRU_CLASSES } from '../../src/data/records.js';
 import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { loadModel } from '../../src/model/metadata.js';
 import { cwruDir, modelsDir, shippedModels } from '../helpers/data.js';
-import { tempDir } from '../helpers/temp.js';
 
 const shipped = shippedModels();
 /** Float32 ONNX vs PyTorch can flip a window whose top two classes are within ~1e-6; allow 0.2 %. */
@@ -28,6 +29,24 @@ function zscore(x: Float32Array, eps: number): Float32Array {
   return Float32Array.from(x, (v) => (v - mean) / (std + eps));
 }
 
+/** Models with the same input spec share one prepared copy of the data (it takes seconds per copy). */
+const preparedBySpec = new Map<string, { out: string; index: PreparedIndex }>();
+let preparedRoot: string | undefined;
+after(() => { if (preparedRoot) rmSync(preparedRoot, { recursive: true, force: true }); });
+
+function prepared(cwru: string, sampleRateHz: number, bandLimitHz: number, windowLength: number): { out: string; index: PreparedIndex } {
+  const key = `${sampleRateHz}/${bandLimitHz}/${windowLength}`;
+  let hit = preparedBySpec.get(key);
+  if (!hit) {
+    preparedRoot ??= mkdtempSync(path.join(os.tmpdir(), 'drsnd-shipped-'));
+    const out = path.join(preparedRoot, String(preparedBySpec.size));
+    const index = prepareDataset(loadCwruRecords(cwru), CWRU_CLASSES, { outDir: out, sampleRateHz, bandLimitHz, windowLength, split: { train: 0.7, val: 0.15, test: 0.15 } });
+    hit = { out, index };
+    preparedBySpec.set(key, hit);
+  }
+  return hit;
+}
+
 for (const id of shipped) test(`shipped model ${id} reaches its reported clean test accuracy with the ONNX engine`, { timeout: 120_000 }, async (t) => {
   const MODEL_DIR = path.join(modelsDir, id);
   const cwru = cwruDir(t);
@@ -40,8 +59,7 @@ for (const id of shipped) test(`shipped model ${id} reaches its reported clean t
   assert.ok(meta.normalization.method === 'window-zscore');
   const eps = meta.normalization.epsilon;
 
-  const out = tempDir(t, 'drsnd-shipped-');
-  const index = prepareDataset(loadCwruRecords(cwru), CWRU_CLASSES, { outDir: out, sampleRateHz, bandLimitHz, windowLength, split: { train: 0.7, val: 0.15, test: 0.15 } });
+  const { out, index } = prepared(cwru, sampleRateHz, bandLimitHz, windowLength);
   assert.deepEqual(meta.classes.map((c) => c.name), index.classes.map((c) => c.name));
 
   const engine = await createOnnxEngine({ modelDir: MODEL_DIR, meta, intraOpNumThreads: 1 });
