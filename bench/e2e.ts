@@ -63,6 +63,8 @@ export interface TrialResult {
   /** app.stop() + process exit time, and handles still open after stop() (should be none). */
   stop?: { ms: number; openResourcesAfterStop: string[] };
   rssSeries?: { t: number; rssMiB: number; heapUsedMiB: number; arrayBuffersMiB: number }[];
+  /** Soak: latency and the daemon's loop delay per minute after the warm-up, to see when a tail happens. */
+  latencyByMinute?: { fromS: number; p50: number; p99: number; max: number; loopDelayP99Ms: number }[];
   rssSlopeMiBPerHour?: number;
   heapSlopeMiBPerHour?: number;
 }
@@ -244,6 +246,16 @@ export function summarize(o: TrialShape, samples: DaemonSample[], received: Seri
     result.rssSeries = series.map((s) => ({ t: round(s.t / 1000), rssMiB: round(s.rssMiB, 1), heapUsedMiB: round(s.heapUsedMiB, 1), arrayBuffersMiB: round(s.arrayBuffersMiB, 1) }));
     result.rssSlopeMiBPerHour = round(slope(measured.map((s) => s.t / 3.6e6), measured.map((s) => s.rssMiB)), 1);
     result.heapSlopeMiBPerHour = round(slope(measured.map((s) => s.t / 3.6e6), measured.map((s) => s.heapUsedMiB)), 1);
+    result.latencyByMinute = [];
+    for (let a = o.warmupSeconds; a < o.seconds; a += 60) {
+      const l = received.sortedValues(a, a + 60);
+      const loop = measured.filter((s) => s.t / 1000 >= a && s.t / 1000 < a + 60).map((s) => s.loopDelayP99Ms);
+      if (l.length === 0) continue;
+      result.latencyByMinute.push({
+        fromS: round(a), p50: round(percentileSorted(l, 50)), p99: round(percentileSorted(l, 99)), max: round(l[l.length - 1]),
+        loopDelayP99Ms: round(loop.length ? percentile(loop, 99) : NaN),
+      });
+    }
   }
   say(`  N=${o.sensors}: ${result.verdict}; ${result.windowsPerSec}/${result.expectedWindowsPerSec} windows/s, latency p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms, daemon CPU ${result.daemonCpuPercentOfOneCore}%, RSS ${result.rssMiB.end} MiB`);
   return result;

@@ -104,6 +104,10 @@ export function markdown(r: BenchResults): string {
     // GC sawtooth of tens of MiB over a minute extrapolates to thousands of MiB/h either way.
     if (s.seconds < 600) out.push('', `_A ${s.seconds} s soak is too short for its slope to mean anything beyond a gross leak; use --soak-hour._`);
     if (s.rssSeries?.length) out.push('', `RSS samples (s: MiB): ${s.rssSeries.map((x) => `${x.t}: ${x.rssMiB}`).join(', ')}`);
+    if (s.latencyByMinute?.length) {
+      out.push('', 'Latency per minute after the warm-up (from s: p50 / p99 / max ms, loop delay p99 ms): '
+        + s.latencyByMinute.map((m) => `${m.fromS}: ${m.p50} / ${m.p99} / ${m.max}, ${m.loopDelayP99Ms}`).join('; '));
+    }
   }
   if (r.hotPath) {
     out.push('', '#### Hot path, each stage alone on one core', '');
