@@ -66,3 +66,22 @@ test('windows dropped only during the warm-up are reported, not held against the
   assert.equal(r.droppedWindows, 0);
   assert.equal(r.droppedInWarmup, 75);
 });
+
+test('a soak reports latency and loop delay per minute, so a tail can be placed in time', () => {
+  const perSec = 100;
+  const slow = (t: number) => t >= 65 && t < 125;
+  const samples: DaemonSample[] = [];
+  for (let t = 1; t <= 151; t++) {
+    samples.push({ type: 'sample', t: t * 1000, windows: perSec * t, diagnoses: perSec * t, dropped: 0, rssMiB: 300, heapUsedMiB: 50, externalMiB: 5, arrayBuffersMiB: 5, cpuSeconds: t * 0.5, loopDelayP99Ms: slow(t) ? 50 : 12, engine: 'onnx/cpu' });
+  }
+  const received = new Series();
+  for (let t = 0.005; t < 150; t += 1 / perSec) received.push(t, slow(t) ? 400 : 100);
+  const r = summarize({ sensors: 1, seconds: 150, warmupSeconds: 5, rssEverySeconds: 10 }, samples, received, 'onnx/cpu', 12_000, 0.01);
+  assert.deepEqual(r.latencyByMinute?.map((m) => m.fromS), [5, 65, 125]);
+  const [before, during, after] = r.latencyByMinute!;
+  assert.equal(before.p99, 100);
+  assert.equal(during.p50, 400);
+  assert.equal(during.loopDelayP99Ms, 50);
+  assert.equal(after.max, 100);
+  assert.equal(after.loopDelayP99Ms, 12);
+});
