@@ -155,6 +155,19 @@ interface PortEvents {
   closed(): void;
 }
 
+/**
+ * Ports still closing after their subscription ended, by path. serialport locks a port exclusively, so a
+ * new subscription to the same path (a restarted source) waits for the old close instead of failing the
+ * lock, logging "unavailable" and backing off.
+ */
+const closing = new Map<string, Promise<void>>();
+
+function trackClose(path: string, close: (done: () => void) => void): void {
+  const done = new Promise<void>((resolve) => close(resolve));
+  closing.set(path, done);
+  void done.then(() => { if (closing.get(path) === done) closing.delete(path); });
+}
+
 /** Keeps one serial port open: open, and on any failure close, wait (backoff), reopen. */
 class ReconnectingPort {
   private port: SerialPort | undefined;
@@ -165,6 +178,8 @@ class ReconnectingPort {
   /** An outage is in progress and has been logged. */
   private failing = false;
   private stopped = false;
+  /** Set while `port.open` is in flight: called by its callback once the port is let go of after a stop. */
+  private releaseOpening: (() => void) | undefined;
   /** Our listeners per port object, so a dead port can be let go of without touching the stream's own. */
   private readonly listeners = new Map<SerialPort, [string, (...a: any[]) => void][]>();
 
@@ -182,12 +197,19 @@ class ReconnectingPort {
     this.port = undefined;
     if (port) {
       this.detach(port);
-      if (port.isOpen) port.close(() => {});
+      if (port.isOpen) trackClose(this.cfg.path, (done) => port.close(() => done()));
+      // Still opening: its callback closes it and then lets the next open go.
+      else if (this.releaseOpening) trackClose(this.cfg.path, (done) => { this.releaseOpening = done; });
     }
   }
 
   private open(): void {
     this.timer = undefined;
+    const pending = closing.get(this.cfg.path);
+    if (pending) {
+      void pending.then(() => { if (!this.stopped) this.open(); });
+      return;
+    }
     let port: SerialPort;
     try {
       port = new SerialPort({ path: this.cfg.path, baudRate: this.cfg.baudRate, autoOpen: false });
@@ -213,9 +235,13 @@ class ReconnectingPort {
     port.on('error', onError);
     port.on('close', onClose);
     this.listeners.set(port, [['data', onData], ['error', onError], ['close', onClose]]);
+    this.releaseOpening = () => {};
     port.open((err) => {
+      const release = this.releaseOpening ?? (() => {});
+      this.releaseOpening = undefined;
       if (this.stopped || this.port !== port) {
-        if (!err) port.close(() => {});
+        if (!err) port.close(() => release());
+        else release();
         return;
       }
       if (err) {

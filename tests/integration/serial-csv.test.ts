@@ -106,5 +106,32 @@ test('unsubscribe closes the port so another process can open it', async (t) => 
   pty.write('\n1\n2\n');
   await waitFor(() => second.items.length === 1, 'a frame on the second subscription');
   assert.equal(first.items.length, 0);
-  assert.equal(cap.count('unavailable'), 0);
+  assert.equal(cap.count('unavailable'), 0, cap.lines.map((l) => `${l.msg} ${l.err ?? ''}`).join('; '));
+});
+
+test('a source resubscribed at once waits for the old port to close instead of failing its lock', async (t) => {
+  // Closing is asynchronous (libuv's thread pool); before the fix a restart that opened the path again
+  // at once could lose the race for the exclusive lock, log "unavailable" and back off.
+  const pty = await ptyPair();
+  t.after(() => pty.stop());
+  const cap = captureLogger();
+  const sensor = sensorSchema.parse({
+    id: 'csv-4', asset: 'fan', rateHz: 100, axes: ['x'],
+    source: { type: 'serial', path: pty.a, format: 'csv', csv: { frameSamples: 2 } },
+  });
+  const src = createSerialSource(sensor, { log: cap.log, badInput: new BadInputCounter(cap.log), maxPayloadBytes: 1 << 20 });
+  // Some of these end while their port is still opening, some just after it opened.
+  for (let i = 0; i < 20; i++) {
+    const c = collect(src);
+    await new Promise((r) => setImmediate(r));
+    c.sub.unsubscribe();
+  }
+  const opensBefore = cap.count('serial port open');
+  const last = collect(src);
+  t.after(() => last.sub.unsubscribe());
+  await waitFor(() => cap.count('serial port open') === opensBefore + 1, 'the last subscription opens the port');
+  pty.write('\n1\n2\n');
+  await waitFor(() => last.items.length === 1, 'a frame on the last subscription');
+  const logged = cap.lines.map((l) => `${l.msg} ${l.err ?? ''}`).join('; ');
+  assert.equal(cap.count('unavailable'), 0, logged);
 });
