@@ -1,5 +1,6 @@
 // Read queries shared by the daemon's Store and the CLI's read-only handle.
 import type { Database, Statement } from 'better-sqlite3';
+import { PARTITIONS, partitionTable } from './partitions.js';
 import {
   DEFAULT_LIMIT, toAlertEventRecord, toAlertRecord, toDiagnosisRecord, toSensorRecord,
   type AlertEventRecord, type AlertEventRow, type AlertFilter, type AlertRecord, type AlertRow,
@@ -40,7 +41,10 @@ export class Queries {
     let stmt = this.historyStatements.get(key);
     if (!stmt) {
       const where = clauses.length ? `WHERE ${key}` : '';
-      stmt = this.db.prepare(`SELECT * FROM diagnoses ${where} ORDER BY window_end DESC, id DESC LIMIT @limit`);
+      // One arm per table of the ring rather than the `diagnoses` view: SQLite merges arms that each come
+      // in index order and stops at the limit, where ORDER BY over the view sorts every matching row.
+      const arms = Array.from({ length: PARTITIONS }, (_, k) => `SELECT * FROM ${partitionTable(k)} ${where}`);
+      stmt = this.db.prepare(`${arms.join(' UNION ALL ')} ORDER BY window_end DESC, id DESC LIMIT @limit`);
       this.historyStatements.set(key, stmt);
     }
     return (stmt.all(params) as DiagnosisRow[]).map(toDiagnosisRecord);

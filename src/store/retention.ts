@@ -1,7 +1,9 @@
 // Keeps the database bounded on small disks: drop diagnoses older than maxAgeDays and beyond maxRows,
-// in short steps so the daemon's writer is never locked out for long.
+// whole tables of the ring where they fit (partitions.ts), otherwise in short steps so the daemon's
+// writer is never locked out for long.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Database, Statement } from 'better-sqlite3';
+import { PARTITIONS, type PartitionRing } from './partitions.js';
 
 export interface RetentionSettings {
   maxAgeDays: number;
@@ -18,19 +20,10 @@ export interface PruneResult {
 const DAY_MS = 86_400_000;
 
 export class Retention {
-  private readonly deleteOlder: Statement;
-  private readonly deleteBelowId: Statement;
-  private readonly maxId: Statement;
   private readonly deleteOldAlerts: Statement;
   private stopped = false;
 
-  constructor(private readonly db: Database, private readonly settings: RetentionSettings) {
-    // LIMIT on a subquery rather than DELETE ... LIMIT, which needs a compile-time SQLite option.
-    this.deleteOlder = db.prepare(
-      'DELETE FROM diagnoses WHERE id IN (SELECT id FROM diagnoses WHERE window_end < ? LIMIT ?)');
-    this.deleteBelowId = db.prepare(
-      'DELETE FROM diagnoses WHERE id IN (SELECT id FROM diagnoses WHERE id < ? ORDER BY id LIMIT ?)');
-    this.maxId = db.prepare('SELECT max(id) AS id FROM diagnoses');
+  constructor(private readonly db: Database, private readonly ring: PartitionRing, private readonly settings: RetentionSettings) {
     // Active alerts are kept whatever their age; their events go with them (ON DELETE CASCADE).
     this.deleteOldAlerts = db.prepare(
       `DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE state = 'cleared' AND cleared_at < ? LIMIT ?)`);
@@ -42,13 +35,35 @@ export class Retention {
    */
   async prune(now: number): Promise<PruneResult> {
     const { maxAgeDays, maxRows, stepRows } = this.settings;
+    const ring = this.ring;
     const cutoff = now - maxAgeDays * DAY_MS;
-    const byAge = await this.steps(() => this.deleteOlder.run(cutoff, stepRows).changes);
-    // Row ids only grow, so "the newest maxRows" are the ids above max(id) - maxRows. This avoids
-    // count(*), which scans the whole table (seconds on an SD card with millions of rows).
-    const top = (this.maxId.get() as { id: number | null }).id;
-    const byCount = top === null ? 0
-      : await this.steps(() => this.deleteBelowId.run(top - maxRows + 1, stepRows).changes);
+    // Commits go on between the steps and may move the ring on, so which table is current is read
+    // again right before each step, never carried across an await.
+    let byAge = 0;
+    // A table wholly older than the cutoff goes in one statement; rows past it elsewhere one by one
+    // (at low rates, where age is the limit that binds, those are few).
+    for (const k of ring.olderTables()) {
+      if (this.stopped) break;
+      if (k === ring.current || ring.rowsIn(k) === 0) continue;
+      const newest = ring.newestEnd(k);
+      if (newest !== null && newest < cutoff) byAge += await this.step(() => ring.clear(k));
+    }
+    for (let i = 0; i < PARTITIONS; i++) byAge += await this.steps(() => ring.deleteOlderThan(i, cutoff, stepRows));
+    // The row cap: the rows kept plus the room left in the current table fit in maxRows, so the disk
+    // stays bounded until the next pass. The oldest table goes whole where it fits in the excess; only
+    // a remainder is deleted row by row (a few batches' worth, or more once after an upgrade or a
+    // lowered maxRows, when a table is larger than the excess).
+    let byCount = 0;
+    while (!this.stopped) {
+      const excess = ring.totalRows + ring.headroom - maxRows;
+      const k = [...ring.olderTables(), ring.current].find((t) => ring.rowsIn(t) > 0);
+      if (excess <= 0 || k === undefined) break;
+      const gone = ring.rowsIn(k) <= excess && k !== ring.current
+        ? await this.step(() => ring.clear(k))
+        : await this.step(() => ring.deleteOldestRows(k, Math.min(stepRows, excess)));
+      if (gone === 0) break;
+      byCount += gone;
+    }
     const alerts = await this.steps(() => this.deleteOldAlerts.run(cutoff, stepRows).changes);
     return { byAge, byCount, alerts };
   }
@@ -59,14 +74,31 @@ export class Retention {
     this.stopped = true;
   }
 
+  /** One step in its own transaction, with the ring's row counts saved in it. */
+  private async step(fn: () => number): Promise<number> {
+    if (!this.db.open || this.stopped) return 0;
+    let n: number;
+    try {
+      n = this.db.transaction(() => {
+        const changes = fn();
+        this.ring.saveCounts();
+        return changes;
+      })();
+    } catch (e) {
+      this.ring.load(); // the rollback undid what the ring had counted
+      throw e;
+    }
+    await yieldToEventLoop();
+    return n;
+  }
+
   private async steps(step: () => number): Promise<number> {
     let total = 0;
     for (;;) {
       if (!this.db.open || this.stopped) return total;
-      const n = step();
+      const n = await this.step(step);
       total += n;
       if (n < this.settings.stepRows) return total;
-      await yieldToEventLoop();
     }
   }
 

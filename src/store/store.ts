@@ -7,6 +7,7 @@ import type { AlertEvent, Diagnosis, SensorMeta } from '../types.js';
 import { AlertWriter } from './alert-writer.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { openDatabase, storeError } from './db.js';
+import { PartitionRing } from './partitions.js';
 import { Queries } from './queries.js';
 import { Retention, type PruneResult } from './retention.js';
 import {
@@ -48,7 +49,7 @@ export class Store {
   private checkpointer: Checkpointer | undefined;
   private parts: {
     commitBatch: (ds: Diagnosis[], at: number) => void; upsertMany: (ms: SensorMeta[], at: number) => void;
-    alerts: AlertWriter; queries: Queries; retention: Retention;
+    alerts: AlertWriter; queries: Queries; retention: Retention; ring: PartitionRing;
   } | undefined;
   private buffer: Diagnosis[] = [];
   private batchTimer: NodeJS.Timeout | undefined;
@@ -141,9 +142,12 @@ export class Store {
     const batch = this.buffer;
     if (batch.length === 0 || !this.parts) return 0;
     this.buffer = [];
+    const ring = this.parts.ring;
+    const droppedBefore = ring.droppedInline;
     try {
       this.parts.commitBatch(batch, this.now());
     } catch (e) {
+      ring.load(); // the rollback undid the rows and the rotation the ring had counted
       // The batch is dropped, not retried: retrying a full disk would grow memory without bound.
       this.stats.failedRows += batch.length;
       this.log.error({ err: storeError(this.path, 'batch commit failed', e), rows: batch.length }, 'diagnoses lost');
@@ -151,6 +155,11 @@ export class Store {
     }
     this.stats.committedRows += batch.length;
     this.stats.batches++;
+    const dropped = ring.droppedInline - droppedBefore;
+    if (dropped > 0) {
+      this.stats.pruned.byCount += dropped;
+      this.log.warn({ rows: dropped, tableRows: ring.partRows }, 'row cap: the oldest table was emptied during a commit, before a retention pass reached it');
+    }
     for (const fn of this.listeners) {
       try {
         fn(batch);
@@ -228,11 +237,7 @@ export class Store {
   }
 
   private prepare(db: Database): NonNullable<Store['parts']> {
-    const insertDiagnosis = db.prepare(`
-      INSERT INTO diagnoses (sensor, asset, channel, window_start, window_end, class_index, class_name, kind,
-        confidence, probabilities, model_id, model_version, latency_ms, created_at)
-      VALUES (@sensorId, @asset, @channel, @windowStart, @windowEnd, @classIndex, @className, @kind,
-        @confidence, @probabilities, @modelId, @modelVersion, @latencyMs, @createdAt)`);
+    const ring = new PartitionRing(db, this.settings.retention.maxRows);
     const touchSensor = db.prepare(`
       INSERT INTO sensors (id, asset, first_seen, last_seen) VALUES (?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen`);
@@ -244,7 +249,7 @@ export class Store {
     const commitBatch = db.transaction((ds: Diagnosis[], at: number) => {
       const seen = new Map<string, string>();
       for (const d of ds) {
-        insertDiagnosis.run({
+        ring.insert({
           sensorId: d.sensorId, asset: d.asset, channel: d.channel,
           windowStart: Math.round(d.windowStart), windowEnd: Math.round(d.windowEnd),
           classIndex: d.classIndex, className: d.className, kind: d.kind, confidence: d.confidence,
@@ -254,6 +259,7 @@ export class Store {
         seen.set(d.sensorId, d.asset);
       }
       for (const [id, asset] of seen) touchSensor.run(id, asset, at, at);
+      ring.saveCounts();
     });
     const upsertMany = db.transaction((ms: SensorMeta[], at: number) => {
       for (const m of ms) {
@@ -261,8 +267,8 @@ export class Store {
       }
     });
     return {
-      commitBatch, upsertMany,
-      alerts: new AlertWriter(db), queries: new Queries(db), retention: new Retention(db, this.settings.retention),
+      commitBatch, upsertMany, ring,
+      alerts: new AlertWriter(db), queries: new Queries(db), retention: new Retention(db, ring, this.settings.retention),
     };
   }
 }

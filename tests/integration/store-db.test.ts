@@ -20,9 +20,16 @@ test('a new database gets the full schema, WAL, NORMAL sync and foreign keys', (
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
   assert.ok((db.pragma('busy_timeout', { simple: true }) as number) > 0);
   const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
-  assert.deepEqual(tables, ['alert_events', 'alerts', 'diagnoses', 'sensors']);
-  const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'diagnoses'`).all() as { name: string }[]).map((r) => r.name).sort();
-  assert.deepEqual(indexes, ['diagnoses_asset_time', 'diagnoses_class_time', 'diagnoses_sensor_time', 'diagnoses_time']);
+  const ring = Array.from({ length: 8 }, (_, k) => `diagnoses_p${k}`);
+  assert.deepEqual(tables, ['alert_events', 'alerts', 'diagnosis_partitions', ...ring, 'sensors'].sort());
+  // Readers keep querying `diagnoses`: a view over the ring.
+  assert.deepEqual(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'view'`).all(), [{ name: 'diagnoses' }]);
+  const indexesOf = (t: string) => (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?`).all(t) as { name: string }[]).map((r) => r.name).sort();
+  // p0 is schema step 1's table, renamed: its indexes keep their names.
+  assert.deepEqual(indexesOf('diagnoses_p0'), ['diagnoses_asset_time', 'diagnoses_class_time', 'diagnoses_sensor_time', 'diagnoses_time']);
+  for (const t of ring.slice(1)) assert.deepEqual(indexesOf(t), [`${t}_asset_time`, `${t}_class_time`, `${t}_sensor_time`, `${t}_time`]);
+  assert.deepEqual(db.prepare('SELECT part, rows, current FROM diagnosis_partitions ORDER BY part').all(),
+    ring.map((_, k) => ({ part: k, rows: 0, current: k === 0 ? 1 : 0 })));
 });
 
 test('re-opening keeps data and does not re-run migrations', (t) => {
