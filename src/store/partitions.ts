@@ -14,6 +14,8 @@ export class PartitionRing {
   readonly partRows: number;
   /** Rows dropped inside a commit because the ring came round to a table retention had not emptied yet. */
   droppedInline = 0;
+  /** Times the ring moved on to the next table; the store starts a retention pass after each. */
+  rotations = 0;
   private rows: number[] = [];
   private cur = 0;
   private nextId = 1;
@@ -131,5 +133,6 @@ export class PartitionRing {
     if (this.rows[next] > 0) this.droppedInline += this.clear(next);
     this.setCurrent.run(next);
     this.cur = next;
+    this.rotations++;
   }
 }

@@ -144,6 +144,7 @@ export class Store {
     this.buffer = [];
     const ring = this.parts.ring;
     const droppedBefore = ring.droppedInline;
+    const rotationsBefore = ring.rotations;
     try {
       this.parts.commitBatch(batch, this.now());
     } catch (e) {
@@ -155,6 +156,9 @@ export class Store {
     }
     this.stats.committedRows += batch.length;
     this.stats.batches++;
+    // The ring took its empty table: empty the next-oldest now rather than at the next timer tick, so
+    // the ring finds an empty table again however short a table lasts against intervalSec.
+    if (ring.rotations !== rotationsBefore) setImmediate(() => void this.maintain());
     const dropped = ring.droppedInline - droppedBefore;
     if (dropped > 0) {
       this.stats.pruned.byCount += dropped;

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { migrations } from '../../src/store/migrations.js';
 import { Store } from '../../src/store/store.js';
 import type { Diagnosis } from '../../src/types.js';
+import { captureLogger, waitFor } from '../helpers/capture.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -269,4 +270,26 @@ test('a commit that moves the ring on during a pass never has its new table empt
   const newest = store.history({ limit: 5 }).map((d) => d.id);
   assert.deepEqual(newest, [85, 84, 83, 82, 81]);
   assert.equal(store.history({ limit: 1000 }).length, 65);
+});
+
+test('the ring moving on starts a pass at once, so the next table is empty before the ring needs it', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-store-rotate-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cap = captureLogger('info');
+  // Tables of 10 rows; the timer alone would run a pass once an hour.
+  const settings = settingsSchema.parse({ store: { path: path.join(dir, 'drsnd.db'), batchMaxRows: 10_000, retention: { maxRows: 70, intervalSec: 3600 } } });
+  const store = new Store({ settings: settings.store, log: cap.log, now: () => NOW });
+  await store.start();
+  t.after(() => store.stop());
+  const count = () => store.history({ limit: 1000 }).length;
+  // One table's worth per batch, 15 batches: the ring goes round twice.
+  for (let b = 0; b < 15; b++) {
+    for (let i = 0; i < 10; i++) store.enqueue(diag(NOW + b * 10 + i));
+    store.flush();
+    await waitFor(() => count() <= 70, `a pass after batch ${b}`);
+  }
+  assert.equal(cap.count('emptied during a commit'), 0, 'the ring never came to a table that still held rows');
+  assert.equal(count(), 70);
+  assert.equal(store.stats.pruned.byCount, 80);
+  assert.equal(store.history({ limit: 1 })[0].windowEnd, NOW + 149);
 });
