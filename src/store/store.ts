@@ -34,7 +34,7 @@ export interface StoreStats {
   pruned: PruneResult;
 }
 
-/** `PRAGMA optimize` on every Nth retention pass (hourly with the default 60 s interval), per the SQLite docs' advice for long-lived connections. */
+/** `PRAGMA optimize` on every Nth retention pass (about hourly with the default 60 s interval; the passes that start when the ring moves on come on top, one per table filled), per the SQLite docs' advice for long-lived connections. */
 const OPTIMIZE_EVERY_PASSES = 60;
 /** How often the checkpoint worker folds the WAL back (SQLite's own trigger, 1,000 pages, came several times a second at 300 channels). */
 const CHECKPOINT_INTERVAL_MS = 250;
