@@ -97,6 +97,8 @@ export interface ModelMetadata {
   architecture: 'drsn-cw' | 'drsn-cs' | 'resnet';
   /** Channels of the three stages; absent = the paper's [4, 8, 16]. */
   widths?: number[];
+  /** Width of the first convolution; absent = the paper's 3. */
+  stemKernel?: number;
   input: { sampleRateHz: number; windowLength: number; channels: number; unit: Unit; bandLimitHz: number };
   normalization: Normalization;
   classes: ModelClass[];

@@ -21,6 +21,8 @@ export interface ModelListing {
   architecture?: string;
   /** Channels of the three stages (the paper's [4, 8, 16] when drsn.json names none). */
   widths?: number[];
+  /** Width of the first convolution (the paper's 3 when drsn.json names none). */
+  stemKernel?: number;
   classes?: string[];
   input?: ModelMetadata['input'];
   normalization?: string;
@@ -64,6 +66,7 @@ export async function listModels(roots: string[], configuredDir: string): Promis
       const { meta } = await loadModel(dir);
       out.push({
         dir, configured, ok: true, id: meta.id, version: meta.version, architecture: meta.architecture, widths: [...(meta.widths ?? PAPER_WIDTHS)],
+        stemKernel: meta.stemKernel ?? 3,
         classes: meta.classes.map((c) => c.name), input: meta.input, normalization: meta.normalization.method,
         engines: [...(meta.files.onnx ? ['onnx'] : []), ...(meta.files.weights ? ['tfjs'] : [])],
         metrics: headlineMetrics(meta.metrics),
@@ -90,7 +93,7 @@ export function formatTable(rows: ModelListing[], cwd: string): string {
     if (!r.ok) return [mark, r.error!.code === ErrorCodes.MODEL_NOT_FOUND ? '(missing)' : '(invalid)', '', '', '', '', '', r.error!.message.split('\n').join(' '), dir];
     const i = r.input!;
     return [
-      mark, r.id!, r.version!, `${r.architecture!} ${r.widths!.join('/')}`, String(r.classes!.length),
+      mark, r.id!, r.version!, `${r.architecture!} ${r.widths!.join('/')}${r.stemKernel !== 3 ? ` stem ${r.stemKernel}` : ''}`, String(r.classes!.length),
       `${i.windowLength}×${i.channels} @ ${i.sampleRateHz} Hz ${i.unit}`, r.engines!.join(','),
       Object.entries(r.metrics!).map(([k, v]) => fmtMetric(k, v)).join(' ') || '-', dir,
     ];

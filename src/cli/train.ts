@@ -94,7 +94,7 @@ export function runPython(args: string[], ctx: CliContext, python = pythonExecut
 
 function usage(message: string): DrsndError {
   return new DrsndError(ErrorCodes.USAGE, `${message}\nusage: drsnd train --data <cwru dir | recordings manifest | .mat folder> --out <model dir> ` +
-    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--band-limit HZ] [--snr-min=DB] [--widths A,B,C] [--cross-load] [--quick] [--id ID] [--model-version V] [--cache DIR] [--python EXE]');
+    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--band-limit HZ] [--snr-min=DB] [--widths A,B,C] [--stem-kernel K] [--cross-load] [--quick] [--id ID] [--model-version V] [--cache DIR] [--python EXE]');
 }
 
 export function intFlag(name: string, v: string | undefined): string[] {
@@ -137,6 +137,14 @@ export function widthsFlag(v: string | undefined): string[] {
   return ['--widths', w.join(',')];
 }
 
+/** --stem-kernel: width of the first convolution (default the paper's 3); odd, so padding k/2 keeps it centred. */
+export function stemKernelFlag(v: string | undefined): string[] {
+  if (v === undefined) return [];
+  const k = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(k >= 3 && k <= 255 && k % 2 === 1)) throw usage(`--stem-kernel must be an odd kernel width in 3..255, e.g. 63 (got "${v}")`);
+  return ['--stem-kernel', String(k)];
+}
+
 function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
@@ -155,7 +163,7 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
         epochs: { type: 'string' }, seed: { type: 'string' }, 'per-class': { type: 'string' },
         'cross-load': { type: 'boolean' }, quick: { type: 'boolean' }, id: { type: 'string' }, cache: { type: 'string' },
         python: { type: 'string' }, 'band-limit': { type: 'string' }, 'snr-min': { type: 'string' },
-        'model-version': { type: 'string' }, widths: { type: 'string' },
+        'model-version': { type: 'string' }, widths: { type: 'string' }, 'stem-kernel': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -168,7 +176,7 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
     ...intFlag('epochs', values.epochs), ...intFlag('seed', values.seed), ...intFlag('per-class', values['per-class']),
     ...(values['cross-load'] ? ['--cross-load'] : []), ...(values.quick ? ['--quick'] : []),
     ...(values.id ? ['--id', values.id] : []), ...versionFlag(values['model-version']), ...snrMinFlag(values['snr-min']),
-    ...widthsFlag(values.widths)];
+    ...widthsFlag(values.widths), ...stemKernelFlag(values['stem-kernel'])];
   const input = { ...MODEL_INPUT, bandLimitHz: bandLimitFlag(values['band-limit']) };
   const python = pythonExecutable(values.python);
   checkPython(python);

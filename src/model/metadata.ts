@@ -56,6 +56,8 @@ export const modelMetadataSchema = z.object({
   architecture: z.enum(['drsn-cw', 'drsn-cs', 'resnet']),
   /** Channels of the three stages; absent = the paper's [4, 8, 16]. Non-decreasing: the shortcut zero-pads channels. */
   widths: z.array(z.int().positive()).length(3).refine((w) => w[0] <= w[1] && w[1] <= w[2], 'must not decrease from stage to stage').optional(),
+  /** Width of the first convolution; absent = the paper's 3. Odd: PyTorch pads k / 2 on both sides. */
+  stemKernel: z.int().min(3).max(255).refine((k) => k % 2 === 1, 'must be odd').optional(),
   input,
   normalization,
   classes,

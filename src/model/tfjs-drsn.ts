@@ -16,6 +16,8 @@ export interface DrsnSpec {
   windowLength: number;
   numClasses: number;
   widths?: readonly number[];
+  /** Width of the first convolution (odd); default the paper's 3. */
+  stemKernel?: number;
   unitsPerStage?: number;
   /** PyTorch BatchNorm1d default. tfjs defaults to 1e-3, which shifts every BN output. */
   bnEpsilon?: number;
@@ -52,15 +54,16 @@ export function buildDrsn(spec: DrsnSpec, faults: PortingFaults = {}): DrsnTfjsM
     return tf.layers.batchNormalization({ name, axis: -1, epsilon, momentum: 0.9 }).apply(x) as T;
   };
   const relu = (x: T): T => tf.layers.activation({ activation: 'relu' }).apply(x) as T;
-  const conv = (x: T, filters: number, stride: number, name: string): T => {
+  const conv = (x: T, filters: number, stride: number, name: string, kernelSize = 3): T => {
     params.set(name, 'conv');
     let input = x;
-    let padding: 'valid' | 'same' = 'same'; // k=3, stride 1: 'same' pads (1, 1) like PyTorch
+    let padding: 'valid' | 'same' = 'same'; // odd k, stride 1: 'same' pads (k/2, k/2) like PyTorch
     if (stride > 1 && faults.stridedPadding !== 'same') {
-      input = new ZeroPad1D({ left: 1, right: 1, name: `${name}.pad` }).apply(x) as T;
+      const half = Math.floor(kernelSize / 2);
+      input = new ZeroPad1D({ left: half, right: half, name: `${name}.pad` }).apply(x) as T;
       padding = 'valid';
     }
-    return tf.layers.conv1d({ name, filters, kernelSize: 3, strides: stride, padding }).apply(input) as T;
+    return tf.layers.conv1d({ name, filters, kernelSize, strides: stride, padding }).apply(input) as T;
   };
   const dense = (x: T, units: number, name: string, activation?: 'sigmoid'): T => {
     params.set(name, 'dense');
@@ -68,7 +71,7 @@ export function buildDrsn(spec: DrsnSpec, faults: PortingFaults = {}): DrsnTfjsM
   };
 
   const input = tf.input({ shape: [spec.windowLength, 1], name: 'x' });
-  let h = conv(input, widths[0], 2, 'stem');
+  let h = conv(input, widths[0], 2, 'stem', spec.stemKernel ?? 3);
   let cin = widths[0];
   let u = 0;
   for (const w of widths) {

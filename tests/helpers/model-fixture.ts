@@ -28,6 +28,8 @@ export interface ExportOptions {
   /** Calibrate BN and take reference windows from real CWRU data (default: when the data is present). */
   cwru?: string | null;
   seed?: number;
+  /** Width of the first convolution (default the paper's 3). */
+  stemKernel?: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export function exportRandomModel(t: TestContext | undefined, opts: ExportOption
   const cwru = opts.cwru === undefined ? (existsSync(path.join(cwruDirPath(), 'manifest.json')) ? cwruDirPath() : null) : opts.cwru;
   const args = ['-m', 'drsn.export', '--random', '--variant', opts.variant ?? 'cw', '--out', out, '--seed', String(opts.seed ?? 7)];
   if (cwru) args.push('--cwru', cwru);
+  if (opts.stemKernel !== undefined) args.push('--stem-kernel', String(opts.stemKernel));
   const r = spawnSync(PYTHON, args, { cwd: PY_ROOT, encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) {
     rmSync(out, { recursive: true, force: true });

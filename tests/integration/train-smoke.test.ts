@@ -36,8 +36,8 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   const tmp = tempDir(t, 'drsnd-train-');
   const out = path.join(tmp, 'model');
 
-  // Non-default band limit, noise range and widths: all must reach the prepared data and the trainer.
-  const r = await drsnd(['train', '--data', cwru, '--out', out, '--quick', '--seed', '5', '--band-limit', '4000', '--snr-min=-8', '--widths', '6,8,12', '--model-version', '2.1.0-rc.1', '--cache', path.join(tmp, 'cache')]);
+  // Non-default band limit, noise range, widths and stem kernel: all must reach the prepared data and the trainer.
+  const r = await drsnd(['train', '--data', cwru, '--out', out, '--quick', '--seed', '5', '--band-limit', '4000', '--snr-min=-8', '--widths', '6,8,12', '--stem-kernel', '15', '--model-version', '2.1.0-rc.1', '--cache', path.join(tmp, 'cache')]);
   assert.equal(r.code, 0, `exit ${r.code}\n${r.err}\n${r.out}`);
   assert.match(r.err, /prepared 37 records .* band limit 4000 Hz/);
   assert.match(r.out, /epoch 1\/1 loss [\d.]+ val acc clean [\d.]+/, 'progress line with epoch, loss and validation accuracy');
@@ -49,6 +49,7 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   const { meta } = await loadModel(out);
   assert.equal(meta.architecture, 'drsn-cw');
   assert.deepEqual(meta.widths, [6, 8, 12]);
+  assert.equal(meta.stemKernel, 15);
   assert.deepEqual(meta.input, { sampleRateHz: 12000, windowLength: 2048, channels: 1, unit: 'g', bandLimitHz: 4000 });
   const recipe = meta.training?.recipe as { augmentation: { snr_range: number[] } };
   assert.deepEqual(recipe.augmentation.snr_range, [-8, 5]);
@@ -56,7 +57,7 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   assert.equal(meta.classes.length, 10);
   assert.equal(meta.training?.seed, 5);
   assert.equal(meta.training?.epochs, 1);
-  assert.match(String(meta.training?.command), /^drsnd train --data \S+ --out \S+ --quick --seed 5 --band-limit 4000 --snr-min=-8 --widths 6,8,12 --model-version 2.1.0-rc.1 --cache /, 'the command line is recorded');
+  assert.match(String(meta.training?.command), /^drsnd train --data \S+ --out \S+ --quick --seed 5 --band-limit 4000 --snr-min=-8 --widths 6,8,12 --stem-kernel 15 --model-version 2.1.0-rc.1 --cache /, 'the command line is recorded');
   assert.equal(meta.version, '2.1.0-rc.1');
   assert.equal(typeof (meta.metrics as { cleanAccuracy?: unknown }).cleanAccuracy, 'number');
   assert.match(readFileSync(path.join(out, 'report.svg'.replace('.svg', '-accuracy-vs-snr.svg')), 'utf8'), /^<svg /);
@@ -67,14 +68,14 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   t.after(() => engine.dispose());
   const probs = await engine.run(ref.inputs, ref.count);
   assert.ok(maxAbsDiff(probs, ref.probs) <= 1e-4, `onnx vs torch max diff ${maxAbsDiff(probs, ref.probs)}`);
-  // tfjs builds its layers from drsn.json: the widths must reach it too (else the weights do not fit).
+  // tfjs builds its layers from drsn.json: the widths and stem kernel must reach it too (else the weights do not fit).
   const tfjs = await createTfjsEngine({ modelDir: out, meta, backend: 'wasm' });
   t.after(() => tfjs.dispose());
   const tprobs = await tfjs.run(ref.inputs, ref.count);
   assert.ok(maxAbsDiff(tprobs, ref.probs) <= 1e-4, `tfjs vs torch max diff ${maxAbsDiff(tprobs, ref.probs)}`);
 });
 
-test('drsnd train refuses a band limit above Nyquist and a noise range that is not one', { timeout: 60_000 }, async (t) => {
+test('drsnd train refuses a band limit above Nyquist, a noise range that is not one, and an even stem kernel', { timeout: 60_000 }, async (t) => {
   const tmp = tempDir(t, 'drsnd-train-');
   const args = ['train', '--data', tmp, '--out', path.join(tmp, 'm')];
   const high = await drsnd([...args, '--band-limit', '7000']);
@@ -86,6 +87,9 @@ test('drsnd train refuses a band limit above Nyquist and a noise range that is n
   const widths = await drsnd([...args, '--widths', '16,8,4']);
   assert.equal(widths.code, 2, widths.err);
   assert.match(widths.err, /--widths must be three non-decreasing channel counts/);
+  const stem = await drsnd([...args, '--stem-kernel', '64']);
+  assert.equal(stem.code, 2, stem.err);
+  assert.match(stem.err, /--stem-kernel must be an odd kernel width in 3\.\.255/);
   const version = await drsnd([...args, '--model-version', 'latest']);
   assert.equal(version.code, 2, version.err);
   assert.match(version.err, /--model-version must be a version like 1\.2\.0/);

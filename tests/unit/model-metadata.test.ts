@@ -71,6 +71,15 @@ test('widths: optional (the paper\'s net), else three channel counts that never 
   }
 });
 
+test('stemKernel: optional (the paper\'s 3), else an odd width from 3 to 255', () => {
+  assert.equal(parseModelMetadata(validMeta()).stemKernel, undefined);
+  assert.equal(parseModelMetadata({ ...validMeta(), stemKernel: 63 }).stemKernel, 63);
+  for (const bad of [64, 1, 257, 3.5, '63']) {
+    assert.throws(() => parseModelMetadata({ ...validMeta(), stemKernel: bad }), (e: unknown) =>
+      isDrsndError(e, ErrorCodes.MODEL_INVALID) && e.details.some((d) => d.startsWith('stemKernel')), JSON.stringify(bad));
+  }
+});
+
 test('a model with no runnable file, or no normal class, is invalid', () => {
   const m = validMeta();
   m.files = {};

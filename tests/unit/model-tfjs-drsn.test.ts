@@ -54,6 +54,18 @@ test('strided layers halve the time axis like PyTorch (2048 → 1024 → 512 →
   }
 });
 
+test('a wide first kernel (stemKernel 63) keeps the time axis and adds only its own weights', () => {
+  const { model } = buildDrsn({ variant: 'cw', windowLength: 2048, numClasses: 10, stemKernel: 63 });
+  try {
+    // PyTorch pads 31 on each side: (2048 + 62 − 63) / 2 + 1 = 1024 samples, as with the paper's 3.
+    assert.deepEqual(model.getLayer('stem').outputShape, [null, 1024, 4]);
+    assert.deepEqual(model.getLayer('units.11.add').outputShape, [null, 128, 16]);
+    assert.equal(countTrainableParams(model), 11_586 + (63 - 3) * 4);
+  } finally {
+    model.dispose();
+  }
+});
+
 test('the custom layers are registered: the model survives a JSON round trip', () => {
   const { model } = buildDrsn({ variant: 'cs', windowLength: 256, numClasses: 4 });
   return (async () => {

@@ -20,7 +20,7 @@ import torch  # noqa: E402
 
 from .data import AugmentConfig, Prepared, fixed_windows, zscore
 from .evaluate import TEST_STRIDE, evaluate, load_model
-from .model import PAPER_WIDTHS, count_parameters
+from .model import PAPER_STEM_KERNEL, PAPER_WIDTHS, count_parameters
 from .report import write_report
 from .train import ARCHS, Recipe, train
 
@@ -57,9 +57,17 @@ def widths_arg(v: str) -> tuple:
     return w
 
 
+def stem_kernel_arg(v: str) -> int:
+    k = int(v) if v.isdigit() else 0
+    if k < 3 or k % 2 == 0 or k > 255:
+        raise argparse.ArgumentTypeError(f"{v!r}: an odd kernel width in 3..255, e.g. 63")
+    return k
+
+
 def cmd_train(a) -> int:
     prep = Prepared(a.data)
     recipe = Recipe(arch=a.arch, epochs=a.epochs, seed=a.seed, cross_load=a.cross_load, per_class=a.per_class, widths=a.widths,
+                    stem_kernel=a.stem_kernel,
                     aug=AugmentConfig(stretch=a.stretch, snr_range=(a.snr_min, AugmentConfig.snr_range[1])))
     if a.quick:
         for k, v in QUICK.items():
@@ -75,6 +83,7 @@ def cmd_train(a) -> int:
                                 "fingerprint": json.load(open(os.path.join(a.data, "index.json"))).get("fingerprint")}})
     meta = {
         "id": model_id, "version": a.version, "architecture": variant_name, "widths": list(recipe.widths),
+        **({"stemKernel": recipe.stem_kernel} if recipe.stem_kernel != PAPER_STEM_KERNEL else {}),
         "input": {"sampleRateHz": prep.sample_rate_hz, "windowLength": prep.window_length, "channels": 1,
                   "unit": "g", "bandLimitHz": prep.band_limit_hz},
         "normalization": {"method": "window-zscore", "epsilon": 1e-8},
@@ -84,7 +93,7 @@ def cmd_train(a) -> int:
     warnings.filterwarnings("ignore", category=UserWarning, module="torch.onnx")
     ref, sources = reference_windows(prep, a.cross_load)
     export_model(net, a.out, meta, ref, sources)
-    run = {"model": {"id": model_id, "architecture": run_label(variant_name, recipe.widths), "seed": a.seed, "folder": a.out}, "eval": ev}
+    run = {"model": {"id": model_id, "architecture": run_label(variant_name, recipe.widths, recipe.stem_kernel), "seed": a.seed, "folder": a.out}, "eval": ev}
     write_report(a.out, f"Evaluation of {model_id}", [run], notes=_notes(summary))
     log(f"done: {a.out} (clean test accuracy {ev['clean']:.4f}, {summary['trainSeconds']:.0f}s training)")
     return 0
@@ -97,10 +106,12 @@ def _notes(summary):
             f"Checkpoint selection: {summary['selection']}."]
 
 
-def run_label(architecture: str, widths) -> str:
-    """The name a report groups runs by: the architecture, plus the stage widths when not the paper's."""
+def run_label(architecture: str, widths, stem_kernel=None) -> str:
+    """The name a report groups runs by: the architecture, plus the stage widths and stem kernel when not the paper's."""
     w = tuple(widths or PAPER_WIDTHS)
-    return architecture if w == PAPER_WIDTHS else f"{architecture} {'/'.join(map(str, w))}"
+    k = int(stem_kernel or PAPER_STEM_KERNEL)
+    label = architecture if w == PAPER_WIDTHS else f"{architecture} {'/'.join(map(str, w))}"
+    return label if k == PAPER_STEM_KERNEL else f"{label} stem {k}"
 
 
 def cmd_eval(a) -> int:
@@ -111,7 +122,7 @@ def cmd_eval(a) -> int:
         cross = a.cross_load or bool(meta.get("training", {}).get("recipe", {}).get("cross_load"))
         log(f"eval: {meta['id']} ({meta['architecture']}) on {'cross-load' if cross else 'test'} split")
         ev = evaluate(net, prep, cross_load=cross, log=log, quick=a.quick, stride=4096 if a.quick else TEST_STRIDE)
-        runs.append({"model": {"id": meta["id"], "architecture": run_label(meta["architecture"], meta.get("widths")),
+        runs.append({"model": {"id": meta["id"], "architecture": run_label(meta["architecture"], meta.get("widths"), meta.get("stemKernel")),
                                "seed": meta.get("training", {}).get("seed"), "folder": folder}, "eval": ev})
     write_report(a.out, a.title, runs, prefix=a.prefix)
     log(f"done: {os.path.join(a.out, a.prefix + '.md')}")
@@ -129,7 +140,7 @@ def cmd_report(a) -> int:
             with open(meta_file) as f:
                 meta = json.load(f)
             for r in doc["runs"]:
-                r["model"]["architecture"] = run_label(meta["architecture"], meta.get("widths"))
+                r["model"]["architecture"] = run_label(meta["architecture"], meta.get("widths"), meta.get("stemKernel"))
         runs += doc["runs"]
     write_report(a.out, a.title, runs, notes=a.note or (), prefix=a.prefix)
     log(f"done: {os.path.join(a.out, a.prefix + '.md')} ({len(runs)} runs)")
@@ -159,6 +170,8 @@ def main(argv=None) -> int:
     t.add_argument("--stretch", type=float, default=AugmentConfig.stretch, help="time-stretch augmentation ±fraction (0 = off)")
     t.add_argument("--snr-min", type=float, default=AugmentConfig.snr_range[0], help="lowest SNR (dB) of the noise augmentation")
     t.add_argument("--widths", type=widths_arg, default=Recipe.widths, help="channels per stage, e.g. 8,16,32 (default: the paper's 4,8,16)")
+    t.add_argument("--stem-kernel", type=stem_kernel_arg, default=Recipe.stem_kernel,
+                   help="width of the first convolution, odd (default: the paper's 3)")
     t.add_argument("--cross-load", action="store_true")
     t.add_argument("--quick", action="store_true", help="tiny smoke run: 1 epoch, few windows")
     t.add_argument("--id")

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .data import Prepared, fixed_windows, zscore
-from .model import DRSN, PAPER_WIDTHS
+from .model import DRSN, PAPER_STEM_KERNEL, PAPER_WIDTHS
 from .noise import NOISE_TYPES, add_noise
 from .train import predict
 
@@ -28,7 +28,8 @@ def load_model(folder: str):
     with open(os.path.join(folder, meta["files"].get("weights", "weights.json"))) as f:
         wj = json.load(f)
     blob = np.fromfile(os.path.join(folder, wj.get("file", "weights.bin")), dtype="<f4")
-    net = DRSN(num_classes=len(meta["classes"]), variant=VARIANT_OF[meta["architecture"]], widths=tuple(meta.get("widths", PAPER_WIDTHS)))
+    net = DRSN(num_classes=len(meta["classes"]), variant=VARIANT_OF[meta["architecture"]], widths=tuple(meta.get("widths", PAPER_WIDTHS)),
+               stem_kernel=int(meta.get("stemKernel", PAPER_STEM_KERNEL)))
     state = net.state_dict()
     for t in wj["tensors"]:
         start = t["offset"] // 4

@@ -5,7 +5,7 @@ weights.json/bin. reference.json/bin carry PyTorch's own probabilities for a few
 engines can be checked against the trainer later, on a machine without PyTorch.
 
 CLI (tests use it to get a model without training one):
-    python3 -m drsn.export --random --variant cw --out DIR [--cwru CWRU_DIR] [--seed 7]
+    python3 -m drsn.export --random --variant cw --out DIR [--cwru CWRU_DIR] [--seed 7] [--stem-kernel 3]
 """
 import argparse
 import json
@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .model import DRSN, VARIANTS, WithSoftmax, count_parameters
+from .model import DRSN, PAPER_STEM_KERNEL, VARIANTS, WithSoftmax, count_parameters
 
 WEIGHTS_FORMAT = "drsn-weights-1"
 REFERENCE_FORMAT = "drsn-reference-1"
@@ -174,9 +174,10 @@ def calibrate_bn(net: DRSN, windows: np.ndarray) -> None:
     net.eval()
 
 
-def random_metadata(variant: str, seed: int, window_length: int, params: int) -> dict:
+def random_metadata(variant: str, seed: int, window_length: int, params: int, stem_kernel: int = PAPER_STEM_KERNEL) -> dict:
     return {
         "id": f"drsn-{variant}-random-{seed}", "version": "0.0.0", "architecture": ARCHITECTURE[variant],
+        **({"stemKernel": stem_kernel} if stem_kernel != PAPER_STEM_KERNEL else {}),
         "input": {"sampleRateHz": 12000, "windowLength": window_length, "channels": 1, "unit": "g", "bandLimitHz": 4800},
         "normalization": {"method": "window-zscore", "epsilon": 1e-8},
         "classes": CWRU_CLASSES,
@@ -193,6 +194,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--cwru", help="CWRU folder: calibrate BN and write reference windows from real data")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--stem-kernel", type=int, default=PAPER_STEM_KERNEL, help="width of the first convolution (odd)")
     p.add_argument("--window-length", type=int, default=2048)
     p.add_argument("--reference-per-record", type=int, default=1)
     args = p.parse_args(argv)
@@ -202,7 +204,7 @@ def main(argv=None) -> None:
         p.error("only --random is supported here; trained models are exported by drsn.train")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    net = DRSN(num_classes=len(CWRU_CLASSES), variant=args.variant)
+    net = DRSN(num_classes=len(CWRU_CLASSES), variant=args.variant, stem_kernel=args.stem_kernel)
     if args.cwru:
         calib, _ = cwru_windows(args.cwru, args.window_length, 4, rng)
         ref, sources = cwru_windows(args.cwru, args.window_length, args.reference_per_record, rng)
@@ -210,7 +212,7 @@ def main(argv=None) -> None:
         calib = synthetic_windows(128, args.window_length, rng)
         ref, sources = synthetic_windows(16, args.window_length, rng), None
     calibrate_bn(net, calib)
-    meta = random_metadata(args.variant, args.seed, args.window_length, count_parameters(net))
+    meta = random_metadata(args.variant, args.seed, args.window_length, count_parameters(net), args.stem_kernel)
     export_model(net, args.out, meta, ref, sources)
     print(json.dumps({"out": args.out, "parameters": count_parameters(net), "reference": int(ref.shape[0])}))
 

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 VARIANTS = ("cw", "cs", "plain")
 PAPER_WIDTHS = (4, 8, 16)  # channels of the three stages in the paper's 1-D net
+PAPER_STEM_KERNEL = 3  # the paper's first convolution: 4 filters of width 3, stride 2
 
 
 class Shrinkage(nn.Module):
@@ -70,13 +71,18 @@ class RSBU(nn.Module):
 
 
 class DRSN(nn.Module):
-    def __init__(self, num_classes: int = 10, variant: str = "cw", widths=PAPER_WIDTHS, units_per_stage: int = 4):
+    def __init__(self, num_classes: int = 10, variant: str = "cw", widths=PAPER_WIDTHS, units_per_stage: int = 4,
+                 stem_kernel: int = PAPER_STEM_KERNEL):
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}")
+        if stem_kernel < 3 or stem_kernel % 2 == 0:
+            raise ValueError(f"stem_kernel must be odd and >= 3 (got {stem_kernel})")
         self.widths = tuple(widths)
         self.variant = variant
-        self.stem = nn.Conv1d(1, widths[0], 3, stride=2, padding=1)
+        self.stem_kernel = stem_kernel
+        # Odd kernel, symmetric padding k // 2: output length L / 2 as with the paper's k = 3.
+        self.stem = nn.Conv1d(1, widths[0], stem_kernel, stride=2, padding=stem_kernel // 2)
         units = []
         cin = widths[0]
         for w in widths:

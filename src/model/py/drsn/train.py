@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import AugmentConfig, Prepared, TrainSampler, fixed_windows, zscore
-from .model import DRSN, PAPER_WIDTHS, count_parameters
+from .model import DRSN, PAPER_STEM_KERNEL, PAPER_WIDTHS, count_parameters
 from .noise import NOISE_TYPES, add_noise
 
 ARCHS = {"cw": ("cw", "drsn-cw"), "cs": ("cs", "drsn-cs"), "resnet": ("plain", "resnet")}
@@ -33,13 +33,16 @@ class Recipe:
     # Channels per stage. The paper's (4, 8, 16) is the default; wider nets resist noise better at a
     # multiple of the inference cost (models/drsn-cw-cwru/comparison/width.md).
     widths: tuple = PAPER_WIDTHS
+    # Width of the first convolution (the paper's 3). A wide first kernel acts as a learned band-pass
+    # in front of the net (WDCNN, Zhang et al., Sensors 17(2) 2017); see models/drsn-cw-cwru/comparison/stem-kernel.md.
+    stem_kernel: int = PAPER_STEM_KERNEL
     cross_load: bool = False
     val_stride: int = 512
     aug: AugmentConfig = field(default_factory=AugmentConfig)
 
 
-def make_net(arch: str, num_classes: int, widths: tuple = PAPER_WIDTHS) -> DRSN:
-    return DRSN(num_classes=num_classes, variant=ARCHS[arch][0], widths=widths)
+def make_net(arch: str, num_classes: int, widths: tuple = PAPER_WIDTHS, stem_kernel: int = PAPER_STEM_KERNEL) -> DRSN:
+    return DRSN(num_classes=num_classes, variant=ARCHS[arch][0], widths=widths, stem_kernel=stem_kernel)
 
 
 def predict(net, x: np.ndarray, batch: int = 512) -> np.ndarray:
@@ -73,7 +76,7 @@ class ValidationSet:
 def train(prep: Prepared, recipe: Recipe, log=print):
     torch.manual_seed(recipe.seed)
     np.random.seed(recipe.seed)
-    net = make_net(recipe.arch, prep.num_classes, tuple(recipe.widths))
+    net = make_net(recipe.arch, prep.num_classes, tuple(recipe.widths), recipe.stem_kernel)
     opt = torch.optim.SGD(net.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
     milestones = sorted({max(1, int(round(f * recipe.epochs))) for f in recipe.lr_steps})
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=0.1)
