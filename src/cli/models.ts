@@ -5,7 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DrsndError, ErrorCodes, isDrsndError } from '../errors.js';
-import { loadModel, PAPER_WIDTHS } from '../model/metadata.js';
+import { loadModel, PAPER_STEM_KERNEL, PAPER_WIDTHS } from '../model/metadata.js';
 import type { ModelMetadata } from '../types.js';
 import type { CliCommand } from './context.js';
 
@@ -66,7 +66,7 @@ export async function listModels(roots: string[], configuredDir: string): Promis
       const { meta } = await loadModel(dir);
       out.push({
         dir, configured, ok: true, id: meta.id, version: meta.version, architecture: meta.architecture, widths: [...(meta.widths ?? PAPER_WIDTHS)],
-        stemKernel: meta.stemKernel ?? 3,
+        stemKernel: meta.stemKernel ?? PAPER_STEM_KERNEL,
         classes: meta.classes.map((c) => c.name), input: meta.input, normalization: meta.normalization.method,
         engines: [...(meta.files.onnx ? ['onnx'] : []), ...(meta.files.weights ? ['tfjs'] : [])],
         metrics: headlineMetrics(meta.metrics),
@@ -93,7 +93,7 @@ export function formatTable(rows: ModelListing[], cwd: string): string {
     if (!r.ok) return [mark, r.error!.code === ErrorCodes.MODEL_NOT_FOUND ? '(missing)' : '(invalid)', '', '', '', '', '', r.error!.message.split('\n').join(' '), dir];
     const i = r.input!;
     return [
-      mark, r.id!, r.version!, `${r.architecture!} ${r.widths!.join('/')}${r.stemKernel !== 3 ? ` stem ${r.stemKernel}` : ''}`, String(r.classes!.length),
+      mark, r.id!, r.version!, `${r.architecture!} ${r.widths!.join('/')}${r.stemKernel !== PAPER_STEM_KERNEL ? ` stem ${r.stemKernel}` : ''}`, String(r.classes!.length),
       `${i.windowLength}×${i.channels} @ ${i.sampleRateHz} Hz ${i.unit}`, r.engines!.join(','),
       Object.entries(r.metrics!).map(([k, v]) => fmtMetric(k, v)).join(' ') || '-', dir,
     ];

@@ -8,6 +8,8 @@ import type { ModelMetadata, Unit } from '../types.js';
 
 /** Channels of the paper's three stages: what a drsn.json without `widths` means (src/model/py/drsn/model.py). */
 export const PAPER_WIDTHS: readonly number[] = [4, 8, 16];
+/** Width of the paper's first convolution: what a drsn.json without `stemKernel` means. */
+export const PAPER_STEM_KERNEL = 3;
 
 export const METADATA_FILE = 'drsn.json';
 

@@ -3,7 +3,7 @@
 // on (`PortingFaults`) so tests can prove the engine-agreement check would catch each of them.
 import * as tf from '@tensorflow/tfjs';
 import { DrsndError, ErrorCodes } from '../errors.js';
-import { PAPER_WIDTHS } from './metadata.js';
+import { PAPER_STEM_KERNEL, PAPER_WIDTHS } from './metadata.js';
 import { AbsMean, Shortcut, SoftThreshold, ZeroPad1D } from './engines/tfjs-layers.js';
 import { convKernelToTfjs, linearKernelToTfjs, requireTensor, type DrsnWeights, type WeightTensor } from './weights.js';
 
@@ -71,7 +71,7 @@ export function buildDrsn(spec: DrsnSpec, faults: PortingFaults = {}): DrsnTfjsM
   };
 
   const input = tf.input({ shape: [spec.windowLength, 1], name: 'x' });
-  let h = conv(input, widths[0], 2, 'stem', spec.stemKernel ?? 3);
+  let h = conv(input, widths[0], 2, 'stem', spec.stemKernel ?? PAPER_STEM_KERNEL);
   let cin = widths[0];
   let u = 0;
   for (const w of widths) {

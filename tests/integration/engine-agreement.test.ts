@@ -12,8 +12,8 @@ import { cwruWindow, exportRandomModel, maxAbsDiff, readReference, removeModelDi
 
 const TOLERANCE = 1e-4;
 
-// The wide first kernel (--stem-kernel) pads 31 samples on each side of a stride-2 convolution, where a
-// tfjs 'same' would pad (30, 31): the case the paper's kernel of 3 hides best.
+// A 63-tap stem (--stem-kernel) pads 31 samples on each side of its stride-2 convolution where tfjs 'same'
+// would pad (30, 31): tfjs must build it from drsn.json's stemKernel and pad like PyTorch.
 const CASES: { variant: 'cw' | 'cs'; stemKernel?: number }[] = [{ variant: 'cw' }, { variant: 'cs' }, { variant: 'cw', stemKernel: 63 }];
 for (const { variant, stemKernel } of CASES) {
   const label = `DRSN-${variant.toUpperCase()}${stemKernel ? `, stem kernel ${stemKernel}` : ''}`;
