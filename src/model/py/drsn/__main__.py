@@ -83,7 +83,6 @@ def cmd_train(a) -> int:
                                 "fingerprint": json.load(open(os.path.join(a.data, "index.json"))).get("fingerprint")}})
     meta = {
         "id": model_id, "version": a.version, "architecture": variant_name, "widths": list(recipe.widths),
-        **({"stemKernel": recipe.stem_kernel} if recipe.stem_kernel != PAPER_STEM_KERNEL else {}),
         "input": {"sampleRateHz": prep.sample_rate_hz, "windowLength": prep.window_length, "channels": 1,
                   "unit": "g", "bandLimitHz": prep.band_limit_hz},
         "normalization": {"method": "window-zscore", "epsilon": 1e-8},

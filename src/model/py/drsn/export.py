@@ -97,7 +97,7 @@ def export_reference(net: torch.nn.Module, out_dir: str, windows: np.ndarray, so
         json.dump(doc, f, indent=1)
 
 
-def export_model(net: torch.nn.Module, out_dir: str, metadata: dict, reference_windows: Optional[np.ndarray] = None,
+def export_model(net: DRSN, out_dir: str, metadata: dict, reference_windows: Optional[np.ndarray] = None,
                  reference_sources: Optional[list] = None) -> dict:
     """Writes model.onnx, weights.json/bin, drsn.json (+ reference.json/bin). Returns the drsn.json written."""
     os.makedirs(out_dir, exist_ok=True)
@@ -113,6 +113,9 @@ def export_model(net: torch.nn.Module, out_dir: str, metadata: dict, reference_w
     finally:
         net.train(was_training)
     meta = dict(metadata)
+    # Read from the net, so drsn.json always describes the weights beside it (absent = the paper's 3).
+    if net.stem_kernel != PAPER_STEM_KERNEL:
+        meta["stemKernel"] = net.stem_kernel
     meta["files"] = {"onnx": "model.onnx", "weights": "weights.json"}
     with open(os.path.join(out_dir, "drsn.json"), "w") as f:
         json.dump(meta, f, indent=2)
@@ -174,10 +177,9 @@ def calibrate_bn(net: DRSN, windows: np.ndarray) -> None:
     net.eval()
 
 
-def random_metadata(variant: str, seed: int, window_length: int, params: int, stem_kernel: int = PAPER_STEM_KERNEL) -> dict:
+def random_metadata(variant: str, seed: int, window_length: int, params: int) -> dict:
     return {
         "id": f"drsn-{variant}-random-{seed}", "version": "0.0.0", "architecture": ARCHITECTURE[variant],
-        **({"stemKernel": stem_kernel} if stem_kernel != PAPER_STEM_KERNEL else {}),
         "input": {"sampleRateHz": 12000, "windowLength": window_length, "channels": 1, "unit": "g", "bandLimitHz": 4800},
         "normalization": {"method": "window-zscore", "epsilon": 1e-8},
         "classes": CWRU_CLASSES,
@@ -212,7 +214,7 @@ def main(argv=None) -> None:
         calib = synthetic_windows(128, args.window_length, rng)
         ref, sources = synthetic_windows(16, args.window_length, rng), None
     calibrate_bn(net, calib)
-    meta = random_metadata(args.variant, args.seed, args.window_length, count_parameters(net), args.stem_kernel)
+    meta = random_metadata(args.variant, args.seed, args.window_length, count_parameters(net))
     export_model(net, args.out, meta, ref, sources)
     print(json.dumps({"out": args.out, "parameters": count_parameters(net), "reference": int(ref.shape[0])}))
 
