@@ -31,7 +31,7 @@ class Recipe:
     weight_decay: float = 1e-4
     seed: int = 0
     # Channels per stage. The paper's (4, 8, 16) is the default; wider nets resist noise better at a
-    # multiple of the inference cost (models/drsn-cw-cwru/comparison/width.md).
+    # multiple of the inference cost (models/drsn-cw-cwru/comparison/width-8-16-32.md).
     widths: tuple = PAPER_WIDTHS
     # Width of the first convolution (the paper's 3). A wide first kernel acts as a learned band-pass
     # in front of the net (WDCNN, Zhang et al., Sensors 17(2) 2017); see models/drsn-cw-cwru/comparison/stem-kernel.md.
