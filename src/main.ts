@@ -18,6 +18,7 @@ Commands:
   models          list models with their metadata [--format table|json]
   train           train a model: --data <dir|manifest> --out <dir> [--arch cw|cs|resnet] [--epochs N] [--seed N] [--quick]
   eval            evaluate a model: --model <dir> --data <dir> [--out <dir>]
+  ensemble        average trained models: <model dir> <model dir> [...] --out <dir> [--data <dir>] [--id ID]
 
 Configuration: --config <file>, else $DRSND_CONFIG, else ./config/default.yaml, else built-in defaults.
 Environment overrides: DRSND_<SETTING_PATH>, e.g. DRSND_MQTT_URL=mqtt://broker:1883.
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Loader> = {
   models: async () => (await import('./cli/models.js')).modelsCommand,
   train: async () => (await import('./cli/train.js')).trainCommand,
   eval: async () => (await import('./cli/eval.js')).evalCommand,
+  ensemble: async () => (await import('./cli/ensemble.js')).ensembleCommand,
 };
 
 /** Splits `--config <file>` / `--config=<file>` out of argv. */

@@ -99,6 +99,8 @@ export interface ModelMetadata {
   widths?: number[];
   /** Width of the first convolution; absent = the paper's 3. */
   stemKernel?: number;
+  /** An ensemble of this many nets, output = mean of their probabilities; absent = one net. */
+  members?: number;
   input: { sampleRateHz: number; windowLength: number; channels: number; unit: Unit; bandLimitHz: number };
   normalization: Normalization;
   classes: ModelClass[];

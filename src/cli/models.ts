@@ -23,6 +23,8 @@ export interface ModelListing {
   widths?: number[];
   /** Width of the first convolution (the paper's 3 when drsn.json names none). */
   stemKernel?: number;
+  /** Nets averaged (drsn.json `members`); 1 for a single net. */
+  members?: number;
   classes?: string[];
   input?: ModelMetadata['input'];
   normalization?: string;
@@ -66,7 +68,7 @@ export async function listModels(roots: string[], configuredDir: string): Promis
       const { meta } = await loadModel(dir);
       out.push({
         dir, configured, ok: true, id: meta.id, version: meta.version, architecture: meta.architecture, widths: [...(meta.widths ?? PAPER_WIDTHS)],
-        stemKernel: meta.stemKernel ?? PAPER_STEM_KERNEL,
+        stemKernel: meta.stemKernel ?? PAPER_STEM_KERNEL, members: meta.members ?? 1,
         classes: meta.classes.map((c) => c.name), input: meta.input, normalization: meta.normalization.method,
         engines: [...(meta.files.onnx ? ['onnx'] : []), ...(meta.files.weights ? ['tfjs'] : [])],
         metrics: headlineMetrics(meta.metrics),
@@ -93,7 +95,7 @@ export function formatTable(rows: ModelListing[], cwd: string): string {
     if (!r.ok) return [mark, r.error!.code === ErrorCodes.MODEL_NOT_FOUND ? '(missing)' : '(invalid)', '', '', '', '', '', r.error!.message.split('\n').join(' '), dir];
     const i = r.input!;
     return [
-      mark, r.id!, r.version!, `${r.architecture!} ${r.widths!.join('/')}${r.stemKernel !== PAPER_STEM_KERNEL ? ` stem ${r.stemKernel}` : ''}`, String(r.classes!.length),
+      mark, r.id!, r.version!, `${r.architecture!} ${r.widths!.join('/')}${r.stemKernel !== PAPER_STEM_KERNEL ? ` stem ${r.stemKernel}` : ''}${r.members! > 1 ? ` ×${r.members}` : ''}`, String(r.classes!.length),
       `${i.windowLength}×${i.channels} @ ${i.sampleRateHz} Hz ${i.unit}`, r.engines!.join(','),
       Object.entries(r.metrics!).map(([k, v]) => fmtMetric(k, v)).join(' ') || '-', dir,
     ];

@@ -113,7 +113,7 @@ function bandLimitFlag(v: string | undefined): number {
 }
 
 /** --model-version: drsn.json `version` (semver), published with every diagnosis next to the model id. */
-function versionFlag(v: string | undefined): string[] {
+export function versionFlag(v: string | undefined): string[] {
   if (v === undefined) return [];
   if (!/^\d+\.\d+\.\d+([-+][\w.-]+)?$/.test(v)) throw usage(`--model-version must be a version like 1.2.0 (got "${v}")`);
   return ['--version', v];
@@ -145,7 +145,7 @@ export function stemKernelFlag(v: string | undefined): string[] {
   return ['--stem-kernel', String(k)];
 }
 
-function shellQuote(a: string): string {
+export function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -60,6 +60,8 @@ export const modelMetadataSchema = z.object({
   widths: z.array(z.int().positive()).length(3).refine((w) => w[0] <= w[1] && w[1] <= w[2], 'must not decrease from stage to stage').optional(),
   /** Width of the first convolution; absent = the paper's 3. Odd: PyTorch pads k / 2 on both sides. */
   stemKernel: z.int().min(3).max(255).refine((k) => k % 2 === 1, 'must be odd').optional(),
+  /** Nets of this architecture whose probabilities are averaged (weights under "members.<i>."); absent = one net. */
+  members: z.int().min(2).max(16).optional(),
   input,
   normalization,
   classes,

@@ -21,6 +21,8 @@ export interface DrsnSpec {
   unitsPerStage?: number;
   /** PyTorch BatchNorm1d default. tfjs defaults to 1e-3, which shifts every BN output. */
   bnEpsilon?: number;
+  /** Nets averaged on their probabilities (drsn.json `members`); default 1. */
+  members?: number;
 }
 
 /** Deliberate porting bugs, for tests only: each must make the agreement check fail. */
@@ -70,32 +72,41 @@ export function buildDrsn(spec: DrsnSpec, faults: PortingFaults = {}): DrsnTfjsM
     return tf.layers.dense({ name, units, activation }).apply(x) as T;
   };
 
-  const input = tf.input({ shape: [spec.windowLength, 1], name: 'x' });
-  let h = conv(input, widths[0], 2, 'stem', spec.stemKernel ?? PAPER_STEM_KERNEL);
-  let cin = widths[0];
-  let u = 0;
-  for (const w of widths) {
-    for (let i = 0; i < perStage; i++, u++) {
-      const stride = i === 0 ? 2 : 1;
-      const p = `units.${u}`;
-      let r = conv(relu(bn(h, `${p}.bn1`)), w, stride, `${p}.conv1`);
-      r = conv(relu(bn(r, `${p}.bn2`)), w, 1, `${p}.conv2`);
-      if (spec.variant !== 'plain') {
-        const a = new AbsMean({ name: `${p}.shrink.absmean` }).apply(r) as T;
-        const s = relu(bn(dense(a, w, `${p}.shrink.fc1`), `${p}.shrink.bn`));
-        const alpha = dense(s, spec.variant === 'cs' ? 1 : w, `${p}.shrink.fc2`, 'sigmoid');
-        r = new SoftThreshold({ shared: spec.variant === 'cs', name: `${p}.shrink.threshold` }).apply([r, alpha, a]) as T;
+  /** One net on `input`, its layers named `<prefix><PyTorch module name>`; returns its probabilities. */
+  const net = (input: T, prefix: string): T => {
+    let h = conv(input, widths[0], 2, `${prefix}stem`, spec.stemKernel ?? PAPER_STEM_KERNEL);
+    let cin = widths[0];
+    let u = 0;
+    for (const w of widths) {
+      for (let i = 0; i < perStage; i++, u++) {
+        const stride = i === 0 ? 2 : 1;
+        const p = `${prefix}units.${u}`;
+        let r = conv(relu(bn(h, `${p}.bn1`)), w, stride, `${p}.conv1`);
+        r = conv(relu(bn(r, `${p}.bn2`)), w, 1, `${p}.conv2`);
+        if (spec.variant !== 'plain') {
+          const a = new AbsMean({ name: `${p}.shrink.absmean` }).apply(r) as T;
+          const s = relu(bn(dense(a, w, `${p}.shrink.fc1`), `${p}.shrink.bn`));
+          const alpha = dense(s, spec.variant === 'cs' ? 1 : w, `${p}.shrink.fc2`, 'sigmoid');
+          r = new SoftThreshold({ shared: spec.variant === 'cs', name: `${p}.shrink.threshold` }).apply([r, alpha, a]) as T;
+        }
+        const sc = stride > 1 || w > cin ? (new Shortcut({ stride, padChannels: w - cin, name: `${p}.shortcut` }).apply(h) as T) : h;
+        h = tf.layers.add({ name: `${p}.add` }).apply([r, sc]) as T; // no ReLU after the addition (paper)
+        cin = w;
       }
-      const sc = stride > 1 || w > cin ? (new Shortcut({ stride, padChannels: w - cin, name: `${p}.shortcut` }).apply(h) as T) : h;
-      h = tf.layers.add({ name: `${p}.add` }).apply([r, sc]) as T; // no ReLU after the addition (paper)
-      cin = w;
     }
-  }
-  h = relu(bn(h, 'head_bn'));
-  h = tf.layers.globalAveragePooling1d({ name: 'pool' }).apply(h) as T;
-  const logits = dense(h, spec.numClasses, 'head_fc');
-  const probs = tf.layers.activation({ activation: 'softmax', name: 'probs' }).apply(logits) as T;
-  return { model: tf.model({ inputs: input, outputs: probs, name: `drsn-${spec.variant}` }), params };
+    h = relu(bn(h, `${prefix}head_bn`));
+    h = tf.layers.globalAveragePooling1d({ name: `${prefix}pool` }).apply(h) as T;
+    const logits = dense(h, spec.numClasses, `${prefix}head_fc`);
+    return tf.layers.activation({ activation: 'softmax', name: `${prefix}probs` }).apply(logits) as T;
+  };
+
+  const input = tf.input({ shape: [spec.windowLength, 1], name: 'x' });
+  const members = spec.members ?? 1;
+  if (members === 1) return { model: tf.model({ inputs: input, outputs: net(input, ''), name: `drsn-${spec.variant}` }), params };
+  // An ensemble (Ensemble in model.py): the members' state_dict names carry "members.<i>.".
+  const all = Array.from({ length: members }, (_, i) => net(input, `members.${i}.`));
+  const probs = tf.layers.average({ name: 'probs' }).apply(all) as T;
+  return { model: tf.model({ inputs: input, outputs: probs, name: `drsn-${spec.variant}-x${members}` }), params };
 }
 
 function toTensor(t: WeightTensor): tf.Tensor {

@@ -80,6 +80,15 @@ test('stemKernel: optional (the paper\'s 3), else an odd width from 3 to 255', (
   }
 });
 
+test('members: optional (one net), else an ensemble of 2 to 16 nets', () => {
+  assert.equal(parseModelMetadata(validMeta()).members, undefined);
+  assert.equal(parseModelMetadata({ ...validMeta(), members: 2 }).members, 2);
+  for (const bad of [1, 0, 17, 2.5, '2']) {
+    assert.throws(() => parseModelMetadata({ ...validMeta(), members: bad }), (e: unknown) =>
+      isDrsndError(e, ErrorCodes.MODEL_INVALID) && e.details.some((d) => d.startsWith('members')), JSON.stringify(bad));
+  }
+});
+
 test('a model with no runnable file, or no normal class, is invalid', () => {
   const m = validMeta();
   m.files = {};

@@ -28,7 +28,7 @@ export async function createTfjsEngine(opts: TfjsEngineOptions): Promise<Inferen
     throw new DrsndError(ErrorCodes.MODEL_INVALID, msg, { details: [msg] });
   }
   const built = buildDrsn(
-    { variant: VARIANT_OF_ARCHITECTURE[opts.meta.architecture], widths: opts.meta.widths, stemKernel: opts.meta.stemKernel, windowLength, numClasses: weights.numClasses, bnEpsilon: weights.bnEpsilon },
+    { variant: VARIANT_OF_ARCHITECTURE[opts.meta.architecture], widths: opts.meta.widths, stemKernel: opts.meta.stemKernel, members: opts.meta.members, windowLength, numClasses: weights.numClasses, bnEpsilon: weights.bnEpsilon },
     opts.faults,
   );
   let model: tfTypes.LayersModel | undefined = built.model;

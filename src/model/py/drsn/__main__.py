@@ -3,6 +3,7 @@
   train --data PREPARED --out MODEL_DIR [--arch cw|cs|resnet] [--epochs N] [--seed S] [--cross-load] [--quick]
   eval  --model DIR [--model DIR ...] --data PREPARED --out REPORT_DIR [--cross-load] [--title T]
   report --run MODEL_DIR [--run ...] --out DIR   (merge runs already evaluated, e.g. seeds of a comparison)
+  ensemble --member DIR --member DIR [...] --out DIR [--data PREPARED] [--id ID] [--version V]
 """
 import argparse
 import json
@@ -22,6 +23,7 @@ from .data import AugmentConfig, Prepared, fixed_windows, zscore
 from .evaluate import TEST_STRIDE, evaluate, load_model
 from .model import PAPER_STEM_KERNEL, PAPER_WIDTHS, count_parameters
 from .report import write_report
+from .noise import NOISE_TYPES
 from .train import ARCHS, Recipe, train
 
 QUICK = {"epochs": 1, "per_class": 16, "val_stride": 4096}
@@ -105,12 +107,18 @@ def _notes(summary):
             f"Checkpoint selection: {summary['selection']}."]
 
 
-def run_label(architecture: str, widths, stem_kernel=None) -> str:
-    """The name a report groups runs by: the architecture, plus the stage widths and stem kernel when not the paper's."""
+def run_label(architecture: str, widths, stem_kernel=None, members=None) -> str:
+    """The name a report groups runs by: the architecture, plus the stage widths, stem kernel and ensemble
+    size when not the paper's single net."""
     w = tuple(widths or PAPER_WIDTHS)
     k = int(stem_kernel or PAPER_STEM_KERNEL)
     label = architecture if w == PAPER_WIDTHS else f"{architecture} {'/'.join(map(str, w))}"
-    return label if k == PAPER_STEM_KERNEL else f"{label} stem {k}"
+    label = label if k == PAPER_STEM_KERNEL else f"{label} stem {k}"
+    return label if int(members or 1) == 1 else f"{label} ×{int(members)}"
+
+
+def meta_label(meta: dict) -> str:
+    return run_label(meta["architecture"], meta.get("widths"), meta.get("stemKernel"), meta.get("members"))
 
 
 def cmd_eval(a) -> int:
@@ -121,7 +129,7 @@ def cmd_eval(a) -> int:
         cross = a.cross_load or bool(meta.get("training", {}).get("recipe", {}).get("cross_load"))
         log(f"eval: {meta['id']} ({meta['architecture']}) on {'cross-load' if cross else 'test'} split")
         ev = evaluate(net, prep, cross_load=cross, log=log, quick=a.quick, stride=4096 if a.quick else TEST_STRIDE)
-        runs.append({"model": {"id": meta["id"], "architecture": run_label(meta["architecture"], meta.get("widths"), meta.get("stemKernel")),
+        runs.append({"model": {"id": meta["id"], "architecture": meta_label(meta),
                                "seed": meta.get("training", {}).get("seed"), "folder": folder}, "eval": ev})
     write_report(a.out, a.title, runs, prefix=a.prefix)
     log(f"done: {os.path.join(a.out, a.prefix + '.md')}")
@@ -139,10 +147,88 @@ def cmd_report(a) -> int:
             with open(meta_file) as f:
                 meta = json.load(f)
             for r in doc["runs"]:
-                r["model"]["architecture"] = run_label(meta["architecture"], meta.get("widths"), meta.get("stemKernel"))
+                r["model"]["architecture"] = meta_label(meta)
         runs += doc["runs"]
     write_report(a.out, a.title, runs, notes=a.note or (), prefix=a.prefix)
     log(f"done: {os.path.join(a.out, a.prefix + '.md')} ({len(runs)} runs)")
+    return 0
+
+
+# What members of one ensemble must share besides the architecture (Ensemble checks that): they see the
+# same windows, prepared the same way, and their outputs mean the same classes.
+SHARED_META = ("input", "normalization", "classes")
+
+
+def _member_summary(folder: str, meta: dict) -> dict:
+    t = meta.get("training", {})
+    keep = ("seed", "epochs", "bestEpoch", "validation", "trainSeconds", "parameters", "command", "recipe")
+    return {"id": meta["id"], "version": meta["version"], "folder": os.path.basename(os.path.normpath(folder)),
+            **{k: t[k] for k in keep if k in t}}
+
+
+def cmd_ensemble(a) -> int:
+    """Combine trained model folders (e.g. seeds of one recipe) into one model folder whose output is the
+    mean of their probabilities; evaluated like `train` when --data is given."""
+    from .export import export_model
+    from .model import Ensemble
+    from .train import ValidationSet
+    members = [load_model(f) for f in a.member]
+    first = members[0][1]
+    problems = []
+    for f, (_, m) in zip(a.member, members):
+        if int(m.get("members", 1)) != 1:
+            problems.append(f"{f}: is itself an ensemble ({m['members']} members); list its members instead")
+        for key in SHARED_META + ("architecture",):
+            if m.get(key) != first.get(key):
+                problems.append(f"{f}: {key} differs from {a.member[0]}")
+        if tuple(m.get("widths") or PAPER_WIDTHS) != tuple(first.get("widths") or PAPER_WIDTHS) or \
+                int(m.get("stemKernel", PAPER_STEM_KERNEL)) != int(first.get("stemKernel", PAPER_STEM_KERNEL)):
+            problems.append(f"{f}: widths/stemKernel differ from {a.member[0]}")
+    cross = {bool(m.get("training", {}).get("recipe", {}).get("cross_load")) for _, m in members}
+    if len(cross) > 1:
+        problems.append("members mix the cross-load and the time-disjoint split")
+    if problems:
+        log("error: cannot combine these models:\n  " + "\n  ".join(problems))
+        return 2
+    cross_load = cross.pop()
+    net = Ensemble([n for n, _ in members]).eval()
+    summary = {"ensemble": {"combination": "mean of the members' softmax probabilities",
+                            "members": [_member_summary(f, m) for f, (_, m) in zip(a.member, members)]},
+               "parameters": count_parameters(net), **({"command": a.command} if a.command else {})}
+    meta = {"id": a.id or f"{first['id']}-x{len(members)}", "version": a.version, "architecture": first["architecture"],
+            "widths": list(first.get("widths") or PAPER_WIDTHS), **{k: first[k] for k in SHARED_META}}
+    warnings.filterwarnings("ignore", category=UserWarning, module="torch.onnx")
+    if a.data is None:
+        # No data: the folder still runs and carries reference probabilities (member 0's windows), but no metrics.
+        ref_doc = json.load(open(os.path.join(a.member[0], "reference.json")))
+        blob = np.fromfile(os.path.join(a.member[0], ref_doc["file"]), dtype="<f4")
+        i = ref_doc["inputs"]
+        ref = blob[i["offset"] // 4:i["offset"] // 4 + i["length"]].reshape(ref_doc["count"], ref_doc["windowLength"])
+        export_model(net, a.out, {**meta, "training": summary, "metrics": {}}, ref, ref_doc.get("sources"))
+        log(f"done: {a.out} ({len(members)} members, not evaluated: no --data)")
+        return 0
+    prep = Prepared(a.data)
+    want = first["input"]
+    if (prep.sample_rate_hz, prep.band_limit_hz, prep.window_length) != (want["sampleRateHz"], want["bandLimitHz"], want["windowLength"]) or \
+            [c["name"] for c in prep.classes] != [c["name"] for c in first["classes"]]:
+        log("error: the prepared data does not match the members' input or classes")
+        return 2
+    val = ValidationSet(prep, Recipe(cross_load=cross_load, val_stride=4096 if a.quick else Recipe.val_stride))
+    score, _, accs = val.score(net)
+    summary.update({"selection": "none: every member is used; the members were selected by their own training runs",
+                    "validation": accs, "validationScore": score})
+    log("validation (clean + noises at -5 dB): ensemble " + " ".join(f"{k} {v:.4f}" for k, v in accs.items()))
+    ev = evaluate(net, prep, cross_load=cross_load, log=log, quick=a.quick, stride=4096 if a.quick else TEST_STRIDE)
+    meta.update({"training": summary, "metrics": metrics_of(ev)})
+    ref, sources = reference_windows(prep, cross_load)
+    meta = export_model(net, a.out, meta, ref, sources)
+    run = {"model": {"id": meta["id"], "architecture": meta_label(meta), "seed": None, "folder": a.out}, "eval": ev}
+    notes = [f"Ensemble of {len(members)} models, output = mean of their softmax probabilities: " +
+             ", ".join(f"{s['id']} {s['version']} (seed {s.get('seed')})" for s in summary["ensemble"]["members"]) + ".",
+             "Validation accuracy (clean / " + " / ".join(NOISE_TYPES) + " at -5 dB): " +
+             " / ".join(f"{100 * accs[k]:.2f}" for k in accs) + " %."]
+    write_report(a.out, f"Evaluation of {meta['id']}", [run], notes=notes)
+    log(f"done: {a.out} (clean test accuracy {ev['clean']:.4f})")
     return 0
 
 
@@ -190,11 +276,21 @@ def main(argv=None) -> int:
     r.add_argument("--title", default="DRSN comparison")
     r.add_argument("--note", action="append")
     r.add_argument("--prefix", default="report")
+    n = sub.add_parser("ensemble", help="combine trained model folders into one (mean of their probabilities)")
+    n.add_argument("--member", action="append", required=True, help="trained model folder (at least 2)")
+    n.add_argument("--out", required=True)
+    n.add_argument("--data", help="prepared dataset folder: evaluate and write the report (without: no metrics)")
+    n.add_argument("--id")
+    n.add_argument("--version", default="1.0.0")
+    n.add_argument("--command")
+    n.add_argument("--quick", action="store_true")
     o = sub.add_parser("onnx", help="re-export model.onnx of a model folder from its weights")
     o.add_argument("--model", required=True)
     a = p.parse_args(argv)
     t0 = time.time()
-    rc = {"train": cmd_train, "eval": cmd_eval, "report": cmd_report, "onnx": cmd_onnx}[a.cmd](a)
+    if a.cmd == "ensemble" and len(a.member) < 2:
+        p.error("ensemble needs at least 2 --member folders")
+    rc = {"train": cmd_train, "eval": cmd_eval, "report": cmd_report, "ensemble": cmd_ensemble, "onnx": cmd_onnx}[a.cmd](a)
     log(f"total {time.time() - t0:.0f}s")
     return rc
 

@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .model import DRSN, PAPER_STEM_KERNEL, VARIANTS, WithSoftmax, count_parameters
+from .model import DRSN, PAPER_STEM_KERNEL, VARIANTS, Ensemble, WithSoftmax, count_parameters
 
 WEIGHTS_FORMAT = "drsn-weights-1"
 REFERENCE_FORMAT = "drsn-reference-1"
@@ -97,7 +97,7 @@ def export_reference(net: torch.nn.Module, out_dir: str, windows: np.ndarray, so
         json.dump(doc, f, indent=1)
 
 
-def export_model(net: DRSN, out_dir: str, metadata: dict, reference_windows: Optional[np.ndarray] = None,
+def export_model(net: DRSN | Ensemble, out_dir: str, metadata: dict, reference_windows: Optional[np.ndarray] = None,
                  reference_sources: Optional[list] = None) -> dict:
     """Writes model.onnx, weights.json/bin, drsn.json (+ reference.json/bin). Returns the drsn.json written."""
     os.makedirs(out_dir, exist_ok=True)
@@ -116,6 +116,8 @@ def export_model(net: DRSN, out_dir: str, metadata: dict, reference_windows: Opt
     # Read from the net, so drsn.json always describes the weights beside it (absent = the paper's 3).
     if net.stem_kernel != PAPER_STEM_KERNEL:
         meta["stemKernel"] = net.stem_kernel
+    if isinstance(net, Ensemble):
+        meta["members"] = len(net.members)
     meta["files"] = {"onnx": "model.onnx", "weights": "weights.json"}
     with open(os.path.join(out_dir, "drsn.json"), "w") as f:
         json.dump(meta, f, indent=2)

@@ -104,6 +104,33 @@ class DRSN(nn.Module):
         return self.head_fc(h)
 
 
+class Ensemble(nn.Module):
+    """Several DRSNs of one architecture (e.g. seeds of one recipe); the output is their mean probability.
+
+    State-dict names are the members' own under "members.<i>." (weights.json, src/model/tfjs-drsn.ts).
+    forward() returns log(mean p), so softmax(forward(x)) is the mean probability and every caller that
+    expects logits (predict, evaluation) works unchanged; the exported graph uses probs() directly.
+    """
+
+    def __init__(self, members):
+        super().__init__()
+        members = list(members)
+        if len(members) < 2:
+            raise ValueError("an ensemble needs at least 2 members")
+        first = members[0]
+        for i, m in enumerate(members[1:], 1):
+            if (m.variant, m.widths, m.stem_kernel, m.head_fc.out_features) != (first.variant, first.widths, first.stem_kernel, first.head_fc.out_features):
+                raise ValueError(f"member {i} has another architecture than member 0")
+        self.members = nn.ModuleList(members)
+        self.variant, self.widths, self.stem_kernel = first.variant, first.widths, first.stem_kernel
+
+    def probs(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([torch.softmax(m(x), dim=1) for m in self.members]).mean(dim=0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.log(self.probs(x))
+
+
 class WithSoftmax(nn.Module):
     """What the engines run: probabilities, not logits."""
 
@@ -112,7 +139,7 @@ class WithSoftmax(nn.Module):
         self.net = net
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.net(x), dim=1)
+        return self.net.probs(x) if isinstance(self.net, Ensemble) else torch.softmax(self.net(x), dim=1)
 
 
 def count_parameters(net: nn.Module) -> int:
