@@ -50,6 +50,7 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   assert.equal(meta.architecture, 'drsn-cw');
   assert.deepEqual(meta.widths, [6, 8, 12]);
   assert.equal(meta.stemKernel, 15);
+  assert.equal(meta.id, 'drsn-cw-6-8-12-k15-cwru-s5', 'the default id names the non-paper widths and stem');
   assert.deepEqual(meta.input, { sampleRateHz: 12000, windowLength: 2048, channels: 1, unit: 'g', bandLimitHz: 4000 });
   const recipe = meta.training?.recipe as { augmentation: { snr_range: number[] } };
   assert.deepEqual(recipe.augmentation.snr_range, [-8, 5]);

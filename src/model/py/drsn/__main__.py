@@ -78,7 +78,10 @@ def cmd_train(a) -> int:
     ev = evaluate(net, prep, cross_load=a.cross_load, log=log, quick=a.quick,
                   stride=4096 if a.quick else 256)
     variant_name = ARCHS[a.arch][1]
-    model_id = a.id or f"{variant_name}-{'cwru' if not a.cross_load else 'cwru-crossload'}-s{a.seed}"
+    # The default id names what differs from the paper's net, so two runs of different recipes never share one.
+    shape = ("" if tuple(recipe.widths) == PAPER_WIDTHS else "-" + "-".join(map(str, recipe.widths))) + \
+        ("" if recipe.stem_kernel == PAPER_STEM_KERNEL else f"-k{recipe.stem_kernel}")
+    model_id = a.id or f"{variant_name}{shape}-{'cwru' if not a.cross_load else 'cwru-crossload'}-s{a.seed}"
     summary.update({"parameters": count_parameters(net), "quick": bool(a.quick),
                     **({"command": a.command} if a.command else {}),
                     "dataset": {"folder": os.path.abspath(a.data), "records": len(prep.records),
