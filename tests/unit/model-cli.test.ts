@@ -47,7 +47,7 @@ test('drsnd models lists valid, invalid and configured model folders', async (t)
   writeFileSync(path.join(bad, 'drsn.json'), JSON.stringify({ ...meta('broken', {}), architecture: 'lstm' }));
   const wide = path.join(cwd, 'models', 'wide');
   mkdirSync(wide);
-  writeFileSync(path.join(wide, 'drsn.json'), JSON.stringify({ ...meta('wide', {}), widths: [8, 16, 32] }));
+  writeFileSync(path.join(wide, 'drsn.json'), JSON.stringify({ ...meta('wide', {}), widths: [8, 16, 32], stemKernel: 63, members: 2 }));
   writeFileSync(path.join(wide, 'model.onnx'), 'x');
   mkdirSync(path.join(cwd, 'models', 'reports')); // not a model: no drsn.json, not listed
 
@@ -62,7 +62,9 @@ test('drsnd models lists valid, invalid and configured model folders', async (t)
   assert.deepEqual(g.engines, ['onnx']);
   assert.deepEqual(g.metrics, { cleanAccuracy: 0.99871 });
   assert.deepEqual(g.widths, [4, 8, 16], 'no widths in drsn.json: the paper\'s');
-  assert.deepEqual(rows.find((r) => r.id === 'wide')!.widths, [8, 16, 32]);
+  const w = rows.find((r) => r.id === 'wide')!;
+  assert.deepEqual([w.widths, w.stemKernel, w.members], [[8, 16, 32], 63, 2]);
+  assert.equal(g.members, 1, 'no members in drsn.json: one net');
   const b = rows.find((r) => r.dir === bad)!;
   assert.equal(b.ok, false);
   assert.equal(b.error!.code, ErrorCodes.MODEL_INVALID);
@@ -76,7 +78,7 @@ test('drsnd models lists valid, invalid and configured model folders', async (t)
   const row = lines.find((l) => l.includes('drsn-cw-cwru') && l.includes('1.2.0'))!;
   assert.ok(row.startsWith('*'), 'the configured model is marked');
   assert.match(row, /drsn-cw 4\/8\/16\s+3\s+2048×1 @ 12000 Hz g/);
-  assert.match(lines.find((l) => l.includes('wide'))!, /drsn-cw 8\/16\/32\s+3/);
+  assert.match(lines.find((l) => l.includes('wide'))!, /drsn-cw 8\/16\/32 stem 63 ×2\s+3/);
   assert.match(row, /cleanAccuracy=0\.9987/);
   assert.ok(lines.some((l) => l.includes('(invalid)') && l.includes('broken')));
 });
