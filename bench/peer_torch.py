@@ -18,31 +18,14 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src", "model", "py"))
-from drsn.model import DRSN, WithSoftmax  # noqa: E402
-
-VARIANT = {"drsn-cw": "cw", "drsn-cs": "cs", "resnet": "plain"}
+from drsn.folder import load_model  # noqa: E402
+from drsn.model import WithSoftmax  # noqa: E402
 
 
 def load_net(model_dir: str) -> torch.nn.Module:
-    with open(os.path.join(model_dir, "drsn.json")) as f:
-        meta = json.load(f)
-    with open(os.path.join(model_dir, meta["files"]["weights"])) as f:
-        doc = json.load(f)
-    raw = np.fromfile(os.path.join(model_dir, doc.get("file", "weights.bin")), dtype="<f4")
-    state = {t["name"]: torch.from_numpy(raw[t["offset"] // 4: t["offset"] // 4 + t["length"]].copy()).reshape(t["shape"])
-             for t in doc["tensors"]}
-    # Widths and depth from the tensors themselves, so a model trained with other sizes still loads.
-    couts = [state[f"units.{i}.conv1.weight"].shape[0] for i in range(10_000) if f"units.{i}.conv1.weight" in state]
-    widths = []
-    for c in couts:
-        if not widths or widths[-1] != c:
-            widths.append(c)
-    net = DRSN(num_classes=doc["numClasses"], variant=VARIANT[doc["architecture"]], widths=tuple(widths),
-               units_per_stage=len(couts) // len(widths))
-    missing, unexpected = net.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
-    if missing or unexpected:
-        raise SystemExit(f"weights do not fit the DRSN: missing {missing}, unexpected {unexpected}")
+    # The trainer's own loader: widths, stem kernel and ensemble members come from drsn.json, exactly
+    # as the engines read them.
+    net, _ = load_model(model_dir)
     return WithSoftmax(net).eval()
 
 

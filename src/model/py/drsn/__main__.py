@@ -20,7 +20,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from .data import AugmentConfig, Prepared, fixed_windows, zscore
-from .evaluate import TEST_STRIDE, evaluate, load_model
+from .evaluate import TEST_STRIDE, evaluate
+from .folder import load_model
 from .model import PAPER_STEM_KERNEL, PAPER_WIDTHS, count_parameters
 from .report import write_report
 from .noise import NOISE_TYPES

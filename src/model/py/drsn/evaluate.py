@@ -3,14 +3,10 @@
 Noise for every (type, SNR) uses its own fixed seed, so two models are compared on identical noisy
 windows and a rerun gives identical numbers.
 """
-import json
-import os
-
 import numpy as np
-import torch
 
 from .data import Prepared, fixed_windows, zscore
-from .model import DRSN, PAPER_STEM_KERNEL, PAPER_WIDTHS, Ensemble
+from .folder import load_model  # noqa: F401 (re-exported: callers import it from here)
 from .noise import NOISE_TYPES, add_noise
 from .train import predict
 
@@ -18,29 +14,6 @@ EVAL_SNRS_DB = (4, 2, 0, -2, -4, -5, -6, -8, -10)
 EVAL_STRETCH = (0.9, 0.95, 1.05, 1.1)
 EVAL_SEED = 20200707
 TEST_STRIDE = 256
-VARIANT_OF = {"drsn-cw": "cw", "drsn-cs": "cs", "resnet": "plain"}
-
-
-def load_model(folder: str):
-    """A model folder (drsn.json + weights.json/bin) -> (eval-mode DRSN or Ensemble, metadata)."""
-    with open(os.path.join(folder, "drsn.json")) as f:
-        meta = json.load(f)
-    with open(os.path.join(folder, meta["files"].get("weights", "weights.json"))) as f:
-        wj = json.load(f)
-    blob = np.fromfile(os.path.join(folder, wj.get("file", "weights.bin")), dtype="<f4")
-    def one():
-        return DRSN(num_classes=len(meta["classes"]), variant=VARIANT_OF[meta["architecture"]], widths=tuple(meta.get("widths", PAPER_WIDTHS)),
-                    stem_kernel=int(meta.get("stemKernel", PAPER_STEM_KERNEL)))
-    members = int(meta.get("members", 1))  # absent = one net; else an Ensemble, tensors under "members.<i>."
-    net = one() if members == 1 else Ensemble([one() for _ in range(members)])
-    state = net.state_dict()
-    for t in wj["tensors"]:
-        start = t["offset"] // 4
-        arr = blob[start:start + t["length"]].reshape(t["shape"])
-        state[t["name"]] = torch.from_numpy(arr.copy())
-    net.load_state_dict(state)
-    net.eval()
-    return net, meta
 
 
 def confusion(y_true, y_pred, k):
