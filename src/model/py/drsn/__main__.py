@@ -204,7 +204,8 @@ def cmd_ensemble(a) -> int:
     warnings.filterwarnings("ignore", category=UserWarning, module="torch.onnx")
     if a.data is None:
         # No data: the folder still runs and carries reference probabilities (member 0's windows), but no metrics.
-        ref_doc = json.load(open(os.path.join(a.member[0], "reference.json")))
+        with open(os.path.join(a.member[0], "reference.json")) as f:
+            ref_doc = json.load(f)
         blob = np.fromfile(os.path.join(a.member[0], ref_doc["file"]), dtype="<f4")
         i = ref_doc["inputs"]
         ref = blob[i["offset"] // 4:i["offset"] // 4 + i["length"]].reshape(ref_doc["count"], ref_doc["windowLength"])
