@@ -21,7 +21,7 @@ import torch  # noqa: E402
 
 from .data import AugmentConfig, Prepared, fixed_windows, zscore
 from .evaluate import TEST_STRIDE, evaluate
-from .folder import load_model
+from .folder import load_model, read_reference_windows
 from .model import PAPER_STEM_KERNEL, PAPER_WIDTHS, count_parameters
 from .report import write_report
 from .noise import NOISE_TYPES
@@ -182,20 +182,21 @@ def cmd_ensemble(a) -> int:
     for f, (_, m) in zip(a.member, members):
         if int(m.get("members", 1)) != 1:
             problems.append(f"{f}: is itself an ensemble ({m['members']} members); list its members instead")
-        for key in SHARED_META + ("architecture",):
+        for key in SHARED_META:
             if m.get(key) != first.get(key):
                 problems.append(f"{f}: {key} differs from {a.member[0]}")
-        if tuple(m.get("widths") or PAPER_WIDTHS) != tuple(first.get("widths") or PAPER_WIDTHS) or \
-                int(m.get("stemKernel", PAPER_STEM_KERNEL)) != int(first.get("stemKernel", PAPER_STEM_KERNEL)):
-            problems.append(f"{f}: widths/stemKernel differ from {a.member[0]}")
     cross = {bool(m.get("training", {}).get("recipe", {}).get("cross_load")) for _, m in members}
     if len(cross) > 1:
         problems.append("members mix the cross-load and the time-disjoint split")
+    if not problems:
+        try:  # Ensemble itself compares the nets: variant, widths, stem kernel, number of classes
+            net = Ensemble([n for n, _ in members]).eval()
+        except ValueError as e:
+            problems.append(f"{e} ({', '.join(a.member)})")
     if problems:
         log("error: cannot combine these models:\n  " + "\n  ".join(problems))
         return 2
     cross_load = cross.pop()
-    net = Ensemble([n for n, _ in members]).eval()
     summary = {"ensemble": {"combination": "mean of the members' softmax probabilities",
                             "members": [_member_summary(f, m) for f, (_, m) in zip(a.member, members)]},
                "parameters": count_parameters(net), **({"command": a.command} if a.command else {})}
@@ -204,12 +205,8 @@ def cmd_ensemble(a) -> int:
     warnings.filterwarnings("ignore", category=UserWarning, module="torch.onnx")
     if a.data is None:
         # No data: the folder still runs and carries reference probabilities (member 0's windows), but no metrics.
-        with open(os.path.join(a.member[0], "reference.json")) as f:
-            ref_doc = json.load(f)
-        blob = np.fromfile(os.path.join(a.member[0], ref_doc["file"]), dtype="<f4")
-        i = ref_doc["inputs"]
-        ref = blob[i["offset"] // 4:i["offset"] // 4 + i["length"]].reshape(ref_doc["count"], ref_doc["windowLength"])
-        export_model(net, a.out, {**meta, "training": summary, "metrics": {}}, ref, ref_doc.get("sources"))
+        ref, sources = read_reference_windows(a.member[0])
+        export_model(net, a.out, {**meta, "training": summary, "metrics": {}}, ref, sources)
         log(f"done: {a.out} ({len(members)} members, not evaluated: no --data)")
         return 0
     prep = Prepared(a.data)

@@ -34,3 +34,12 @@ def load_model(folder: str):
     net.load_state_dict(state)
     net.eval()
     return net, meta
+
+
+def read_reference_windows(folder: str):
+    """The normalized windows of a folder's reference.json/bin (export.export_reference) and their sources."""
+    with open(os.path.join(folder, "reference.json")) as f:
+        doc = json.load(f)
+    blob = np.fromfile(os.path.join(folder, doc["file"]), dtype="<f4")
+    start, length = doc["inputs"]["offset"] // 4, doc["inputs"]["length"]
+    return blob[start:start + length].reshape(doc["count"], doc["windowLength"]), doc.get("sources")
