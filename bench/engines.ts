@@ -79,6 +79,23 @@ async function latency(pool: ClassifierPool, w: BenchWindows, L: number, seconds
   return out;
 }
 
+/** windows/s of one engine configuration at each batch size, warm (bench/ratio.ts's rounds). */
+export async function poolRates(model: BenchModel, w: BenchWindows, spec: { engine: Exclude<EngineChoice, 'auto'>; backend: BackendChoice; workers: number }, batches: number[], seconds: number): Promise<number[]> {
+  const L = model.meta.input.windowLength;
+  const pool = await createClassifierPool({ modelDir: model.dir, meta: model.meta, engine: spec.engine, backend: spec.backend, workers: spec.workers, log });
+  try {
+    const rates: number[] = [];
+    for (const batch of batches) {
+      await throughput(pool, w, L, batch, 0, spec.workers * 2);
+      const t = await throughput(pool, w, L, batch, seconds, spec.workers * 2);
+      rates.push(Math.round(t.windows / t.seconds));
+    }
+    return rates;
+  } finally {
+    await pool.stop();
+  }
+}
+
 export async function runEngines(model: BenchModel, w: BenchWindows, seconds: number, specs: EngineSpec[] = DEFAULT_SPECS, say: (s: string) => void = () => {}): Promise<EngineResults> {
   const L = model.meta.input.windowLength;
   const res: EngineResults = { throughput: [], latency: [], unavailable: [], pipelining: [], probs: {} };

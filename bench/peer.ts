@@ -1,6 +1,6 @@
 // Runs bench/peer_torch.py on the same model folder and the same windows, and pairs its numbers
 // with ours: our/peer ratios at equal batch size and equal cores (workers vs torch threads).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,12 +24,18 @@ export interface PeerResults {
   probs?: number[][];
 }
 
-export async function runPeer(model: BenchModel, w: BenchWindows, seconds: number, batches: number[], threads: number[], say: (s: string) => void): Promise<PeerResults> {
+/** The windows as a raw float32 file for peer_torch.py, and its common arguments. */
+function peerInput(model: BenchModel, w: BenchWindows): { tmp: string; args: string[] } {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'drsnd-bench-peer-'));
   const file = path.join(tmp, 'windows.f32');
   writeFileSync(file, Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength));
-  const args = [path.join(ROOT, 'bench', 'peer_torch.py'), '--model', model.dir, '--windows', file, '--count', String(w.count),
-    '--length', String(model.meta.input.windowLength), '--batches', batches.join(','), '--threads', threads.join(','), '--seconds', String(seconds)];
+  return { tmp, args: [path.join(ROOT, 'bench', 'peer_torch.py'), '--model', model.dir, '--windows', file, '--count', String(w.count), '--length', String(model.meta.input.windowLength)] };
+}
+
+/** `extra`: more peer_torch.py flags, e.g. ['--modes', 'torchscript', '--no-latency'] (bench/ratio.ts). */
+export async function runPeer(model: BenchModel, w: BenchWindows, seconds: number, batches: number[], threads: number[], say: (s: string) => void, extra: string[] = []): Promise<PeerResults> {
+  const { tmp, args: common } = peerInput(model, w);
+  const args = [...common, '--batches', batches.join(','), '--threads', threads.join(','), '--seconds', String(seconds), ...extra];
   try {
     const stdout = await new Promise<string>((resolve, reject) => {
       const child = execFile(PYTHON, args, { maxBuffer: 16 * 2 ** 20 }, (err, out, errText) => {
@@ -70,5 +76,51 @@ export function comparePeer(peer: PeerResults, ours: EngineResults): void {
     if (e === undefined || s === undefined) continue;
     const how = r.intraOp > 1 ? `${r.workers} worker × ${r.intraOp} threads` : `${r.workers} worker${r.workers > 1 ? 's' : ''}`;
     peer.ratios.push({ engine: `${r.engine}/${r.backend} (${how})`, cores, batch: r.batch, ours: r.windowsPerSec, peerEager: e, peerTorchscript: s, vsEager: round(r.windowsPerSec / e, 2), vsTorchscript: round(r.windowsPerSec / s, 2) });
+  }
+}
+
+/**
+ * TorchScript in `procs` single-threaded processes side by side: the peer parallelised the way our
+ * engine is (one single-threaded session per worker), rather than by torch's own threads. The
+ * processes wait at a barrier before each batch size (peer_torch.py --sync), so they time the same
+ * seconds; the result is the sum of their rates.
+ */
+export async function runPeerProcesses(model: BenchModel, w: BenchWindows, seconds: number, batches: number[], procs: number): Promise<PeerRow[]> {
+  const { tmp, args: common } = peerInput(model, w);
+  const args = [...common, '--batches', batches.join(','), '--threads', '1', '--seconds', String(seconds), '--modes', 'torchscript', '--no-latency', '--sync'];
+  try {
+    const children = Array.from({ length: procs }, () => spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+    // A process that died takes its stdin with it; the 'close' handler below reports why.
+    for (const c of children) c.stdin.on('error', () => {});
+    let ready = 0;
+    const outputs = children.map((child) => new Promise<PeerRow[]>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        let nl: number;
+        while ((nl = out.indexOf('\n')) >= 0 && out.startsWith('ready')) {
+          out = out.slice(nl + 1);
+          // The last process to reach the barrier releases all of them.
+          if (++ready % procs === 0) for (const c of children) c.stdin.write('go\n');
+        }
+      });
+      child.on('error', reject);
+      child.on('close', (code) => {
+        if (code !== 0) {
+          // The others would wait at the barrier for ever.
+          for (const c of children) if (c !== child) c.kill();
+          reject(new Error(`${PYTHON} peer_torch.py --sync exited ${code}: ${err.trim().split('\n').pop() ?? ''}`));
+          return;
+        }
+        try { resolve((JSON.parse(out) as { throughput: PeerRow[] }).throughput); } catch (e) { reject(e as Error); }
+      });
+    }));
+    const rows = await Promise.all(outputs);
+    return batches.map((batch) => ({ mode: `torchscript ${procs} processes`, threads: procs, batch,
+      windowsPerSec: rows.reduce((sum, r) => sum + (r.find((x) => x.batch === batch)?.windowsPerSec ?? NaN), 0) }));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 }

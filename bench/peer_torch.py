@@ -5,7 +5,12 @@ folder's weights.json/bin (the state_dict the trainer exported), so the peer run
 weights our engines run; its probabilities for the first windows are returned for checking.
 
     python3 bench/peer_torch.py --model DIR --windows FILE.f32 --count N --length L
-        [--batches 1,16,64,256] [--threads 1,2] [--seconds 3]
+        [--batches 1,16,64,256] [--threads 1,2] [--seconds 3] [--modes eager,torchscript]
+        [--no-latency] [--sync]
+
+--sync is for running several peers side by side (bench/peer.ts, "2 processes x 1 thread"): before
+each timed configuration the script prints "ready" on stdout and waits for a line on stdin, so the
+processes time the same seconds; the JSON is then the last line.
 """
 import argparse
 import json
@@ -52,7 +57,14 @@ def main() -> None:
     p.add_argument("--batches", default="1,16,64,256")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--modes", default="eager,torchscript")
+    p.add_argument("--no-latency", action="store_true")
+    p.add_argument("--sync", action="store_true")
     a = p.parse_args()
+    wanted = a.modes.split(",")
+    for m in wanted:
+        if m not in ("eager", "torchscript"):
+            p.error(f"unknown mode {m!r} (want eager, torchscript)")
     windows = np.fromfile(a.windows, dtype="<f4").reshape(a.count, 1, a.length)
     net = load_net(a.model)
     batches = [int(b) for b in a.batches.split(",")]
@@ -63,7 +75,7 @@ def main() -> None:
     # TorchScript as a user would deploy it: traced, frozen (constants folded, BN fused into conv).
     with torch.no_grad():
         scripted = torch.jit.freeze(torch.jit.trace(net, torch.from_numpy(windows[:2].copy())))
-    modes = {"eager": net, "torchscript": scripted}
+    modes = {k: v for k, v in {"eager": net, "torchscript": scripted}.items() if k in wanted}
     for mode, m in modes.items():
         def fn(x, m=m):
             with torch.inference_mode():
@@ -73,9 +85,16 @@ def main() -> None:
             for b in batches:
                 idx = np.arange(b) % a.count
                 x = torch.from_numpy(windows[idx].copy())
+                if a.sync:
+                    fn(x)  # warm this shape before the barrier, so the processes start timing together
+                    print("ready", flush=True)
+                    if not sys.stdin.readline():
+                        sys.exit("peer_torch.py: stdin closed while waiting for the start signal")
                 rate = timed(fn, x, a.seconds) * b
                 out["throughput"].append({"mode": mode, "threads": n_threads, "batch": b, "windowsPerSec": round(rate)})
                 print(f"  torch {mode} threads={n_threads} batch={b}: {round(rate)} windows/s", file=sys.stderr, flush=True)
+        if a.no_latency:
+            continue
         torch.set_num_threads(1)
         lat = []
         x1 = torch.from_numpy(windows[:1].copy())

@@ -4,6 +4,7 @@ import type { SearchResult, TrialResult } from './e2e.js';
 import type { HotRow } from './hotpath.js';
 import type { MachineInfo } from './lib/machine.js';
 import type { PeerResults } from './peer.js';
+import type { RatioResults } from './ratio.js';
 
 export interface BenchResults {
   machine: MachineInfo;
@@ -14,6 +15,7 @@ export interface BenchResults {
   windows: string;
   engines?: EngineResults;
   peer?: PeerResults;
+  ratio?: RatioResults;
   e2e?: SearchResult | { fixed: TrialResult };
   soak?: TrialResult;
   /** ORT, 2 workers, batch 16, measured just before and after the e2e/soak parts: this VM's speed drifts
@@ -75,6 +77,16 @@ export function markdown(r: BenchResults): string {
       out.push(table(['ours', 'cores', 'batch', 'ours w/s', 'torch eager', 'torch TorchScript', 'ours/eager', 'ours/TorchScript'],
         p.ratios.map((x) => [x.engine, x.cores, x.batch, x.ours, x.peerEager, x.peerTorchscript, x.vsEager, x.vsTorchscript])));
     }
+  }
+  if (r.ratio) {
+    const q = r.ratio;
+    const sp = (x: { median: number; min: number; max: number }) => `**${x.median}** (${x.min}–${x.max})`;
+    out.push('', `#### Ours / PyTorch peer in ${q.rounds.length} alternating rounds (${q.cores} cores)`, '');
+    out.push(`Ours: onnxruntime, ${q.cores} workers × 1 thread. Peer: TorchScript (frozen), ${q.cores} threads in one process, and ${q.cores} single-threaded processes side by side. Ratios are taken within a round; median (min–max) over rounds.`, '');
+    out.push(table(['round', 'order', ...q.batches.flatMap((b) => [`ours b${b}`, `torch ${q.cores} thr b${b}`, `torch ${q.cores} proc b${b}`])],
+      q.rounds.map((x) => [x.round, x.order.join(' → '), ...q.batches.flatMap((_, j) => [x.rates.ours[j], x.rates.torchThreads[j], x.rates.torchProcesses[j]])])));
+    out.push('', table(['batch', 'ours median w/s', `ours / TorchScript ${q.cores} threads`, `ours / TorchScript ${q.cores} processes`],
+      [...q.perBatch.map((x) => [x.batch, x.oursMedian, sp(x.vsThreads), sp(x.vsProcesses)]), ['best vs best', '', sp(q.bestVsBest.vsThreads), sp(q.bestVsBest.vsProcesses)]]));
   }
   const trialRows = (ts: TrialResult[]) => table(
     ['sensors (12 kHz ch.)', 'windows/s expected', 'produced', 'classified', 'received on MQTT', 'dropped (warm-up)', 'latency p50 ms', 'p99 ms', 'lat. trend ms/s', 'daemon CPU % (1 core)', 'mosquitto CPU %', 'RSS MiB', 'loop delay p99 ms', 'verdict'],

@@ -13,14 +13,16 @@ import { benchModel } from './lib/model.js';
 import { ROOT } from './lib/paths.js';
 import { benchWindows } from './lib/windows.js';
 import { comparePeer, runPeer } from './peer.js';
+import { runRatio } from './ratio.js';
 import { markdown, SPEED_CHECK_SECONDS, type BenchResults } from './report.js';
 
-const PARTS = ['engines', 'peer', 'e2e', 'soak', 'hotpath'] as const;
+const PARTS = ['engines', 'peer', 'ratio', 'e2e', 'soak', 'hotpath'] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: npm run bench -- [options]
   --only LIST          comma-separated parts: ${PARTS.join(',')} (default: all)
   --seconds S          seconds per engine/peer configuration (default 5)
+  --rounds R           ratio: alternating rounds of ours / TorchScript 2 threads / 2 processes (default 5)
   --e2e-seconds S      seconds per end-to-end trial (default 20)
   --e2e-start N        first N of the real-time search, doubled until it fails (default 50)
   --e2e-max N          upper bound of the search (default 1600)
@@ -39,7 +41,7 @@ const USAGE = `usage: npm run bench -- [options]
 
 const { values: a } = parseArgs({
   options: {
-    only: { type: 'string' }, seconds: { type: 'string' }, 'e2e-seconds': { type: 'string' }, 'e2e-start': { type: 'string' },
+    only: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, 'e2e-seconds': { type: 'string' }, 'e2e-start': { type: 'string' },
     'e2e-max': { type: 'string' }, sensors: { type: 'string' }, 'soak-seconds': { type: 'string' }, 'soak-hour': { type: 'boolean' },
     'soak-sensors': { type: 'string' }, source: { type: 'string' }, 'store-batch-ms': { type: 'string' }, set: { type: 'string', multiple: true }, engine: { type: 'string' }, model: { type: 'string' }, quick: { type: 'boolean' },
     'allow-busy': { type: 'boolean' }, 'update-doc': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean' },
@@ -130,6 +132,13 @@ try {
     if (!peer.available) say(`  peer unavailable: ${peer.reason}`);
     if (results.engines) comparePeer(peer, results.engines);
     else delete peer.probs;
+  });
+  await part('ratio', async () => {
+    const rounds = Math.round(num(a.rounds, quick ? 2 : 5));
+    say(`\n== ours / PyTorch peer, ${rounds} alternating rounds ==`);
+    results.ratio = await runRatio(model, windows, seconds, rounds, say);
+    const bb = results.ratio.bestVsBest;
+    say(`  best vs best: ${bb.vsThreads.median}× TorchScript 2 threads (${bb.vsThreads.min}–${bb.vsThreads.max}), ${bb.vsProcesses.median}× 2 processes (${bb.vsProcesses.min}–${bb.vsProcesses.max})`);
   });
   if (parts.has('e2e') || parts.has('soak') || parts.has('hotpath')) {
     try {
