@@ -1,11 +1,14 @@
 // Inference runs off the event loop: while the worker pool (or, fused, the workers running signal path
-// and inference) is saturated with large batches, timers and MQTT round trips on the main thread stay fast. Self-calibrated, not a speed target: the bound is
-// half the time one batch takes to compute, which any inference on the main thread would exceed.
+// and inference) is saturated with large batches, timers and MQTT round trips on the main thread stay fast.
+// Self-calibrated, not a speed target: the bound is half the time one batch takes to compute, measured
+// during the same saturated stretch (so a machine slowed by other processes moves the bound with it).
+// Inference on the main thread would stall the loop past that bound once per batch; at most one stall
+// is allowed (a scheduler hiccup, see helpers/responsive.ts) and at least six batches run.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { loadModel } from '../../src/model/metadata.js';
@@ -14,6 +17,7 @@ import { count, lastValueFrom, merge, Subject, tap } from 'rxjs';
 import { createDspPool } from '../../src/pipeline/dsp-pool.js';
 import type { Frame, SensorMeta } from '../../src/types.js';
 import { startTestBroker } from '../helpers/broker.js';
+import { median, pingUntil, sampleLoopLag } from '../helpers/responsive.js';
 import { projectRoot } from '../helpers/data.js';
 
 test('event loop and MQTT round trips stay responsive while inference is saturated', { timeout: 120_000 }, async (t) => {
@@ -35,46 +39,33 @@ test('event loop and MQTT round trips stay responsive while inference is saturat
   // Fresh copies each time (the pool transfers the buffers to the worker); copying is cheap, sin() is not.
   const batch = () => template.map((w) => w.slice());
 
-  // How long one batch takes to compute (in the worker).
-  const t0 = performance.now();
+  // The first call also warms the session up; it is not measured.
   await pool.classify(batch());
-  const batchMs = performance.now() - t0;
 
-  const pending = new Map<string, number>();
-  const rtts: number[] = [];
-  client.on('message', (_topic, payload) => {
-    const sent = pending.get(payload.toString());
-    if (sent !== undefined) rtts.push(performance.now() - sent);
-  });
-  await client.subscribeAsync('responsive/ping', { qos: 1 });
-  const delay = monitorEventLoopDelay({ resolution: 5 });
-  delay.enable();
+  const lag = sampleLoopLag();
   let saturated = true;
+  const batchTimes: number[] = [];
   const work = (async () => {
-    let batches = 0;
     while (saturated) {
+      const t0 = performance.now();
       await Promise.all([pool.classify(batch()), pool.classify(batch())]);
-      batches += 2;
+      batchTimes.push((performance.now() - t0) / 2);
     }
-    return batches;
   })();
-  for (let i = 0; i < 40; i++) {
-    const id = `ping-${i}`;
-    pending.set(id, performance.now());
-    await client.publishAsync('responsive/ping', id, { qos: 1 });
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { sent, rtts } = await pingUntil(client, 'responsive/ping', 40, () => batchTimes.length >= 3);
   saturated = false;
-  const batches = await work;
-  delay.disable();
-  await new Promise((r) => setTimeout(r, 200));
+  await work;
+  const lags = lag.stop();
 
-  assert.ok(batches >= 2, 'inference kept the worker busy during the measurement');
-  assert.ok(rtts.length >= 38, `round trips completed: ${rtts.length}/40`);
-  const worstRtt = Math.max(...rtts);
-  const maxLoopDelayMs = delay.max / 1e6;
-  assert.ok(worstRtt < batchMs / 2, `worst MQTT round trip ${worstRtt.toFixed(1)} ms vs one batch ${batchMs.toFixed(0)} ms`);
-  assert.ok(maxLoopDelayMs < batchMs / 2, `max event-loop delay ${maxLoopDelayMs.toFixed(1)} ms vs one batch ${batchMs.toFixed(0)} ms`);
+  const batchMs = median(batchTimes);
+  const bound = batchMs / 2;
+  assert.ok(batchTimes.length >= 3, 'inference kept the worker busy for at least six batches');
+  assert.ok(rtts.length >= sent - 1, `round trips completed: ${rtts.length}/${sent}`);
+  const slowRtts = rtts.filter((x) => x >= bound).map((x) => x.toFixed(0));
+  const stalls = lags.filter((x) => x >= bound).map((x) => x.toFixed(0));
+  const about = `(${batchTimes.length * 2} batches of ${batchMs.toFixed(0)} ms, bound ${bound.toFixed(0)} ms)`;
+  assert.ok(slowRtts.length <= 1, `MQTT round trips over the bound: ${slowRtts.join(', ')} ms ${about}`);
+  assert.ok(stalls.length <= 1, `event-loop stalls over the bound: ${stalls.join(', ')} ms ${about}`);
 });
 
 test('fused mode: event loop and MQTT round trips stay responsive while the workers run signal path and inference', { timeout: 120_000 }, async (t) => {
@@ -113,46 +104,37 @@ test('fused mode: event loop and MQTT round trips stay responsive while the work
   pushRound();
   pushRound();
   await waitFor(windowsAfter(2));
-  const t0 = performance.now();
-  pushRound();
-  await waitFor(windowsAfter(3));
-  const roundMs = performance.now() - t0;
 
-  const pending = new Map<string, number>();
-  const rtts: number[] = [];
-  client.on('message', (_topic, payload) => {
-    const sent = pending.get(payload.toString());
-    if (sent !== undefined) rtts.push(performance.now() - sent);
-  });
-  await client.subscribeAsync('responsive/ping', { qos: 1 });
-  const delay = monitorEventLoopDelay({ resolution: 5 });
-  delay.enable();
+  const lag = sampleLoopLag();
   let saturated = true;
   const startRounds = rounds;
+  const roundTimes: number[] = [];
   const work = (async () => {
-    // Keep two rounds at the worker so it never waits for this thread.
+    // Keep two rounds at the worker so it never waits for this thread; in steady state each pass of
+    // this loop takes one round's compute.
     while (saturated) {
+      const t0 = performance.now();
       pushRound();
       await waitFor(windowsAfter(rounds - 2));
+      roundTimes.push(performance.now() - t0);
     }
   })();
-  for (let i = 0; i < 40; i++) {
-    const id = `ping-${i}`;
-    pending.set(id, performance.now());
-    await client.publishAsync('responsive/ping', id, { qos: 1 });
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { sent, rtts } = await pingUntil(client, 'responsive/ping', 40, () => rounds - startRounds >= 6);
   saturated = false;
   await work;
-  delay.disable();
+  const lags = lag.stop();
   inputs.forEach((s) => s.complete());
   const total = await done;
 
-  assert.ok(rounds - startRounds >= 2, 'the worker was kept busy during the measurement');
+  assert.ok(rounds - startRounds >= 6, 'the worker was kept busy for at least six rounds');
   assert.equal(total, windowsAfter(rounds), 'every window was diagnosed');
-  assert.ok(rtts.length >= 38, `round trips completed: ${rtts.length}/40`);
-  const worstRtt = Math.max(...rtts);
-  const maxLoopDelayMs = delay.max / 1e6;
-  assert.ok(worstRtt < roundMs / 2, `worst MQTT round trip ${worstRtt.toFixed(1)} ms vs one round ${roundMs.toFixed(0)} ms`);
-  assert.ok(maxLoopDelayMs < roundMs / 2, `max event-loop delay ${maxLoopDelayMs.toFixed(1)} ms vs one round ${roundMs.toFixed(0)} ms`);
+  // The first pass includes the rounds queued before it; the median is the steady state.
+  const roundMs = median(roundTimes);
+  const bound = roundMs / 2;
+  assert.ok(rtts.length >= sent - 1, `round trips completed: ${rtts.length}/${sent}`);
+  const slowRtts = rtts.filter((x) => x >= bound).map((x) => x.toFixed(0));
+  const stalls = lags.filter((x) => x >= bound).map((x) => x.toFixed(0));
+  const about = `(${roundTimes.length} rounds of ${roundMs.toFixed(0)} ms, bound ${bound.toFixed(0)} ms)`;
+  assert.ok(slowRtts.length <= 1, `MQTT round trips over the bound: ${slowRtts.join(', ')} ms ${about}`);
+  assert.ok(stalls.length <= 1, `event-loop stalls over the bound: ${stalls.join(', ')} ms ${about}`);
 });
