@@ -32,6 +32,8 @@ export interface EngineResults {
 }
 
 export const DEFAULT_SPECS: EngineSpec[] = [
+  // drsn.c, where npm run build compiled it (reported as unavailable where it did not).
+  { engine: 'native', backend: 'auto', batches: [1, 16, 64, 256], workers: [1, 2] },
   { engine: 'onnx', backend: 'auto', batches: [1, 16, 64, 256], workers: [1, 2] },
   // One session with 2 intra-op threads instead of 2 workers: the other way to use 2 cores.
   { engine: 'onnx', backend: 'auto', batches: [16, 64, 256], workers: [1], intraOp: 2 },

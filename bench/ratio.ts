@@ -1,9 +1,10 @@
 // `--only ratio`: ours against the PyTorch peer in alternating rounds. This VM's speed drifts by up
 // to 2× within an hour (BENCHMARKS.md items 11 and 16 gave 1.81× and 1.00× best against best a day
 // apart), so one pass of each side says more about the minute than about the engines. Each round
-// times ours (onnxruntime, 2 workers × 1 thread, the daemon's setup), the peer as the issue defines it
+// times ours (what `auto` runs: the native engine, else onnxruntime; 2 workers × 1 thread, the daemon's setup), the peer as the issue defines it
 // (TorchScript, 2 threads) and the peer parallelised as ours is (2 single-threaded processes), with
 // the order rotated every round; the ratio is taken within a round and summarised over rounds.
+import { nativeAvailable } from '../src/model/engines/native.js';
 import { poolRates } from './engines.js';
 import type { BenchModel } from './lib/model.js';
 import { percentile, round } from './lib/stats.js';
@@ -19,6 +20,8 @@ export interface Spread { median: number; min: number; max: number }
 export interface RatioResults {
   batches: number[];
   cores: number;
+  /** The engine measured as ours. */
+  oursEngine: 'native' | 'onnx';
   rounds: RatioRound[];
   /** Per batch size: ours / peer within each round, over the rounds. */
   perBatch: { batch: number; oursMedian: number; vsThreads: Spread; vsProcesses: Spread }[];
@@ -30,8 +33,10 @@ const spread = (xs: number[]): Spread => ({ median: round(percentile(xs, 50), 2)
 
 export async function runRatio(model: BenchModel, w: BenchWindows, seconds: number, rounds: number, say: (s: string) => void): Promise<RatioResults> {
   const b = RATIO_BATCHES;
+  // Ours is what the daemon's `auto` runs: the native engine where it was built, else onnxruntime.
+  const oursEngine = nativeAvailable() ? 'native' : 'onnx';
   const measure: Record<Side, () => Promise<number[]>> = {
-    ours: () => poolRates(model, w, { engine: 'onnx', backend: 'auto', workers: CORES }, b, seconds),
+    ours: () => poolRates(model, w, { engine: oursEngine, backend: 'auto', workers: CORES }, b, seconds),
     torchThreads: async () => {
       const p = await runPeer(model, w, seconds, b, [CORES], () => {}, ['--modes', 'torchscript', '--no-latency']);
       if (!p.available) throw new Error(`peer unavailable: ${p.reason}`);
@@ -50,7 +55,7 @@ export async function runRatio(model: BenchModel, w: BenchWindows, seconds: numb
   }
   const best = (xs: number[]) => Math.max(...xs);
   return {
-    batches: b, cores: CORES, rounds: out,
+    batches: b, cores: CORES, oursEngine, rounds: out,
     perBatch: b.map((batch, j) => ({
       batch,
       oursMedian: percentile(out.map((r) => r.rates.ours[j]), 50),

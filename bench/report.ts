@@ -82,7 +82,7 @@ export function markdown(r: BenchResults): string {
     const q = r.ratio;
     const sp = (x: { median: number; min: number; max: number }) => `**${x.median}** (${x.min}–${x.max})`;
     out.push('', `#### Ours / PyTorch peer in ${q.rounds.length} alternating rounds (${q.cores} cores)`, '');
-    out.push(`Ours: onnxruntime, ${q.cores} workers × 1 thread. Peer: TorchScript (frozen), ${q.cores} threads in one process, and ${q.cores} single-threaded processes side by side. Ratios are taken within a round; median (min–max) over rounds.`, '');
+    out.push(`Ours: ${q.oursEngine === 'native' ? 'the native engine (drsn.c)' : 'onnxruntime'}, ${q.cores} workers × 1 thread. Peer: TorchScript (frozen), ${q.cores} threads in one process, and ${q.cores} single-threaded processes side by side. Ratios are taken within a round; median (min–max) over rounds.`, '');
     out.push(table(['round', 'order', ...q.batches.flatMap((b) => [`ours b${b}`, `torch ${q.cores} thr b${b}`, `torch ${q.cores} proc b${b}`])],
       q.rounds.map((x) => [x.round, x.order.join(' → '), ...q.batches.flatMap((_, j) => [x.rates.ours[j], x.rates.torchThreads[j], x.rates.torchProcesses[j]])])));
     out.push('', table(['batch', 'ours median w/s', `ours / TorchScript ${q.cores} threads`, `ours / TorchScript ${q.cores} processes`],

@@ -70,7 +70,7 @@ export async function listModels(roots: string[], configuredDir: string): Promis
         dir, configured, ok: true, id: meta.id, version: meta.version, architecture: meta.architecture, widths: [...(meta.widths ?? PAPER_WIDTHS)],
         stemKernel: meta.stemKernel ?? PAPER_STEM_KERNEL, members: meta.members ?? 1,
         classes: meta.classes.map((c) => c.name), input: meta.input, normalization: meta.normalization.method,
-        engines: [...(meta.files.onnx ? ['onnx'] : []), ...(meta.files.weights ? ['tfjs'] : [])],
+        engines: [...(meta.files.weights ? ['native'] : []), ...(meta.files.onnx ? ['onnx'] : []), ...(meta.files.weights ? ['tfjs'] : [])],
         metrics: headlineMetrics(meta.metrics),
       });
     } catch (e) {

@@ -13,22 +13,13 @@ import { prepareDataset, type PreparedIndex } from '../data/prepare.js';
 import { loadRecordingManifest } from '../data/recording.js';
 import { CWRU_CLASSES, type LabeledRecord } from '../data/records.js';
 import { DrsndError, ErrorCodes } from '../errors.js';
+import { packageRoot } from '../util/package-root.js';
 import type { ModelClass } from '../types.js';
 import type { CliCommand, CliContext } from './context.js';
 
 /** The model input every shipped model uses (docs/ARCHITECTURE.md); training data is prepared to it. */
 export const MODEL_INPUT = { sampleRateHz: 12_000, bandLimitHz: 4_800, windowLength: 2_048 } as const;
 export const SPLIT = { train: 0.7, val: 0.15, test: 0.15 } as const;
-
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new DrsndError(ErrorCodes.NOT_FOUND, 'cannot find the drsnd package root (package.json)');
-    dir = up;
-  }
-  return dir;
-}
 
 /** A CWRU f32 folder (manifest.json), a folder of CWRU .mat files, or a recordings manifest file. */
 export function loadTrainingData(dataPath: string): { classes: ModelClass[]; records: LabeledRecord[]; kind: string } {

@@ -130,7 +130,8 @@ export const settingsSchema = z.strictObject({
     dir: z.string().default('models/drsn-cw-cwru'),
   }).prefault({}),
   inference: z.strictObject({
-    engine: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
+    /** auto = native where npm run build compiled it for this CPU, else onnx, else tfjs (README, Inference engines). */
+    engine: z.enum(['auto', 'native', 'onnx', 'tfjs']).default('auto'),
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     /** Worker threads; 0 = one per core. */
     workers: z.int().min(0).default(0),

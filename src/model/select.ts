@@ -1,11 +1,13 @@
 // Chooses the inference engine from settings (inference.engine / inference.backend):
-// auto = onnxruntime when it loads (fastest on CPU), else tfjs with the best backend that loads.
+// auto = the fastest that loads: native (drsn.c, built by npm run build for this CPU), else
+// onnxruntime, else tfjs with the best backend that loads.
 // An unavailable engine is an ENGINE_UNAVAILABLE error naming the cause, never a crash; with auto
 // it is a logged fallback.
 import { DrsndError, ErrorCodes, isDrsndError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ModelMetadata } from '../types.js';
 import type { BackendChoice, EngineChoice, EngineFallback, InferenceEngine } from './engines/engine.js';
+import { createNativeEngine } from './engines/native.js';
 import { createOnnxEngine } from './engines/onnx.js';
 import { createTfjsEngine } from './engines/tfjs.js';
 import type { PortingFaults } from './tfjs-drsn.js';
@@ -19,6 +21,8 @@ export interface SelectEngineOptions {
   intraOpNumThreads?: number;
   /** Tests only, tfjs only. */
   faults?: PortingFaults;
+  /** Tests only: where the native addon is looked for (default build/native). */
+  nativeBuildDir?: string;
   log?: Logger;
 }
 
@@ -35,6 +39,18 @@ function reason(e: unknown): string {
 export async function selectEngine(opts: SelectEngineOptions): Promise<SelectedEngine> {
   const fallbacks: EngineFallback[] = [];
   const { modelDir, meta } = opts;
+  if (opts.engine === 'native' || opts.engine === 'auto') {
+    try {
+      const engine = await createNativeEngine({ modelDir, meta, buildDir: opts.nativeBuildDir });
+      if (opts.backend !== 'auto' && opts.backend !== 'cpu') {
+        fallbacks.push({ tried: `backend ${opts.backend}`, reason: 'inference.backend applies to tfjs only; the native engine runs on the CPU' });
+      }
+      return done(engine, fallbacks, opts.log);
+    } catch (e) {
+      if (opts.engine === 'native') throw asUnavailable(e, 'native');
+      fallbacks.push({ tried: 'native', reason: reason(e) });
+    }
+  }
   const tryOnnx = opts.engine === 'onnx' || opts.engine === 'auto';
   if (tryOnnx) {
     try {

@@ -80,6 +80,14 @@ export async function loadWeights(dir: string, weightsFile = 'weights.json'): Pr
 }
 
 /** Fetches a tensor by PyTorch name, checking its shape. */
+/** weights.json must describe the net drsn.json names (architecture and classes). */
+export function assertWeightsMatch(weights: DrsnWeights, meta: { architecture: string; classes: readonly unknown[] }): void {
+  if (weights.numClasses !== meta.classes.length || weights.architecture !== meta.architecture) {
+    const msg = `weights.json (${weights.architecture}, ${weights.numClasses} classes) does not match drsn.json (${meta.architecture}, ${meta.classes.length} classes)`;
+    throw new DrsndError(ErrorCodes.MODEL_INVALID, msg, { details: [msg] });
+  }
+}
+
 export function requireTensor(w: DrsnWeights, name: string, shape?: number[]): WeightTensor {
   const t = w.tensors.get(name);
   if (!t) throw new DrsndError(ErrorCodes.MODEL_INVALID, `weights: missing tensor ${name}`, { details: [`tensors: missing ${name}`] });

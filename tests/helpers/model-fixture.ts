@@ -1,6 +1,7 @@
 // Model folders for tests: a seeded random-init DRSN exported by the real PyTorch exporter
 // (`python3 -m drsn.export --random`), with PyTorch's own probabilities for real CWRU windows in
 // reference.json/bin. Tests skip visibly when /usr/bin/python3 has no torch.
+import { loadNativeAddon } from '../../src/model/engines/native.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -105,4 +106,14 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Splits count × len floats into per-window arrays (copies, as the pipeline would hand them over). */
 export function splitWindows(flat: Float32Array, len: number): Float32Array[] {
   return Array.from({ length: flat.length / len }, (_, i) => flat.slice(i * len, (i + 1) * len));
+}
+
+/** Why the native engine (build/native, compiled by npm run build) cannot load here, or null when it can. */
+export function nativeUnavailable(): string | null {
+  try {
+    loadNativeAddon();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }

@@ -4,20 +4,23 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../../src/model/metadata.js';
+import { createNativeEngine } from '../../src/model/engines/native.js';
 import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { createTfjsEngine } from '../../src/model/engines/tfjs.js';
 import type { InferenceEngine } from '../../src/model/engines/engine.js';
 import { cwruDir } from '../helpers/data.js';
-import { cwruWindow, exportRandomModel, maxAbsDiff, readReference, removeModelDir } from '../helpers/model-fixture.js';
+import { cwruWindow, exportRandomModel, maxAbsDiff, nativeUnavailable, readReference, removeModelDir } from '../helpers/model-fixture.js';
 
 const TOLERANCE = 1e-4;
 
 // A 63-tap stem (--stem-kernel) pads 31 samples on each side of its stride-2 convolution where tfjs 'same'
 // would pad (30, 31): tfjs must build it from drsn.json's stemKernel and pad like PyTorch.
-const CASES: { variant: 'cw' | 'cs'; stemKernel?: number }[] = [{ variant: 'cw' }, { variant: 'cs' }, { variant: 'cw', stemKernel: 63 }];
+// The native engine reads the stem's taps from even/odd phases with margins sized from the kernel: the
+// 63-tap case covers that too. 'plain' (no shrinkage) is the paper's ResNet baseline.
+const CASES: { variant: 'cw' | 'cs' | 'plain'; stemKernel?: number }[] = [{ variant: 'cw' }, { variant: 'cs' }, { variant: 'plain' }, { variant: 'cw', stemKernel: 63 }];
 for (const { variant, stemKernel } of CASES) {
   const label = `DRSN-${variant.toUpperCase()}${stemKernel ? `, stem kernel ${stemKernel}` : ''}`;
-  test(`onnx, tfjs wasm and tfjs cpu agree with PyTorch on real CWRU windows (${label})`, async (t) => {
+  test(`native, onnx, tfjs wasm and tfjs cpu agree with PyTorch on real CWRU windows (${label})`, async (t) => {
     const cwru = cwruDir(t);
     if (!cwru) return;
     const dir = exportRandomModel(t, { variant, cwru, stemKernel });
@@ -32,15 +35,19 @@ for (const { variant, stemKernel } of CASES) {
       ref.sources.forEach((s, i) => inputs.set(cwruWindow(cwru, s.file, s.offset, L), i * L));
       assert.ok(maxAbsDiff(inputs, ref.inputs) < 1e-4, 'our z-scored CWRU windows are the ones PyTorch classified');
 
-      const engines: [string, () => Promise<InferenceEngine>][] = [
+      const engines: [string, () => Promise<InferenceEngine>][] = [];
+      const noNative = nativeUnavailable();
+      if (noNative) t.diagnostic(`native engine not compared: ${noNative}`);
+      else engines.push(['native', () => createNativeEngine({ modelDir: dir, meta })]);
+      engines.push(
         ['onnx', () => createOnnxEngine({ modelDir: dir, meta })],
         ['tfjs/wasm', () => createTfjsEngine({ modelDir: dir, meta, backend: 'wasm' })],
         ['tfjs/cpu', () => createTfjsEngine({ modelDir: dir, meta, backend: 'cpu' })],
-      ];
+      );
       for (const [name, create] of engines) {
         const engine = await create();
         try {
-          assert.equal(`${engine.name}/${engine.backend}`, name === 'onnx' ? 'onnx/cpu' : name);
+          assert.equal(`${engine.name}/${engine.backend}`, name === 'onnx' || name === 'native' ? `${name}/cpu` : name);
           const probs = await engine.run(inputs, ref.count);
           const d = maxAbsDiff(probs, ref.probs);
           t.diagnostic(`${name}: max |Δp| vs PyTorch = ${d.toExponential(2)} over ${ref.count} windows`);

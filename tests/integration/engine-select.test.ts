@@ -9,7 +9,8 @@ import { pino } from 'pino';
 import { loadModel } from '../../src/model/metadata.js';
 import { selectEngine } from '../../src/model/select.js';
 import { ErrorCodes, isDrsndError } from '../../src/errors.js';
-import { exportRandomModel, maxAbsDiff, readReference, removeModelDir } from '../helpers/model-fixture.js';
+import { exportRandomModel, maxAbsDiff, nativeUnavailable, readReference, removeModelDir } from '../helpers/model-fixture.js';
+import { tempDir } from '../helpers/temp.js';
 
 async function tfjsNodeLoads(): Promise<boolean> {
   const spec = '@tensorflow/tfjs-node';
@@ -62,12 +63,43 @@ test('tfjs with backend auto falls back from tensorflow to wasm and reports why'
   }
 });
 
-test('auto prefers onnx; with a broken model.onnx it falls back to tfjs, and onnx alone fails clearly', async (t) => {
+test('auto prefers the native engine where it is built; without it, onnx, and it says why; native alone fails clearly', async (t) => {
   if (!dir) return t.skip('no torch to export a model');
+  const why = nativeUnavailable();
+  if (why) return t.skip(`native engine not built here (${why})`);
   const { meta } = await loadModel(dir);
   const first = await selectEngine({ modelDir: dir, meta, engine: 'auto', backend: 'auto' });
+  try {
+    assert.equal(first.engine.name, 'native');
+    assert.deepEqual(first.fallbacks, []);
+    const ref = readReference(dir);
+    assert.ok(maxAbsDiff(await first.engine.run(ref.inputs, ref.count), ref.probs) < 1e-4);
+  } finally {
+    await first.engine.dispose();
+  }
+  // A gateway where npm run build found no compiler: build/native is empty.
+  const empty = tempDir(t);
+  const { log, lines } = captureLog();
+  const second = await selectEngine({ modelDir: dir, meta, engine: 'auto', backend: 'auto', nativeBuildDir: empty, log });
+  try {
+    assert.equal(second.engine.name, 'onnx');
+    assert.equal(second.fallbacks[0].tried, 'native');
+    assert.match(second.fallbacks[0].reason, /not built/);
+    assert.ok(lines().some((l) => l.tried === 'native' && /not built/.test(String(l.reason))), 'the native fallback is logged');
+  } finally {
+    await second.engine.dispose();
+  }
+  await assert.rejects(selectEngine({ modelDir: dir, meta, engine: 'native', backend: 'auto', nativeBuildDir: empty }), (e: unknown) =>
+    isDrsndError(e, ErrorCodes.ENGINE_UNAVAILABLE) && /native engine: not built/.test(e.message));
+});
+
+test('without the native engine auto runs onnx; with a broken model.onnx it falls back to tfjs, and onnx alone fails clearly', async (t) => {
+  if (!dir) return t.skip('no torch to export a model');
+  const { meta } = await loadModel(dir);
+  const nativeBuildDir = tempDir(t);
+  const first = await selectEngine({ modelDir: dir, meta, engine: 'auto', backend: 'auto', nativeBuildDir });
   assert.equal(first.engine.name, 'onnx');
-  assert.deepEqual(first.fallbacks, []);
+  assert.deepEqual(first.fallbacks.map((f) => f.tried), ['native']);
   await first.engine.dispose();
 
   const onnxPath = path.join(dir, meta.files.onnx!);
@@ -75,18 +107,18 @@ test('auto prefers onnx; with a broken model.onnx it falls back to tfjs, and onn
   await assert.rejects(selectEngine({ modelDir: dir, meta, engine: 'onnx', backend: 'auto' }), (e: unknown) =>
     isDrsndError(e, ErrorCodes.ENGINE_UNAVAILABLE) && e.message.includes(onnxPath));
   const { log, lines } = captureLog();
-  const second = await selectEngine({ modelDir: dir, meta, engine: 'auto', backend: 'wasm', log });
+  const second = await selectEngine({ modelDir: dir, meta, engine: 'auto', backend: 'wasm', nativeBuildDir, log });
   try {
     assert.equal(second.engine.name, 'tfjs');
     assert.equal(second.engine.backend, 'wasm');
-    assert.equal(second.fallbacks[0].tried, 'onnx');
-    assert.match(second.fallbacks[0].reason, /cannot open/);
+    assert.equal(second.fallbacks[1].tried, 'onnx');
+    assert.match(second.fallbacks[1].reason, /cannot open/);
     assert.ok(lines().some((l) => l.tried === 'onnx'), 'the onnx failure is logged');
   } finally {
     await second.engine.dispose();
   }
 
   rmSync(path.join(dir, meta.files.weights!));
-  await assert.rejects(selectEngine({ modelDir: dir, meta, engine: 'auto', backend: 'auto' }), (e: unknown) =>
-    isDrsndError(e, ErrorCodes.ENGINE_UNAVAILABLE) && e.details.some((d) => d.startsWith('onnx:')) && e.details.some((d) => d.startsWith('tfjs/auto:')));
+  await assert.rejects(selectEngine({ modelDir: dir, meta, engine: 'auto', backend: 'auto', nativeBuildDir }), (e: unknown) =>
+    isDrsndError(e, ErrorCodes.ENGINE_UNAVAILABLE) && e.details.some((d) => d.startsWith('native:')) && e.details.some((d) => d.startsWith('onnx:')) && e.details.some((d) => d.startsWith('tfjs/auto:')));
 });

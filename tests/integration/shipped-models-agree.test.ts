@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import test from 'node:test';
 import type { InferenceEngine } from '../../src/model/engines/engine.js';
+import { createNativeEngine } from '../../src/model/engines/native.js';
 import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { createTfjsEngine } from '../../src/model/engines/tfjs.js';
 import { loadModel } from '../../src/model/metadata.js';
 import { modelsDir, shippedModels } from '../helpers/data.js';
-import { maxAbsDiff, readReference } from '../helpers/model-fixture.js';
+import { maxAbsDiff, nativeUnavailable, readReference } from '../helpers/model-fixture.js';
 
 const shipped = shippedModels();
 
@@ -19,7 +20,7 @@ test('models/ ships the default model', () => {
 });
 
 for (const id of shipped) {
-  test(`shipped model ${id}: onnx and tfjs wasm reproduce its PyTorch reference probabilities`, { timeout: 120_000 }, async (t) => {
+  test(`shipped model ${id}: native, onnx and tfjs wasm reproduce its PyTorch reference probabilities`, { timeout: 120_000 }, async (t) => {
     const dir = path.join(modelsDir, id);
     const { meta } = await loadModel(dir);
     assert.equal(meta.id, id, 'the folder is named after the model id');
@@ -29,6 +30,9 @@ for (const id of shipped) {
       ['onnx', () => createOnnxEngine({ modelDir: dir, meta })],
       ['tfjs/wasm', () => createTfjsEngine({ modelDir: dir, meta, backend: 'wasm' })],
     ];
+    const noNative = nativeUnavailable();
+    if (noNative) t.diagnostic(`native engine not compared: ${noNative}`);
+    else engines.unshift(['native', () => createNativeEngine({ modelDir: dir, meta })]);
     for (const [name, create] of engines) {
       const engine = await create();
       try {

@@ -1,12 +1,12 @@
 // One interface for every inference engine, so the worker pool and benchmarks never care which runs.
 
-export type EngineName = 'onnx' | 'tfjs';
+export type EngineName = 'native' | 'onnx' | 'tfjs';
 export type EngineChoice = 'auto' | EngineName;
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface InferenceEngine {
   name: EngineName;
-  /** What actually computes: 'cpu' (onnxruntime CPU provider) or the tfjs backend ('tensorflow' | 'wasm' | 'cpu'). */
+  /** What actually computes: 'cpu' (native, or onnxruntime's CPU provider) or the tfjs backend ('tensorflow' | 'wasm' | 'cpu'). */
   backend: string;
   /**
    * n normalized windows, concatenated (n × windowLength floats) → n × classes probabilities. `batch` may

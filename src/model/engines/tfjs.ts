@@ -3,7 +3,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { DrsndError, ErrorCodes } from '../../errors.js';
 import type { ModelMetadata } from '../../types.js';
 import { buildDrsn, loadPytorchWeights, predictBatch, VARIANT_OF_ARCHITECTURE, type PortingFaults } from '../tfjs-drsn.js';
-import { loadWeights } from '../weights.js';
+import { assertWeightsMatch, loadWeights } from '../weights.js';
 import type { BackendChoice, EngineFallback, InferenceEngine } from './engine.js';
 import { initTfjsBackend } from './tfjs-backend.js';
 
@@ -23,10 +23,7 @@ export async function createTfjsEngine(opts: TfjsEngineOptions): Promise<Inferen
   const { backend, fallbacks } = await initTfjsBackend(opts.backend);
   const weights = await loadWeights(opts.modelDir, file);
   const { windowLength } = opts.meta.input;
-  if (weights.numClasses !== opts.meta.classes.length || weights.architecture !== opts.meta.architecture) {
-    const msg = `weights.json (${weights.architecture}, ${weights.numClasses} classes) does not match drsn.json (${opts.meta.architecture}, ${opts.meta.classes.length} classes)`;
-    throw new DrsndError(ErrorCodes.MODEL_INVALID, msg, { details: [msg] });
-  }
+  assertWeightsMatch(weights, opts.meta);
   const built = buildDrsn(
     { variant: VARIANT_OF_ARCHITECTURE[opts.meta.architecture], widths: opts.meta.widths, stemKernel: opts.meta.stemKernel, members: opts.meta.members, windowLength, numClasses: weights.numClasses, bnEpsilon: weights.bnEpsilon },
     opts.faults,
