@@ -48,7 +48,7 @@ function cpuFlags() {
 mkdirSync(outDir, { recursive: true });
 const tmp = path.join(outDir, `drsn.node.${process.pid}`);
 try {
-  execFileSync(cc, [...cflags, '-std=gnu11', '-fPIC', '-shared', '-fvisibility=hidden', '-Wall', '-I', include, source, '-o', tmp, '-lm'], { stdio: ['ignore', 'inherit', 'pipe'] });
+  execFileSync(cc, [...cflags, '-std=gnu11', '-fPIC', '-shared', '-fvisibility=hidden', '-Wall', '-Wvector-operation-performance', '-I', include, source, '-o', tmp, '-lm'], { stdio: ['ignore', 'inherit', 'pipe'] });
 } catch (e) {
   rmSync(tmp, { force: true });
   const stderr = e.stderr ? e.stderr.toString().trim().split('\n').slice(0, 5).join(' | ') : '';

@@ -18,12 +18,31 @@
 #include <string.h>
 #include <node_api.h>
 
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v8u __attribute__((vector_size(32), aligned(4)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+// Vector width (floats), vectors per time tile and output channels per block: compile-time so the
+// accumulators stay in registers (-D overrides them for experiments; BENCHMARKS.md item 18).
+// VW is the target's own vector width: a wider generic vector is lowered piecewise, element by element
+// where the target lacks the operation (-O3 without AVX ran ~25x slower with VW 8).
+#ifndef VW
+#if defined(__AVX512F__)
+#define VW 16
+#elif defined(__AVX__)
+#define VW 8
+#else
+#define VW 4 // SSE2, NEON
+#endif
+#endif
+#ifndef NV
+#define NV 2
+#endif
+#ifndef CB
+#define CB 4
+#endif
+typedef float vf __attribute__((vector_size(VW * 4)));
+typedef float vfu __attribute__((vector_size(VW * 4), aligned(4)));
+typedef int32_t vi __attribute__((vector_size(VW * 4)));
 
 #define PLAN_VERSION 1
-#define TT 16 // time steps per tile: two vectors of 8
+#define TT (VW * NV) // time steps per tile
 
 enum { VARIANT_CW = 0, VARIANT_CS = 1, VARIANT_PLAIN = 2 };
 
@@ -51,13 +70,47 @@ typedef struct {
   member_t *members;
   float *params;                 // owned copy
   int MG, S, maxC;               // margin, row stride, widest layer
-  float *X, *Y, *H0, *H1, *R1, *R2, *in0, *in1; // scratch rows
+  float *X, *Y, *XS, *H0, *H1, *R1, *R2, *in0, *in1; // scratch rows (XS: a strided unit's shortcut)
   float *tmp;                    // small vectors
 } net_t;
 
-static inline v8 load8(const float *p) { return *(const v8u *)p; }
-static inline void store8(float *p, v8 v) { *(v8u *)p = v; }
-static inline v8 relu8(v8 v) { return (v8)((v8i)v & (v > (v8){0})); }
+static inline vf loadv(const float *p) { return *(const vfu *)p; }
+static inline void storev(float *p, vf v) { *(vfu *)p = v; }
+static inline vf reluv(vf v) { return (vf)((vi)v & (v > (vf){0})); }
+
+// One tile: `cb` output channels from co, TT time steps from t. Inlined with constant cb and K so the
+// loops unroll and the accumulators live in registers.
+static inline __attribute__((always_inline)) void conv_tile(const int cb, const int K, float *out, int S, int MG, int co, int t,
+                                                            const float *const *ph, const int *off, int Cin, const float *w,
+                                                            const float *b, int relu) {
+  vf acc[cb][NV];
+  for (int j = 0; j < cb; j++) for (int v = 0; v < NV; v++) acc[j][v] = (vf){0} + b[co + j];
+  for (int ci = 0; ci < Cin; ci++) {
+    for (int k = 0; k < K; k++) {
+      const float *src = ph[k] + ci * S + MG + t + off[k];
+      vf x[NV];
+      for (int v = 0; v < NV; v++) x[v] = loadv(src + VW * v);
+      for (int j = 0; j < cb; j++) {
+        const float wv = w[((co + j) * Cin + ci) * K + k];
+        for (int v = 0; v < NV; v++) acc[j][v] += wv * x[v];
+      }
+    }
+  }
+  for (int j = 0; j < cb; j++) {
+    float *dst = out + (co + j) * S + MG + t;
+    for (int v = 0; v < NV; v++) storev(dst + VW * v, relu ? reluv(acc[j][v]) : acc[j][v]);
+  }
+}
+
+static inline __attribute__((always_inline)) void conv_k(const int K, float *out, int S, int MG, int Cout, int Lt,
+                                                         const float *const *ph, const int *off, int Cin, const float *w,
+                                                         const float *b, int relu) {
+  int co = 0;
+  for (; co + CB <= Cout; co += CB)
+    for (int t = 0; t < Lt; t += TT) conv_tile(CB, K, out, S, MG, co, t, ph, off, Cin, w, b, relu);
+  for (; co < Cout; co++)
+    for (int t = 0; t < Lt; t += TT) conv_tile(1, K, out, S, MG, co, t, ph, off, Cin, w, b, relu);
+}
 
 // out[co][t] (row stride S, data at MG) = b[co] + sum_ci sum_k w[co][ci][k] * ph[k][ci*S + MG + t + off[k]]
 // for t < Lout; optional ReLU; optional sum of |out| per channel. Zeroes the right margin afterwards.
@@ -65,55 +118,22 @@ static void conv(const net_t *n, float *out, int Cout, int Lout, const float *co
                  const float *w, const float *b, int relu, float *absSum) {
   const int S = n->S, MG = n->MG;
   const int Lt = (Lout + TT - 1) / TT * TT;
-  int co = 0;
-  for (; co + 4 <= Cout; co += 4) {
-    for (int t = 0; t < Lt; t += TT) {
-      v8 acc[4][2];
-      for (int j = 0; j < 4; j++) { acc[j][0] = (v8){0} + b[co + j]; acc[j][1] = acc[j][0]; }
-      for (int ci = 0; ci < Cin; ci++) {
-        for (int k = 0; k < K; k++) {
-          const float *src = ph[k] + ci * S + MG + t + off[k];
-          const v8 x0 = load8(src), x1 = load8(src + 8);
-          for (int j = 0; j < 4; j++) {
-            const float wv = w[((co + j) * Cin + ci) * K + k];
-            acc[j][0] += wv * x0;
-            acc[j][1] += wv * x1;
-          }
-        }
-      }
-      for (int j = 0; j < 4; j++) {
-        float *dst = out + (co + j) * S + MG + t;
-        for (int v = 0; v < 2; v++) {
-          v8 r = acc[j][v];
-          if (relu) r = relu8(r);
-          store8(dst + 8 * v, r);
-        }
-      }
-    }
-  }
-  for (; co < Cout; co++) {
-    for (int t = 0; t < Lt; t += TT) {
-      v8 acc0 = (v8){0} + b[co], acc1 = acc0;
-      for (int ci = 0; ci < Cin; ci++) {
-        for (int k = 0; k < K; k++) {
-          const float *src = ph[k] + ci * S + MG + t + off[k];
-          const float wv = w[(co * Cin + ci) * K + k];
-          acc0 += wv * load8(src);
-          acc1 += wv * load8(src + 8);
-        }
-      }
-      if (relu) { acc0 = relu8(acc0); acc1 = relu8(acc1); }
-      float *dst = out + co * S + MG + t;
-      store8(dst, acc0);
-      store8(dst + 8, acc1);
-    }
-  }
-  // Sum of |out| per channel while the rows are still in cache (the shrinkage's mean |r|).
+  // The residual units' kernel is always 3 (specialised); the stem's varies.
+  if (K == 3) conv_k(3, out, S, MG, Cout, Lt, ph, off, Cin, w, b, relu);
+  else conv_k(K, out, S, MG, Cout, Lt, ph, off, Cin, w, b, relu);
+  // Sum of |out| per channel while the rows are still in cache (the shrinkage's mean |r|). Summed in
+  // vector lanes: a plain `s += fabsf(x)` loop stays scalar (C keeps float additions in order) and
+  // took a third of the convolution's time.
   if (absSum) {
+    const vi mask = (vi){0} + 0x7fffffff;
     for (int c = 0; c < Cout; c++) {
       const float *row = out + c * S + MG;
+      vf acc = (vf){0};
+      int t = 0;
+      for (; t + VW <= Lout; t += VW) acc = (vf)((vi)loadv(row + t) & mask) + acc;
       float s = 0;
-      for (int t = 0; t < Lout; t++) s += fabsf(row[t]);
+      for (int v = 0; v < VW; v++) s += acc[v];
+      for (; t < Lout; t++) s += fabsf(row[t]);
       absSum[c] = s;
     }
   }
@@ -163,8 +183,9 @@ static void forward_member(net_t *n, const member_t *m, const float *w, float *p
         for (int t = 0; t < L; t++) { const float v = x[t] * sc + sh; h[t] = v > 0 ? v : 0; }
         memset(h + L, 0, (size_t)MG * sizeof(float));
       } else {
-        float *he = n->H0 + c * S + MG, *ho = n->H1 + c * S + MG;
+        float *he = n->H0 + c * S + MG, *ho = n->H1 + c * S + MG, *xs = n->XS + c * S + MG;
         for (int t = 0; t < Lo; t++) {
+          xs[t] = x[2 * t];
           const float ve = x[2 * t] * sc + sh, vo = x[2 * t + 1] * sc + sh;
           he[t] = ve > 0 ? ve : 0;
           ho[t] = vo > 0 ? vo : 0;
@@ -201,20 +222,19 @@ static void forward_member(net_t *n, const member_t *m, const float *w, float *p
         for (int i = 0; i < C; i++) tau[i] = t;
       }
     }
-    // y = soft(r2, tau) + shortcut (every s-th sample of x; zero channels when widening).
+    // y = soft(r2, tau) + shortcut (x, or its even samples when strided; zero channels when widening).
     for (int c = 0; c < C; c++) {
       const float *r = n->R2 + c * S + MG;
       float *y = Y + c * S + MG;
+      const float *sc = c >= U->cin ? NULL : (s == 1 ? X : n->XS) + c * S + MG;
       if (shrink) {
         const float tp = tau[c], tn = -tau[c];
-        for (int t = 0; t < Lo; t++) { const float v = r[t] < tp ? r[t] : tp; y[t] = r[t] - (v > tn ? v : tn); }
+        if (sc) for (int t = 0; t < Lo; t++) { const float v = r[t] < tp ? r[t] : tp; y[t] = r[t] - (v > tn ? v : tn) + sc[t]; }
+        else for (int t = 0; t < Lo; t++) { const float v = r[t] < tp ? r[t] : tp; y[t] = r[t] - (v > tn ? v : tn); }
+      } else if (sc) {
+        for (int t = 0; t < Lo; t++) y[t] = r[t] + sc[t];
       } else {
         memcpy(y, r, (size_t)Lo * sizeof(float));
-      }
-      if (c < U->cin) {
-        const float *x = X + c * S + MG;
-        if (s == 1) for (int t = 0; t < Lo; t++) y[t] += x[t];
-        else for (int t = 0; t < Lo; t++) y[t] += x[2 * t];
       }
     }
     float *sw = X; X = Y; Y = sw;
@@ -246,7 +266,7 @@ static void net_free(net_t *n) {
   if (n->members) for (int i = 0; i < n->nMembers; i++) free(n->members[i].units);
   free(n->members);
   free(n->params);
-  free(n->X); free(n->Y); free(n->H0); free(n->H1); free(n->R1); free(n->R2); free(n->in0); free(n->in1); free(n->tmp);
+  free(n->X); free(n->Y); free(n->XS); free(n->H0); free(n->H1); free(n->R1); free(n->R2); free(n->in0); free(n->in1); free(n->tmp);
   free(n);
 }
 
@@ -316,12 +336,12 @@ static net_t *net_create(const int32_t *plan, size_t planLen, const float *param
   const int half = n->L / 2;
   n->S = (half + TT - 1) / TT * TT + 2 * n->MG + TT;
   const size_t rows = (size_t)maxC * (size_t)n->S;
-  n->X = calloc(rows, sizeof(float)); n->Y = calloc(rows, sizeof(float));
+  n->X = calloc(rows, sizeof(float)); n->Y = calloc(rows, sizeof(float)); n->XS = calloc(rows, sizeof(float));
   n->H0 = calloc(rows, sizeof(float)); n->H1 = calloc(rows, sizeof(float));
   n->R1 = calloc(rows, sizeof(float)); n->R2 = calloc(rows, sizeof(float));
   n->in0 = calloc((size_t)n->S, sizeof(float)); n->in1 = calloc((size_t)n->S, sizeof(float));
   n->tmp = calloc((size_t)(3 * maxC + n->classes), sizeof(float));
-  if (!n->X || !n->Y || !n->H0 || !n->H1 || !n->R1 || !n->R2 || !n->in0 || !n->in1 || !n->tmp) { *err = "out of memory"; net_free(n); return NULL; }
+  if (!n->X || !n->Y || !n->XS || !n->H0 || !n->H1 || !n->R1 || !n->R2 || !n->in0 || !n->in1 || !n->tmp) { *err = "out of memory"; net_free(n); return NULL; }
   *err = NULL;
   return n;
 }
