@@ -13,7 +13,7 @@ export interface DaemonConfig {
   dbPath: string;
   sensors: number;
   rateHz: number;
-  engine: 'auto' | 'onnx' | 'tfjs';
+  engine: 'auto' | 'native' | 'onnx' | 'tfjs';
   workers: number;
   /** replay: each sensor loops one of `replayFiles` (cheap ingest, like a sensor whose decode is free);
    *  simulator: each sensor synthesizes its signal (BearingSimulator, costs more CPU than the pipeline). */

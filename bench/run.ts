@@ -32,7 +32,7 @@ const USAGE = `usage: npm run bench -- [options]
   --source S           e2e/soak ingest: replay (default; sensors loop CWRU excerpts) | simulator
   --store-batch-ms MS  e2e/soak: override store.batchMaxMs (default: the daemon's default, 50)
   --set K=V            e2e/soak: any daemon setting, e.g. --set alerts.threshold=1 (repeatable; V parsed as JSON when it can be)
-  --engine E           engine for e2e/soak: auto|onnx|tfjs (default auto)
+  --engine E           engine for e2e/soak: auto|native|onnx|tfjs (default auto)
   --model DIR          model folder (default models/drsn-cw-cwru, else a random-init export)
   --quick              smoke run: 1 s per config, 8 s trials, 15 s soak
   --allow-busy         run even when the 1-min load average is above 1.0 (results marked POLLUTED)
