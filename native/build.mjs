@@ -1,7 +1,8 @@
 // Builds the native engine (drsn.c → build/native/drsn.node) as part of `npm run build`.
 //
 // A Node-API addon compiled straight with the C compiler: no node-gyp (which would try to download
-// Node's headers), only `node_api.h` from the running Node's own include folder. Where there is no
+// Node's headers), only `node_api.h`, from the running Node's own include folder or else from the
+// node-api-headers devDependency (distro Node packages often leave headers out). Where there is no
 // compiler or no headers this prints why and exits 0: the daemon then runs onnxruntime, as before.
 // -march=native: the addon is for the machine that builds it (native.ts refuses it on a CPU that lacks
 // a feature of the build machine). DRSND_NATIVE_CFLAGS overrides the flags; DRSND_NATIVE=0 skips;
@@ -29,6 +30,7 @@ const includeCandidates = [
   path.resolve(path.dirname(process.execPath), '..', 'include', 'node'),
   '/usr/include/node',
   '/usr/local/include/node',
+  path.join(root, 'node_modules', 'node-api-headers', 'include'),
 ].filter(Boolean);
 const include = includeCandidates.find((d) => existsSync(path.join(d, 'node_api.h')));
 if (!include) skip(`node_api.h not found in ${includeCandidates.join(', ')}`);
