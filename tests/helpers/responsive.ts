@@ -2,9 +2,11 @@
 //
 // Why stalls are counted rather than the single worst delay: inference (or any per-batch work) on the
 // main thread blocks the loop once per batch, so it shows as one long stall per batch. A shared CI
-// machine can also deschedule this process once for a few hundred milliseconds (seen: 236 ms while
-// another test file ran beside it), which says nothing about our code. So the tests allow one stall
-// over the bound and run enough batches that a per-batch stall could never hide within that allowance.
+// machine can also deschedule this process, or a major GC of the batches' buffers can pause it, for a
+// few hundred milliseconds (seen: 236 ms while another test file ran beside it; two of ~215-243 ms in
+// ten 4,096-window batches), which says nothing about where inference runs. So the tests allow stalls
+// in up to a third of the batches (at least one) and run enough batches that a per-batch stall could
+// never hide within that allowance.
 import { performance } from 'node:perf_hooks';
 import type { MqttClient } from 'mqtt';
 
@@ -23,6 +25,11 @@ export function sampleLoopLag(periodMs = 5): { stop(): number[] } {
       return lags;
     },
   };
+}
+
+/** Stalls tolerated over `batches` batches: a per-batch stall would give one per batch. */
+export function allowedStalls(batches: number): number {
+  return Math.max(1, Math.floor(batches / 3));
 }
 
 export function median(xs: number[]): number {

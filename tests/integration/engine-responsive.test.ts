@@ -2,8 +2,9 @@
 // and inference) is saturated with large batches, timers and MQTT round trips on the main thread stay fast.
 // Self-calibrated, not a speed target: the bound is half the time one batch takes to compute, measured
 // during the same saturated stretch (so a machine slowed by other processes moves the bound with it).
-// Inference on the main thread would stall the loop past that bound once per batch; at most one stall
-// is allowed (a scheduler hiccup, see helpers/responsive.ts) and at least six batches run.
+// Inference on the main thread would stall the loop past that bound once per batch; stalls in up to a
+// third of the batches are allowed (deschedules and GC pauses, see helpers/responsive.ts) and at least
+// six batches run.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -17,14 +18,15 @@ import { count, lastValueFrom, merge, Subject, tap } from 'rxjs';
 import { createDspPool } from '../../src/pipeline/dsp-pool.js';
 import type { Frame, SensorMeta } from '../../src/types.js';
 import { startTestBroker } from '../helpers/broker.js';
-import { median, pingUntil, sampleLoopLag } from '../helpers/responsive.js';
+import { allowedStalls, median, pingUntil, sampleLoopLag } from '../helpers/responsive.js';
 import { projectRoot } from '../helpers/data.js';
 import { nativeUnavailable } from '../helpers/model-fixture.js';
 
-// Windows per batch so one batch takes ~150-250 ms on these machines (a bound of half of that stays clear
+// Windows per batch so one batch takes ~100-400 ms on these machines (a bound of half of that stays clear
 // of ordinary scheduling jitter on 2 shared cores; 512 onnx windows left ~58 ms, too close). The native
-// engine is ~3x faster per window, so it gets 4x the windows.
-const ENGINES = [{ engine: 'onnx', windows: 1024 }, { engine: 'native', windows: 4096 }] as const;
+// engine is ~3x faster per window; it gets 2x the windows, not more, as the main thread's copies and the
+// GC of ever larger batches start to weigh (4,096 windows: 32 MiB per batch).
+const ENGINES = [{ engine: 'onnx', windows: 1024 }, { engine: 'native', windows: 2048 }] as const;
 for (const { engine, windows } of ENGINES) {
   test(`event loop and MQTT round trips stay responsive while inference (${engine}) is saturated`, { timeout: 120_000 }, async (t) => {
     if (engine === 'native') {
@@ -73,8 +75,9 @@ for (const { engine, windows } of ENGINES) {
     const slowRtts = rtts.filter((x) => x >= bound).map((x) => x.toFixed(0));
     const stalls = lags.filter((x) => x >= bound).map((x) => x.toFixed(0));
     const about = `(${batchTimes.length * 2} batches of ${batchMs.toFixed(0)} ms, bound ${bound.toFixed(0)} ms)`;
-    assert.ok(slowRtts.length <= 1, `MQTT round trips over the bound: ${slowRtts.join(', ')} ms ${about}`);
-    assert.ok(stalls.length <= 1, `event-loop stalls over the bound: ${stalls.join(', ')} ms ${about}`);
+    const allowed = allowedStalls(batchTimes.length * 2);
+    assert.ok(slowRtts.length <= allowed, `MQTT round trips over the bound: ${slowRtts.join(', ')} ms ${about}`);
+    assert.ok(stalls.length <= allowed, `event-loop stalls over the bound: ${stalls.join(', ')} ms ${about}`);
   });
 }
 
@@ -145,6 +148,7 @@ test('fused mode: event loop and MQTT round trips stay responsive while the work
   const slowRtts = rtts.filter((x) => x >= bound).map((x) => x.toFixed(0));
   const stalls = lags.filter((x) => x >= bound).map((x) => x.toFixed(0));
   const about = `(${roundTimes.length} rounds of ${roundMs.toFixed(0)} ms, bound ${bound.toFixed(0)} ms)`;
-  assert.ok(slowRtts.length <= 1, `MQTT round trips over the bound: ${slowRtts.join(', ')} ms ${about}`);
-  assert.ok(stalls.length <= 1, `event-loop stalls over the bound: ${stalls.join(', ')} ms ${about}`);
+  const allowed = allowedStalls(roundTimes.length);
+  assert.ok(slowRtts.length <= allowed, `MQTT round trips over the bound: ${slowRtts.join(', ')} ms ${about}`);
+  assert.ok(stalls.length <= allowed, `event-loop stalls over the bound: ${stalls.join(', ')} ms ${about}`);
 });
