@@ -56,7 +56,12 @@ export function loadNativeAddon(dir = nativeBuildDir()): NativeAddon {
   if (!existsSync(file) || !existsSync(infoFile)) {
     throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `native engine: not built (${file} is missing; npm run build compiles it where a C compiler and Node's headers exist)`);
   }
-  const info = JSON.parse(readFileSync(infoFile, 'utf8')) as BuildInfo;
+  let info: BuildInfo;
+  try {
+    info = JSON.parse(readFileSync(infoFile, 'utf8')) as BuildInfo;
+  } catch (e) {
+    throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `native engine: cannot read ${infoFile} (${(e as Error).message}; run npm run build)`, { cause: e });
+  }
   if (info.platform !== process.platform || info.arch !== process.arch) {
     throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `native engine: built for ${info.platform}/${info.arch}, this is ${process.platform}/${process.arch} (run npm run build here)`);
   }
