@@ -4,7 +4,7 @@
 // times ours (what `auto` runs: the native engine, else onnxruntime; 2 workers × 1 thread, the daemon's setup), the peer as the issue defines it
 // (TorchScript, 2 threads) and the peer parallelised as ours is (2 single-threaded processes), with
 // the order rotated every round; the ratio is taken within a round and summarised over rounds.
-import { nativeAvailable } from '../src/model/engines/native.js';
+import { nativeUnavailable } from '../src/model/engines/native.js';
 import { poolRates } from './engines.js';
 import type { BenchModel } from './lib/model.js';
 import { percentile, round } from './lib/stats.js';
@@ -34,7 +34,7 @@ const spread = (xs: number[]): Spread => ({ median: round(percentile(xs, 50), 2)
 export async function runRatio(model: BenchModel, w: BenchWindows, seconds: number, rounds: number, say: (s: string) => void): Promise<RatioResults> {
   const b = RATIO_BATCHES;
   // Ours is what the daemon's `auto` runs: the native engine where it was built, else onnxruntime.
-  const oursEngine = nativeAvailable() ? 'native' : 'onnx';
+  const oursEngine = nativeUnavailable() === null ? 'native' : 'onnx';
   const measure: Record<Side, () => Promise<number[]>> = {
     ours: () => poolRates(model, w, { engine: oursEngine, backend: 'auto', workers: CORES }, b, seconds),
     torchThreads: async () => {

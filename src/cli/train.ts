@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCwruMatFolder, loadCwruRecords } from '../data/cwru.js';
 import { prepareDataset, type PreparedIndex } from '../data/prepare.js';

@@ -39,29 +39,22 @@ function reason(e: unknown): string {
 export async function selectEngine(opts: SelectEngineOptions): Promise<SelectedEngine> {
   const fallbacks: EngineFallback[] = [];
   const { modelDir, meta } = opts;
-  if (opts.engine === 'native' || opts.engine === 'auto') {
+  // The CPU engines, fastest first: tried under auto, or alone when named.
+  const cpuEngines: [name: 'native' | 'onnx', create: () => Promise<InferenceEngine>, runsOn: string][] = [
+    ['native', () => createNativeEngine({ modelDir, meta, buildDir: opts.nativeBuildDir }), 'the native engine runs on the CPU'],
+    ['onnx', () => createOnnxEngine({ modelDir, meta, intraOpNumThreads: opts.intraOpNumThreads }), 'onnxruntime runs on its CPU provider'],
+  ];
+  for (const [name, create, runsOn] of cpuEngines) {
+    if (opts.engine !== name && opts.engine !== 'auto') continue;
     try {
-      const engine = await createNativeEngine({ modelDir, meta, buildDir: opts.nativeBuildDir });
+      const engine = await create();
       if (opts.backend !== 'auto' && opts.backend !== 'cpu') {
-        fallbacks.push({ tried: `backend ${opts.backend}`, reason: 'inference.backend applies to tfjs only; the native engine runs on the CPU' });
+        fallbacks.push({ tried: `backend ${opts.backend}`, reason: `inference.backend applies to tfjs only; ${runsOn}` });
       }
       return done(engine, fallbacks, opts.log);
     } catch (e) {
-      if (opts.engine === 'native') throw asUnavailable(e, 'native');
-      fallbacks.push({ tried: 'native', reason: reason(e) });
-    }
-  }
-  const tryOnnx = opts.engine === 'onnx' || opts.engine === 'auto';
-  if (tryOnnx) {
-    try {
-      const engine = await createOnnxEngine({ modelDir, meta, intraOpNumThreads: opts.intraOpNumThreads });
-      if (opts.backend !== 'auto' && opts.backend !== 'cpu') {
-        fallbacks.push({ tried: `backend ${opts.backend}`, reason: 'inference.backend applies to tfjs only; onnxruntime runs on its CPU provider' });
-      }
-      return done(engine, fallbacks, opts.log);
-    } catch (e) {
-      if (opts.engine === 'onnx') throw asUnavailable(e, 'onnx');
-      fallbacks.push({ tried: 'onnx', reason: reason(e) });
+      if (opts.engine === name) throw asUnavailable(e, name);
+      fallbacks.push({ tried: name, reason: reason(e) });
     }
   }
   try {

@@ -1,7 +1,6 @@
 // Model folders for tests: a seeded random-init DRSN exported by the real PyTorch exporter
 // (`python3 -m drsn.export --random`), with PyTorch's own probabilities for real CWRU windows in
 // reference.json/bin. Tests skip visibly when /usr/bin/python3 has no torch.
-import { loadNativeAddon } from '../../src/model/engines/native.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -109,11 +108,4 @@ export function splitWindows(flat: Float32Array, len: number): Float32Array[] {
 }
 
 /** Why the native engine (build/native, compiled by npm run build) cannot load here, or null when it can. */
-export function nativeUnavailable(): string | null {
-  try {
-    loadNativeAddon();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+export { nativeUnavailable } from '../../src/model/engines/native.js';

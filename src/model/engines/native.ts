@@ -84,13 +84,13 @@ export function loadNativeAddon(dir = nativeBuildDir()): NativeAddon {
   return addon;
 }
 
-/** Whether the addon is built and loads here (benchmarks use it to say what `auto` would run). */
-export function nativeAvailable(): boolean {
+/** Why the addon cannot load here, or null when it can (benchmarks and tests ask what `auto` would run). */
+export function nativeUnavailable(): string | null {
   try {
     loadNativeAddon();
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (e) {
+    return (e as Error).message;
   }
 }
 
