@@ -2,14 +2,13 @@
 // One batch per worker at a time, so `concurrency` = workers. A worker that dies takes only its
 // in-flight batch with it (rejected, never left hanging) and is replaced.
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Classifier, ModelMetadata } from '../types.js';
 import type { BackendChoice, EngineChoice } from '../model/engines/engine.js';
-import { RespawnBackoff, stopWorker } from '../util/worker-supervision.js';
-import { workerSpec } from '../worker-entry.js';
-import { logSelection } from '../model/select.js';
+import type { Classifier, ModelMetadata } from '../types.js';
+import type { Clock } from '../util/clock.js';
+import { siblingScript, type WorkerScript } from '../worker-entry.js';
+import { createWorkerPool, type Member } from './worker-pool.js';
 import { fromWire, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
 
 export interface ClassifierPoolOptions {
@@ -27,8 +26,10 @@ export interface ClassifierPoolOptions {
    * rejected) and replaced. Default 30 s: far above any real batch, which takes milliseconds.
    */
   batchTimeoutMs?: number;
-  /** Tests only: see WorkerInit.fault. */
-  fault?: WorkerInit['fault'];
+  /** Timers (batch timeout, respawn back-off); default real time. */
+  clock?: Clock;
+  /** The worker module; default classifier-worker.js beside this file. */
+  script?: WorkerScript;
 }
 
 export interface ClassifierPool extends Classifier {
@@ -50,17 +51,7 @@ interface Job {
   reject(e: Error): void;
 }
 
-interface Slot {
-  worker: Worker;
-  ready: boolean;
-  job?: Job;
-  jobId: number;
-  timer?: NodeJS.Timeout;
-  timedOut?: boolean;
-}
-
 const BATCH_TIMEOUT_MS = 30_000;
-
 
 export async function createClassifierPool(opts: ClassifierPoolOptions): Promise<ClassifierPool> {
   const size = opts.workers > 0 ? opts.workers : os.availableParallelism();
@@ -69,86 +60,26 @@ export async function createClassifierPool(opts: ClassifierPoolOptions): Promise
   const classes = opts.meta.classes.length;
   const init: WorkerInit = {
     modelDir: opts.modelDir, meta: opts.meta, engine: opts.engine, backend: opts.backend,
-    intraOpNumThreads: opts.intraOpNumThreads ?? 1, fault: opts.fault,
+    intraOpNumThreads: opts.intraOpNumThreads ?? 1,
   };
-  const spec = workerSpec(import.meta.url, 'classifier-worker');
   const batchTimeoutMs = opts.batchTimeoutMs ?? BATCH_TIMEOUT_MS;
-  const slots = new Set<Slot>();
   const queue: Job[] = [];
-  let live = 0;
-  let stopping = false;
-  const backoff = new RespawnBackoff();
-  let engineName = '';
-  let backendName = '';
+  /** Each member's batch in flight, and its id (answers to an earlier id are stale). */
+  const jobs = new Map<Member, { job: Job; id: number }>();
+  let nextId = 0;
+  let stopped = false;
 
   const pump = (): void => {
-    for (const slot of slots) {
+    for (const member of pool.members) {
       if (queue.length === 0) return;
-      if (!slot.ready || slot.job) continue;
+      if (!member.ready || member.exited || jobs.has(member)) continue;
       const job = queue.shift()!;
-      slot.job = job;
-      slot.jobId++;
-      slot.timer = setTimeout(() => {
-        log.error({ threadId: slot.worker.threadId, windows: job.n, timeoutMs: batchTimeoutMs }, 'inference worker did not answer; terminating it');
-        slot.timedOut = true;
-        void slot.worker.terminate();
-      }, batchTimeoutMs);
-      const msg: ToWorker = { type: 'run', id: slot.jobId, buffer: job.batch.buffer as ArrayBuffer, n: job.n };
-      slot.worker.postMessage(msg, [job.batch.buffer as ArrayBuffer]);
+      const id = ++nextId;
+      jobs.set(member, { job, id });
+      member.post({ type: 'run', id, buffer: job.batch.buffer as ArrayBuffer, n: job.n } satisfies ToWorker, [job.batch.buffer as ArrayBuffer]);
+      member.owe();
     }
   };
-
-  const finish = (slot: Slot): Job | undefined => {
-    clearTimeout(slot.timer);
-    const job = slot.job;
-    slot.job = undefined;
-    return job;
-  };
-
-  /** Starts one worker; resolves when its engine is ready, rejects if it cannot load one. */
-  const spawn = (): Promise<Slot> => new Promise((resolve, reject) => {
-    const worker = new Worker(spec.entry, { workerData: init, eval: spec.eval, name: 'drsnd-inference' });
-    const threadId = worker.threadId; // -1 once the thread has exited
-    live++;
-    const slot: Slot = { worker, ready: false, jobId: 0 };
-    slots.add(slot);
-    let settled = false;
-    worker.on('message', (m: FromWorker) => {
-      if (m.type === 'ready') {
-        slot.ready = true;
-        settled = true;
-        backoff.reset();
-        if (!engineName) {
-          engineName = m.engine;
-          backendName = m.backend;
-          logSelection(log, m.engine, m.backend, m.fallbacks);
-        }
-        resolve(slot);
-        pump();
-      } else if (m.type === 'init-error') {
-        settled = true;
-        reject(fromWire(m.error, ErrorCodes.ENGINE_UNAVAILABLE));
-        void worker.terminate();
-      } else if (m.id === slot.jobId) {
-        const job = finish(slot);
-        if (m.type === 'result') job?.resolve(split(new Float32Array(m.buffer), job.n));
-        else job?.reject(fromWire(m.error, ErrorCodes.INFERENCE_FAILED));
-        pump();
-      }
-    });
-    worker.on('error', (e) => log.error({ err: e, threadId }, 'inference worker failed'));
-    worker.on('exit', (code) => {
-      live--;
-      slots.delete(slot);
-      const job = finish(slot);
-      if (!settled) reject(new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `inference worker exited (code ${code}) while loading the engine`));
-      const why = slot.timedOut ? `did not answer within ${batchTimeoutMs} ms and was terminated` : `exited (code ${code})`;
-      if (job) job.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, `inference worker ${why} while running a batch of ${job.n} windows; the batch is lost, the worker is replaced`));
-      if (stopping || !slot.ready) return;
-      log.error({ code, threadId }, 'inference worker died; starting a replacement');
-      replace();
-    });
-  });
 
   const split = (probs: Float32Array, n: number): Float32Array[] => {
     const out: Float32Array[] = [];
@@ -156,38 +87,47 @@ export async function createClassifierPool(opts: ClassifierPoolOptions): Promise
     return out;
   };
 
-  const replace = (): void => {
-    spawn().catch((e: Error) => {
-      if (stopping) return;
-      log.error({ err: e, retryMs: backoff.delayMs }, 'replacement inference worker failed to start; retrying');
-      backoff.retry(replace);
-    });
-  };
+  const pool = createWorkerPool<FromWorker>({
+    name: 'drsnd-inference', role: 'inference worker', script: opts.script ?? siblingScript(import.meta.url, 'classifier-worker'),
+    size, workerData: init, handshake: true, timeoutMs: batchTimeoutMs, stopMessage: { type: 'stop' } satisfies ToWorker,
+    log, clock: opts.clock,
+    onReady: pump,
+    onMessage(member, m) {
+      const running = jobs.get(member);
+      if (!running || m.id !== running.id) return;
+      jobs.delete(member);
+      member.answered(false);
+      if (m.type === 'result') running.job.resolve(split(new Float32Array(m.buffer), running.job.n));
+      else running.job.reject(fromWire(m.error, ErrorCodes.INFERENCE_FAILED));
+      pump();
+    },
+    onExit(member, { code, timedOut }) {
+      const running = jobs.get(member);
+      jobs.delete(member);
+      if (!running) return;
+      const why = timedOut ? `did not answer within ${batchTimeoutMs} ms and was terminated` : `exited (code ${code})`;
+      running.job.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, `inference worker ${why} while running a batch of ${running.job.n} windows; the batch is lost, the worker is replaced`));
+    },
+  });
 
   const stop = async (): Promise<void> => {
-    stopping = true;
-    backoff.cancel();
+    stopped = true;
     for (const job of queue.splice(0)) job.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, 'classifier stopped before the batch ran'));
-    await Promise.all([...slots].map((slot) => stopWorker(slot.worker, { type: 'stop' } satisfies ToWorker)));
+    await pool.stop();
   };
 
-  try {
-    await Promise.all(Array.from({ length: size }, () => spawn()));
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  const { engine: engineName, backend: backendName } = await pool.started;
   log.info({ workers: size, engine: engineName, backend: backendName, model: opts.meta.id }, 'classifier pool started');
 
   return {
     concurrency: size,
-    get engineName() { return engineName; },
-    get backendName() { return backendName; },
-    get liveWorkers() { return live; },
-    get busyWorkers() { return [...slots].filter((s) => s.job !== undefined).length; },
+    engineName,
+    backendName,
+    get liveWorkers() { return pool.live; },
+    get busyWorkers() { return jobs.size; },
     get queuedBatches() { return queue.length; },
     classify(windows: Float32Array[]): Promise<Float32Array[]> {
-      if (stopping) return Promise.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, 'classifier is stopped'));
+      if (stopped) return Promise.reject(new DrsndError(ErrorCodes.INFERENCE_FAILED, 'classifier is stopped'));
       if (windows.length === 0) return Promise.resolve([]);
       const bad = windows.findIndex((w) => w.length !== floatsPerWindow);
       if (bad >= 0) {

@@ -23,10 +23,6 @@ try {
       void engine.dispose().finally(() => port.close());
       return;
     }
-    if (msg.n === init.fault?.batchSize) {
-      if (init.fault.mode === 'crash') process.exit(70);
-      for (;;); // wedge the thread: only terminate() ends it
-    }
     engine.run(new Float32Array(msg.buffer, 0, msg.n * floatsPerWindow), msg.n).then(
       (probs) => {
         // Own the buffer exactly: an engine may hand back a view into memory it still manages.

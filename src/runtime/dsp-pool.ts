@@ -12,17 +12,17 @@
 // Fused mode (`inference` set, pipeline.fused): each worker also runs the model on the windows it makes
 // and sends back probabilities, so the pool yields diagnoses. Frames then gather until they hold about
 // a batch of windows or batchMaxWaitMs passed, so a message's windows make full batches. A worker that
-// does not answer within batchTimeoutMs (a wedged engine) is terminated and replaced like a dead one.
+// does not answer within batchTimeoutMs (a wedged engine) is terminated and replaced like a dead one
+// (worker-pool.ts keeps the threads; this file decides what they are sent and what a loss costs).
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { type OperatorFunction, Observable, type Subscriber } from 'rxjs';
 import { DrsndError, ErrorCodes } from '../errors.js';
-import { logSelection } from '../model/select.js';
 import { fromWire } from './worker-protocol.js';
 import type { Logger } from '../log.js';
 import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from '../types.js';
-import { RespawnBackoff, stopWorker } from '../util/worker-supervision.js';
-import { workerSpec } from '../worker-entry.js';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { siblingScript, type WorkerScript } from '../worker-entry.js';
+import { createWorkerPool, type Member } from './worker-pool.js';
 import { toDiagnosis, type WindowRef } from '../pipeline/classify.js';
 import type { DspInference, DspInit, FromDsp, ToDsp, WireFrame } from './dsp-protocol.js';
 import { signalPipeline } from '../pipeline/sensor-pipeline.js';
@@ -42,8 +42,10 @@ export interface DspPoolOptions {
    * (16 per sensor, ~1.4 s, let fused overload latency reach 1.2-2 s: BENCHMARKS.md item 9.)
    */
   maxQueuedFrames?: number;
-  /** Tests only: see DspInit.fault (applies to the first workers, not to replacements). */
-  fault?: DspInit['fault'];
+  /** Timers (frame gathering, batch timeout, respawn back-off); default real time. */
+  clock?: Clock;
+  /** The worker module; default dsp-worker.js beside this file. */
+  script?: WorkerScript;
   /** Fused mode: the workers classify their windows; use diagnoses(), not pipeline(). */
   inference?: DspInference & {
     /** Longest a frame waits for company before it is sent (the batch time bound). */
@@ -71,7 +73,8 @@ export interface DspPool {
 interface Lane {
   s: number;
   sensor: SensorMeta;
-  slot: Slot;
+  /** The worker index its frames go to. */
+  w: number;
   sub?: Subscriber<Window> | Subscriber<Diagnosis>;
   /** Frames submitted and not yet answered (in the outbox or at the worker). */
   outstanding: number;
@@ -80,11 +83,12 @@ interface Lane {
   broken: boolean;
 }
 
+/** What the pool holds for one member (worker thread). */
 interface Slot {
-  worker: Worker;
+  member: Member;
   outbox: { wire: WireFrame; channels: Float32Array[] }[];
   outboxFloats: number;
-  flushTimer?: NodeJS.Timeout;
+  flushTimer?: TimerHandle;
   nextId: number;
   /** Request id → frames per sensor index in it. */
   pending: Map<number, Map<number, number>>;
@@ -92,10 +96,6 @@ interface Slot {
   queued: number;
   /** Windows the outbox's frames will roughly make (fused mode sends at a batch's worth). */
   outboxWindows: number;
-  /** When the worker last answered, or got work while idle (for batchTimeoutMs). */
-  progressAt: number;
-  ready: boolean;
-  exited: boolean;
 }
 
 const QUEUED_FRAMES_PER_SENSOR = 6;
@@ -122,18 +122,12 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     inference: fused && { modelDir: fused.modelDir, engine: fused.engine, backend: fused.backend, intraOpNumThreads: fused.intraOpNumThreads, batchSize: fused.batchSize },
   };
   const flushMs = fused ? fused.batchMaxWaitMs : FLUSH_MS;
-  const batchTimeoutMs = fused?.batchTimeoutMs ?? BATCH_TIMEOUT_MS;
+  const clock = opts.clock ?? systemClock;
   const classes = new Map(model.classes.map((c) => [c.index, c]));
-  const spec = workerSpec(import.meta.url, 'dsp-worker');
+  /** The current slot at each worker index, and each member's slot. */
   const slots: Slot[] = [];
+  const slotOf = new Map<Member, Slot>();
   const lanes: Lane[] = [];
-  let live = 0;
-  let stopping = false;
-  const backoff = new RespawnBackoff();
-  let selected = { engine: '', backend: '' };
-  let settleStart: { resolve(): void; reject(e: Error): void } | undefined;
-  const started = new Promise<void>((resolve, reject) => { settleStart = { resolve, reject }; });
-  started.catch(() => undefined); // observed through ready()
 
   const drop = (n: number): void => {
     if (n > 0) opts.onDrop?.(n);
@@ -166,45 +160,32 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     }
     const counts = slot.pending.get(m.id);
     slot.pending.delete(m.id);
-    slot.progressAt = t;
+    slot.member.answered(slot.pending.size > 0);
     for (const [s, n] of counts ?? []) {
       slot.queued -= n;
       settle(lanes[s], n);
     }
   };
 
-  const spawn = (index: number, first: boolean): Slot => {
-    const workerData: DspInit = first ? { ...init, fault: opts.fault } : init;
-    const worker = new Worker(spec.entry, { workerData, eval: spec.eval, name: fused ? 'drsnd-fused' : 'drsnd-dsp' });
-    live++;
-    const slot: Slot = {
-      worker, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), queued: 0,
-      progressAt: performance.now(), ready: !fused, exited: false,
-    };
-    worker.on('message', (m: FromDsp) => {
-      if (m.type === 'windows') answered(slot, m);
-      else if (m.type === 'error') lanes[m.s].sub?.error(fromWire(m.error, ErrorCodes.CONFIG_INVALID));
-      else if (m.type === 'ready') {
-        slot.ready = true;
-        slot.progressAt = performance.now();
-        backoff.reset();
-        if (!selected.engine) {
-          selected = { engine: m.engine, backend: m.backend };
-          logSelection(log, m.engine, m.backend, m.fallbacks);
-        }
-        if (slots.every((s) => s.ready)) settleStart?.resolve();
-      } else {
-        const err = fromWire(m.error, ErrorCodes.ENGINE_UNAVAILABLE);
-        if (first) settleStart?.reject(err);
-        else log.error({ err, retryMs: backoff.delayMs }, 'replacement DSP/inference worker could not load its engine');
-      }
-    });
-    worker.on('error', (err) => log.error({ err }, 'DSP worker failed'));
-    worker.on('exit', (code) => {
-      live--;
-      slot.exited = true;
-      if (stopping) return;
+  const addSlot = (member: Member): Slot => {
+    const slot: Slot = { member, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), queued: 0 };
+    slots[member.index] = slot;
+    slotOf.set(member, slot);
+    return slot;
+  };
+
+  const pool = createWorkerPool<FromDsp>({
+    name: fused ? 'drsnd-fused' : 'drsnd-dsp', role: fused ? 'DSP/inference worker' : 'DSP worker',
+    script: opts.script ?? siblingScript(import.meta.url, 'dsp-worker'), size, workerData: init,
+    handshake: !!fused, timeoutMs: fused ? fused.batchTimeoutMs ?? BATCH_TIMEOUT_MS : undefined,
+    stopMessage: { type: 'stop' } satisfies ToDsp, log, clock,
+    onMessage(member, m) {
+      if (m.type === 'windows') answered(slotOf.get(member)!, m);
+      else lanes[m.s].sub?.error(fromWire(m.error, ErrorCodes.CONFIG_INVALID));
+    },
+    onExit(member) {
       // Its frames are lost with it: count them, restart the sensors' streams in the replacement.
+      const slot = slotOf.get(member)!;
       let lost = 0;
       for (const counts of slot.pending.values()) {
         for (const [s, n] of counts) {
@@ -215,35 +196,29 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       }
       slot.pending.clear();
       drop(lost);
-      const replace = (): void => {
-        const fresh = spawn(index, false);
-        fresh.outbox = slot.outbox;
-        fresh.outboxFloats = slot.outboxFloats;
-        fresh.outboxWindows = slot.outboxWindows;
-        fresh.queued = slot.outbox.length; // the moved frames still count against the bound
-        slot.outbox = [];
-        slot.outboxFloats = 0;
-        slot.outboxWindows = 0;
-        if (fresh.outbox.length > 0) schedule(fresh);
-        for (const lane of lanes) if (lane.slot === slot) lane.slot = fresh;
-      };
-      if (slot.ready) {
-        log.error({ code, lostFrames: lost }, 'DSP worker died; starting a replacement');
-        replace();
-        return;
-      }
-      // It never got its engine loaded: retry later, not in a tight loop; frames meanwhile are dropped.
-      if (first) return; // start-up failure: ready() rejects, the app does not start
-      backoff.retry(replace);
-    });
-    slots[index] = slot;
-    return slot;
-  };
+      return { lostFrames: lost };
+    },
+    onReplace(old, member) {
+      const gone = slotOf.get(old)!;
+      slotOf.delete(old);
+      const fresh = addSlot(member);
+      // Frames still gathering move over and keep counting against the bound.
+      fresh.outbox = gone.outbox;
+      fresh.outboxFloats = gone.outboxFloats;
+      fresh.outboxWindows = gone.outboxWindows;
+      fresh.queued = gone.outbox.length;
+      clock.clearTimeout(gone.flushTimer);
+      gone.flushTimer = undefined;
+      gone.outbox = [];
+      if (fresh.outbox.length > 0) schedule(fresh);
+    },
+  });
+  for (const member of pool.members) addSlot(member);
 
   const flush = (slot: Slot): void => {
-    clearTimeout(slot.flushTimer);
+    clock.clearTimeout(slot.flushTimer);
     slot.flushTimer = undefined;
-    if (slot.outbox.length === 0 || slot.exited) return;
+    if (slot.outbox.length === 0 || slot.member.exited) return;
     const buffer = new Float32Array(slot.outboxFloats);
     const counts = new Map<number, number>();
     let o = 0;
@@ -257,12 +232,12 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       return wire;
     });
     const id = slot.nextId++;
-    if (slot.pending.size === 0) slot.progressAt = performance.now();
     slot.pending.set(id, counts);
     slot.outbox = [];
     slot.outboxFloats = 0;
     slot.outboxWindows = 0;
-    slot.worker.postMessage({ type: 'frames', id, frames, buffer: buffer.buffer } satisfies ToDsp, [buffer.buffer]);
+    slot.member.post({ type: 'frames', id, frames, buffer: buffer.buffer } satisfies ToDsp, [buffer.buffer]);
+    slot.member.owe();
   };
 
   const schedule = (slot: Slot): void => {
@@ -270,12 +245,12 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       flush(slot);
       return;
     }
-    slot.flushTimer ??= setTimeout(() => flush(slot), flushMs);
+    slot.flushTimer ??= clock.setTimeout(() => flush(slot), flushMs);
   };
 
   const submit = (lane: Lane, f: Frame): void => {
-    const slot = lane.slot;
-    if (slot.queued >= maxQueued || slot.exited) {
+    const slot = slots[lane.w];
+    if (slot.queued >= maxQueued || slot.member.exited) {
       lane.broken = true;
       drop(1);
       return;
@@ -313,34 +288,17 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       });
   };
 
-  for (let i = 0; i < size; i++) spawn(i, true);
-  sensors.forEach((sensor, s) => lanes.push({ s, sensor, slot: slots[s % size], outstanding: 0, sourceDone: false, broken: false }));
-  if (!fused) settleStart?.resolve();
-  // A wedged engine call never answers: terminate the worker; its exit handler counts and replaces.
-  const watchdog = fused && setInterval(() => {
-    const t = performance.now();
-    for (const slot of slots) {
-      if (slot.exited || !slot.ready || slot.pending.size === 0 || t - slot.progressAt < batchTimeoutMs) continue;
-      log.error({ threadId: slot.worker.threadId, timeoutMs: batchTimeoutMs }, 'DSP/inference worker did not answer; terminating it');
-      slot.progressAt = Infinity; // once
-      void slot.worker.terminate();
-    }
-  }, Math.min(1000, batchTimeoutMs / 2));
-  if (watchdog) watchdog.unref();
+  sensors.forEach((sensor, s) => lanes.push({ s, sensor, w: s % size, outstanding: 0, sourceDone: false, broken: false }));
   log.info({ workers: size, sensors: sensors.length, maxQueuedFrames: maxQueued, fused: !!fused }, 'DSP workers started');
 
   return {
     pipeline: (sensorId) => operator<Window>(sensorId, false),
     diagnoses: (sensorId) => operator<Diagnosis>(sensorId, true),
-    ready: () => started.then(() => selected),
-    get liveWorkers() { return live; },
+    ready: () => pool.started,
+    get liveWorkers() { return pool.live; },
     async stop(): Promise<void> {
-      stopping = true;
-      if (watchdog) clearInterval(watchdog);
-      backoff.cancel();
-      for (const slot of slots) clearTimeout(slot.flushTimer);
-      // A worker that already exited (died while stopping) fires no second 'exit' to wait for.
-      await Promise.all(slots.filter((slot) => !slot.exited).map((slot) => stopWorker(slot.worker, { type: 'stop' } satisfies ToDsp)));
+      for (const slot of slots) clock.clearTimeout(slot.flushTimer);
+      await pool.stop();
     },
   };
 }

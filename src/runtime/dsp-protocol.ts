@@ -2,8 +2,8 @@
 // buffer per message in each direction: a postMessage costs ~30 µs whatever it carries, so the frames
 // of all sensors gathered over a few ms (dsp-pool.ts FLUSH_MS) share one message, as do the windows back.
 // In fused mode (DspInit.inference) the worker also runs the model and sends back probabilities instead.
-import type { BackendChoice, EngineChoice, EngineFallback } from '../model/engines/engine.js';
-import type { WireError } from './worker-protocol.js';
+import type { BackendChoice, EngineChoice } from '../model/engines/engine.js';
+import type { Handshake, WireError } from './worker-protocol.js';
 import type { ModelMetadata, SensorMeta } from '../types.js';
 
 /** Fused mode: the worker loads this engine and classifies its windows itself. */
@@ -23,10 +23,6 @@ export interface DspInit {
   /** performance.timeOrigin of the main thread: windows' completedAt are sent on its clock. */
   mainTimeOrigin: number;
   inference?: DspInference;
-  /** Tests only: on its `crashOnMessage`-th frames message the worker exits abruptly (as on a native
-   *  crash); on its `hangOnMessage`-th it blocks forever (as a wedged native call would); on its
-   *  `failInferenceOnMessage`-th (fused mode) the engine call fails. */
-  fault?: { crashOnMessage?: number; hangOnMessage?: number; failInferenceOnMessage?: number };
 }
 
 /** One frame; its channels are `sensors[s].axes.length` runs of `n` floats from float offset `o`. */
@@ -65,5 +61,4 @@ export type FromDsp =
   /** Sensor `s`'s pipeline failed (it takes no more frames); the main side errors that sensor's stream. */
   | { type: 'error'; s: number; error: WireError }
   /** Fused mode: the engine is loaded (or could not be). */
-  | { type: 'ready'; engine: string; backend: string; fallbacks: EngineFallback[] }
-  | { type: 'init-error'; error: WireError };
+  | Handshake;

@@ -87,7 +87,7 @@ function answerWithWindows(msg: Extract<ToDsp, { type: 'frames' }>): void {
 let input = new Float32Array(0);
 
 /** Fused mode: the windows go through the engine in near-equal batches of at most batchSize. */
-async function answerWithProbs(engine: InferenceEngine, msg: Extract<ToDsp, { type: 'frames' }>, nth: number): Promise<void> {
+async function answerWithProbs(engine: InferenceEngine, msg: Extract<ToDsp, { type: 'frames' }>): Promise<void> {
   const done = runFrames(msg);
   const n = done.length;
   const probs = new Float32Array(n * classes);
@@ -95,7 +95,6 @@ async function answerWithProbs(engine: InferenceEngine, msg: Extract<ToDsp, { ty
   const batches = Math.ceil(n / init.inference!.batchSize);
   let reply: FromDsp = { type: 'windows', id: msg.id, windows, buffer: probs.buffer, probs: true };
   try {
-    if (nth === init.fault?.failInferenceOnMessage) throw new Error('injected engine failure (test)');
     for (let b = 0, a = 0; b < batches; b++) {
       const end = Math.round(((b + 1) * n) / batches);
       if (input.length < (end - a) * len) input = new Float32Array(init.inference!.batchSize * len);
@@ -129,20 +128,16 @@ if (init.inference) {
   );
 }
 
-let messages = 0;
 port.on('message', (msg: ToDsp) => {
   if (msg.type === 'stop') {
     chain = chain.then(() => engine).then((e) => e?.dispose()).finally(() => port.close());
     return;
   }
-  if (++messages === init.fault?.crashOnMessage) process.exit(70);
-  if (messages === init.fault?.hangOnMessage) for (;;); // wedge the thread: only terminate() ends it
   if (!init.inference) {
     answerWithWindows(msg);
     return;
   }
-  const nth = messages;
-  chain = chain.then(() => engine).then((e) => (e ? answerWithProbs(e, msg, nth) : undefined)).catch((e: unknown) => {
+  chain = chain.then(() => engine).then((e) => (e ? answerWithProbs(e, msg) : undefined)).catch((e: unknown) => {
     // A bug, not bad input: die loudly; the pool counts this worker's frames as lost and replaces it.
     console.error('drsnd DSP worker:', e);
     process.exit(70);

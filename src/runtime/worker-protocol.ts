@@ -1,4 +1,5 @@
-// Messages between the classifier pool (main thread) and its inference workers.
+// Messages between the classifier pool (main thread) and its inference workers, and what every
+// engine-loading worker shares: the handshake and errors as they cross the thread boundary.
 import { DrsndError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { ModelMetadata } from '../types.js';
 import type { BackendChoice, EngineChoice, EngineFallback } from '../model/engines/engine.js';
@@ -9,11 +10,6 @@ export interface WorkerInit {
   engine: EngineChoice;
   backend: BackendChoice;
   intraOpNumThreads: number;
-  /**
-   * Tests only: when handed a batch of exactly `batchSize` windows the worker exits abruptly (as on a
-   * native crash) or blocks its thread forever (as a wedged native call would).
-   */
-  fault?: { batchSize: number; mode: 'crash' | 'hang' };
 }
 
 /** An error as it crosses the thread boundary (structured clone drops DrsndError's code/details). */
@@ -27,9 +23,13 @@ export type ToWorker =
   | { type: 'run'; id: number; buffer: ArrayBuffer; n: number }
   | { type: 'stop' };
 
-export type FromWorker =
+/** What an engine-loading worker sends once, before any answer (worker-pool.ts waits for it). */
+export type Handshake =
   | { type: 'ready'; engine: string; backend: string; fallbacks: EngineFallback[] }
-  | { type: 'init-error'; error: WireError }
+  | { type: 'init-error'; error: WireError };
+
+export type FromWorker =
+  | Handshake
   | { type: 'result'; id: number; buffer: ArrayBuffer }
   | { type: 'error'; id: number; error: WireError };
 

@@ -1,7 +1,8 @@
-// What both worker pools (src/runtime/classifier-pool.ts, src/runtime/dsp-pool.ts) do to keep their threads:
-// retry a worker that cannot start with a doubling back-off (an engine that fails to load must not
-// spin a core respawning), and stop a worker politely, then by force.
+// The retry and stop rules of every worker thread drsnd keeps (src/runtime/worker-pool.ts, the store's
+// checkpoint worker): retry a worker that cannot start with a doubling back-off (an engine that fails
+// to load must not spin a core respawning), and stop a worker politely, then by force.
 import type { Worker } from 'node:worker_threads';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
 
 const RESPAWN_MIN_MS = 200;
 const RESPAWN_MAX_MS = 30_000;
@@ -10,8 +11,10 @@ const STOP_GRACE_MS = 2_000;
 /** Doubling retry delay from 200 ms to 30 s, reset by the first worker that comes up. */
 export class RespawnBackoff {
   private delay = RESPAWN_MIN_MS;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<TimerHandle>();
   private cancelled = false;
+
+  constructor(private readonly clock: Clock = systemClock) {}
 
   /** The delay the next retry will wait (for logs). */
   get delayMs(): number {
@@ -26,7 +29,7 @@ export class RespawnBackoff {
   /** Runs `retry` after the current delay, then doubles it. Nothing runs after cancel(). */
   retry(retry: () => void): void {
     if (this.cancelled) return;
-    const t = setTimeout(() => {
+    const t = this.clock.setTimeout(() => {
       this.timers.delete(t);
       if (!this.cancelled) retry();
     }, this.delay);
@@ -36,7 +39,7 @@ export class RespawnBackoff {
 
   cancel(): void {
     this.cancelled = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers.clear();
   }
 }

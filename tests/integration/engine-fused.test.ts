@@ -16,6 +16,9 @@ import { normalizeWindows } from '../../src/pipeline/normalize.js';
 import { signalPipeline } from '../../src/pipeline/sensor-pipeline.js';
 import type { Diagnosis, Frame, SensorMeta } from '../../src/types.js';
 import { projectRoot } from '../helpers/data.js';
+import { captureLogger } from '../helpers/capture.js';
+import { faultyWorker } from '../helpers/faults.js';
+import { VirtualClock } from '../helpers/virtual-clock.js';
 
 const modelDir = path.join(projectRoot, 'models', 'drsn-cw-cwru');
 const log = createLogger('silent');
@@ -104,11 +107,15 @@ test(`fused workers (${engine}) give the diagnoses of the split path (same windo
 });
 }
 
-test('a wedged fused worker is terminated and replaced; its frames are counted lost and no window spans the hole', async () => {
+test('a wedged fused worker is terminated at the batch timeout, not before, and replaced; its frames are counted lost and no window spans the hole', async () => {
   let dropped = 0;
   const sensor = sensors[0];
+  const clock = new VirtualClock();
+  // On its 4th message the worker blocks its thread, as a wedged native call would.
+  const script = faultyWorker('dsp-worker', { hang: { nth: 4 } });
+  const cap = captureLogger('error');
   const { pool } = await fusedPool({
-    sensors: [sensor], workers: 1, hop: 1024, fault: { hangOnMessage: 4 }, onDrop: (n) => { dropped += n; },
+    sensors: [sensor], workers: 1, hop: 1024, onDrop: (n) => { dropped += n; }, clock, script, log: cap.log,
     inference: { batchTimeoutMs: 400, batchSize: 1, batchMaxWaitMs: 1 },
   });
   const input = new Subject<Frame>();
@@ -116,27 +123,40 @@ test('a wedged fused worker is terminated and replaced; its frames are counted l
   const done = new Promise<void>((resolve, reject) => input.pipe(pool.diagnoses(sensor.id)).subscribe({ next: (d) => got.push(d), error: reject, complete: resolve }));
   try {
     await pool.ready();
-    // One 1024-sample frame every 20 ms: the 4th message wedges the worker, the watchdog terminates it
-    // after 0.4-0.8 s, the replacement loads its engine and carries on. Frames go on until it has
-    // diagnosed a few (however long loading takes on a busy machine), at most 60 s of signal.
+    // One 1024-sample frame is one window's worth (batch size 1), so each goes out as its own message.
+    // Frames 0-2 make the first window (filter delay + grid offset); frame 3 wedges the worker.
     const fs = frames(sensor, 60, 5, [1024]);
     const hop = (1024 * 1000) / 12_000;
-    let sent = 0;
-    while (sent < fs.length && got.filter((d) => d.windowStart > fs[10].t0).length < 5) {
+    for (let k = 0; k < 3; k++) input.next(fs[k]);
+    await until(() => got.length === 1, 'the diagnosis before the hang');
+    for (let k = 3; k < 6; k++) input.next(fs[k]);
+    await until(script.struck, 'the worker to wedge');
+    // The verdict is taken synchronously when the deadline passes (the thread's exit follows).
+    clock.advance(399);
+    assert.equal(cap.count('did not answer'), 0, 'nothing is given up before the batch timeout');
+    clock.advance(1);
+    assert.equal(cap.count('did not answer'), 1, 'the worker is terminated at the batch timeout');
+    await until(() => dropped > 0, 'the wedged worker\'s exit');
+    assert.equal(dropped, 3, 'the wedged frame and the two queued behind it are counted lost');
+    assert.equal(pool.liveWorkers, 1, 'a replacement runs');
+    // The replacement loads its engine and starts a new segment at frame 6: from frame 8 on, one
+    // diagnosis per frame again.
+    let sent = 6;
+    while (got.length < 6) {
       input.next(fs[sent++]);
-      await sleep(20);
+      await until(() => got.length >= sent - 7, `a diagnosis after frame ${sent - 1}`);
     }
     input.complete();
     await done;
-    assert.ok(dropped > 0, 'the wedged worker\'s frames are counted');
-    assert.equal(pool.liveWorkers, 1, 'a replacement runs');
     // Before the hang and after the replacement: diagnoses on the 1024-sample grid; across the hole a
     // jump, and no window that starts before the hole ends after it.
     const steps = got.slice(1).map((d, i) => d.windowStart - got[i].windowStart);
     const jumps = steps.filter((s) => Math.abs(s - hop) > 0.01);
-    assert.ok(got.length >= 6, `diagnoses before and after the hang (${got.length})`);
-    assert.ok(jumps.length >= 1 && jumps.every((s) => s > hop), `one forward jump over the lost frames (steps ${jumps})`);
-    assert.ok(got.filter((d) => d.windowStart > fs[10].t0).length >= 5, 'the replacement diagnoses new frames');
+    assert.equal(jumps.length, 1, `one jump over the lost frames (steps ${steps})`);
+    assert.ok(jumps[0] > hop, `a forward jump (${jumps[0]})`);
+    const holeStart = fs[3].t0;
+    const holeEnd = fs[6].t0;
+    for (const d of got) assert.ok(d.windowEnd < holeStart || d.windowStart >= holeEnd, `window ${d.windowStart}..${d.windowEnd} spans the hole`);
   } finally {
     await pool.stop();
   }
@@ -147,7 +167,8 @@ test('a failed engine call costs only its windows, counted; later windows are di
   const failures: number[] = [];
   const sensor = sensors[0];
   const { pool, meta } = await fusedPool({
-    sensors: [sensor], workers: 1, hop: 1024, fault: { failInferenceOnMessage: 3 },
+    // onnxruntime's run rejects on its first call, as on an engine error.
+    sensors: [sensor], workers: 1, hop: 1024, script: faultyWorker('dsp-worker', { failEngineCall: 1 }),
     inference: { batchSize: 1, batchMaxWaitMs: 1, onError: (e, n) => { assert.ok(isDrsndError(e, 'DRSND_INFERENCE_FAILED')); failures.push(n); } },
   });
   const input = new Subject<Frame>();
@@ -155,14 +176,12 @@ test('a failed engine call costs only its windows, counted; later windows are di
   const done = new Promise<void>((resolve, reject) => input.pipe(pool.diagnoses(sensor.id)).subscribe({ next: (d) => got.push(d), error: reject, complete: resolve }));
   try {
     await pool.ready();
+    // A 1024-sample frame is a batch's worth of windows, so each is sent at once in its own message;
+    // the first window (frame 2's) meets the failing call.
     const fs = frames(sensor, 1, 9, [1024]);
-    for (const f of fs) {
-      input.next(f);
-      await sleep(10);
-    }
+    for (const f of fs) input.next(f);
     input.complete();
     await done;
-    // Message 3 carries frame 3 (a batch of 1 is sent at once), which completes the first window.
     assert.deepEqual(failures, [1]);
     const windows = await lastValueFrom(from(fs).pipe(signalPipeline({ sensor, model: meta, hop: 1024 }), toArray()));
     assert.ok(windows.length >= 8);
@@ -180,7 +199,14 @@ test('an engine that cannot load fails ready() with ENGINE_UNAVAILABLE and leave
     inference: { modelDir, engine: 'onnx', backend: 'auto', intraOpNumThreads: 1, batchSize: 16, batchMaxWaitMs: 50 },
   });
   await assert.rejects(pool.ready(), (e: unknown) => isDrsndError(e, 'DRSND_ENGINE_UNAVAILABLE') && /files\.onnx/.test((e as Error).message));
+  assert.equal(pool.liveWorkers, 0, 'a failed start leaves no thread');
   await pool.stop();
-  for (let i = 0; i < 50 && pool.liveWorkers > 0; i++) await sleep(20);
-  assert.equal(pool.liveWorkers, 0);
 });
+
+async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}

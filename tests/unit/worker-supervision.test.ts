@@ -1,12 +1,13 @@
-// The retry and stop rules both worker pools share (src/util/worker-supervision.ts).
+// The retry and stop rules every worker pool shares (src/util/worker-supervision.ts).
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { RespawnBackoff, stopWorker } from '../../src/util/worker-supervision.js';
+import { VirtualClock } from '../helpers/virtual-clock.js';
 
-test('respawn back-off doubles from 200 ms to a 30 s cap, resets on success, runs nothing after cancel', (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
-  const b = new RespawnBackoff();
+test('respawn back-off doubles from 200 ms to a 30 s cap, resets on success, runs nothing after cancel', () => {
+  const clock = new VirtualClock();
+  const b = new RespawnBackoff(clock);
   const ran: number[] = [];
   const record = (i: number) => () => void ran.push(i);
   const delays: number[] = [];
@@ -15,19 +16,19 @@ test('respawn back-off doubles from 200 ms to a 30 s cap, resets on success, run
     b.retry(record(i));
   }
   assert.deepEqual(delays, [200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000]);
-  t.mock.timers.tick(199);
+  clock.advance(199);
   assert.deepEqual(ran, []);
-  t.mock.timers.tick(1);
+  clock.advance(1);
   assert.deepEqual(ran, [0]);
-  t.mock.timers.tick(1600 - 200);
+  clock.advance(1600 - 200);
   assert.deepEqual(ran, [0, 1, 2, 3]);
   b.reset();
   assert.equal(b.delayMs, 200);
   b.cancel();
-  t.mock.timers.tick(60_000);
+  clock.advance(60_000);
   assert.deepEqual(ran, [0, 1, 2, 3], 'no retry runs once cancelled');
   b.retry(record(99));
-  t.mock.timers.tick(60_000);
+  clock.advance(60_000);
   assert.deepEqual(ran, [0, 1, 2, 3]);
 });
 
