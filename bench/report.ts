@@ -1,4 +1,5 @@
 // Markdown tables from a results object (bench/results/<date>.json has the same shape).
+import type { CostResults } from './cost.js';
 import type { EngineResults } from './engines.js';
 import type { SearchResult, TrialResult } from './e2e.js';
 import type { HotRow } from './hotpath.js';
@@ -22,6 +23,7 @@ export interface BenchResults {
    *  (the same configuration gave 11,546 and 6,780 windows/s on one day), so e2e capacity is read with it. */
   speedCheck?: { before?: number; after?: number };
   hotPath?: { rows: HotRow[]; pipelineScript: Record<string, unknown> };
+  cost?: CostResults;
   /** Parts that failed, with the error (the other parts' numbers are still here). */
   errors?: Record<string, string>;
   loadAvgAtEnd: [number, number, number];
@@ -43,6 +45,10 @@ export function markdown(r: BenchResults): string {
   out.push(`- Model: ${r.model.id} (${r.model.architecture}, window ${r.model.windowLength}) — ${r.model.origin}; windows: ${r.windows}`);
   out.push(`- Command: \`${r.command}\``);
   for (const [p, msg] of Object.entries(r.errors ?? {})) out.push(`- **Part ${p} failed:** ${msg.split('\n')[0]}`);
+  if (r.cost) {
+    out.push('', `#### Model cost (${r.cost.engine} alone, one thread, ${r.cost.calls} calls per timing, windows/s over alternating rounds)`, '');
+    out.push(table(['model', 'batch', 'median', 'min', 'max'], r.cost.summary.map((c) => [c.model, c.batch, c.median, c.min, c.max])));
+  }
   if (r.engines) {
     const e = r.engines;
     out.push('', '#### Engine throughput (windows/s, through the worker pool)', '');

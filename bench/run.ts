@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runCost } from './cost.js';
 import { runEngines, DEFAULT_SPECS } from './engines.js';
 import { findMaxSensors, runTrial, type TrialOptions } from './e2e.js';
 import { runHotPath } from './hotpath.js';
@@ -16,11 +17,11 @@ import { comparePeer, runPeer } from './peer.js';
 import { runRatio } from './ratio.js';
 import { markdown, SPEED_CHECK_SECONDS, type BenchResults } from './report.js';
 
-const PARTS = ['engines', 'peer', 'ratio', 'e2e', 'soak', 'hotpath'] as const;
+const PARTS = ['engines', 'peer', 'ratio', 'e2e', 'soak', 'hotpath', 'cost'] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: npm run bench -- [options]
-  --only LIST          comma-separated parts: ${PARTS.join(',')} (default: all)
+  --only LIST          comma-separated parts: ${PARTS.join(',')} (default: all but cost)
   --seconds S          seconds per engine/peer configuration (default 5)
   --rounds R           ratio: alternating rounds of ours / TorchScript 2 threads / 2 processes (default 5)
   --e2e-seconds S      seconds per end-to-end trial (default 20)
@@ -34,6 +35,8 @@ const USAGE = `usage: npm run bench -- [options]
   --set K=V            e2e/soak: any daemon setting, e.g. --set alerts.threshold=1 (repeatable; V parsed as JSON when it can be)
   --engine E           engine for e2e/soak: auto|native|onnx|tfjs (default auto)
   --model DIR          model folder (default models/drsn-cw-cwru, else a random-init export)
+  --models LIST        cost: model folders compared, comma-separated (default: --model's)
+  --batch LIST         cost: batch sizes (default 64); --calls N engine calls per timing (default 200)
   --quick              smoke run: 1 s per config, 8 s trials, 15 s soak
   --allow-busy         run even when the 1-min load average is above 1.0 (results marked POLLUTED)
   --update-doc         replace the results section of BENCHMARKS.md with this run
@@ -44,6 +47,7 @@ const { values: a } = parseArgs({
     only: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, 'e2e-seconds': { type: 'string' }, 'e2e-start': { type: 'string' },
     'e2e-max': { type: 'string' }, sensors: { type: 'string' }, 'soak-seconds': { type: 'string' }, 'soak-hour': { type: 'boolean' },
     'soak-sensors': { type: 'string' }, source: { type: 'string' }, 'store-batch-ms': { type: 'string' }, set: { type: 'string', multiple: true }, engine: { type: 'string' }, model: { type: 'string' }, quick: { type: 'boolean' },
+    models: { type: 'string' }, batch: { type: 'string' }, calls: { type: 'string' },
     'allow-busy': { type: 'boolean' }, 'update-doc': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean' },
   },
 });
@@ -57,7 +61,7 @@ const num = (v: string | undefined, d: number): number => {
   if (!Number.isFinite(n) || n <= 0) { console.error(`bad number "${v}"\n${USAGE}`); process.exit(2); }
   return n;
 };
-const parts = new Set<Part>((a.only?.split(',').map((s) => s.trim()) ?? PARTS) as Part[]);
+const parts = new Set<Part>((a.only?.split(',').map((s) => s.trim()) ?? PARTS.filter((p) => p !== 'cost')) as Part[]);
 for (const p of parts) if (!PARTS.includes(p)) { console.error(`unknown part "${p}"\n${USAGE}`); process.exit(2); }
 const quick = a.quick === true;
 const seconds = num(a.seconds, quick ? 1 : 5);
@@ -184,6 +188,13 @@ try {
     results.speedCheck.after = await speedCheck();
     say(`  speed check after: ${results.speedCheck.after} windows/s`);
   }
+  await part('cost', async () => {
+    const rounds = Math.round(num(a.rounds, quick ? 2 : 6));
+    const batches = (a.batch ?? '64').split(',').map((b) => Math.round(num(b, 64)));
+    const engineName = !engine || engine === 'auto' ? 'onnx' : engine;
+    say(`\n== cost: ${engineName} alone, one thread, ${rounds} alternating rounds ==`);
+    results.cost = await runCost(a.models?.split(',').map((d) => path.resolve(d)) ?? [model.dir], engineName, batches, Math.round(num(a.calls, quick ? 20 : 200)), rounds, say);
+  });
   await part('hotpath', async () => {
     say('\n== hot path ==');
     results.hotPath = await runHotPath(model.meta, broker, Math.min(seconds, 3), say);

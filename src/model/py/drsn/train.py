@@ -22,7 +22,7 @@ VAL_SEED = 1234
 @dataclass
 class Recipe:
     arch: str = "cw"
-    epochs: int = 80  # 40 → 80: validation 0.964 → 0.970; see models/drsn-cw-cwru/comparison/recipe-80-epochs.md
+    epochs: int = 80  # 40 → 80: validation 0.964 → 0.970; see docs/reports/drsn-cw-cwru/recipe-80-epochs.md
     per_class: int = 1000  # windows per class per epoch (class-balanced)
     batch: int = 128
     lr: float = 0.1
@@ -31,10 +31,10 @@ class Recipe:
     weight_decay: float = 1e-4
     seed: int = 0
     # Channels per stage. The paper's (4, 8, 16) is the default; wider nets resist noise better at a
-    # multiple of the inference cost (models/drsn-cw-cwru/comparison/width-8-16-32.md).
+    # multiple of the inference cost (docs/reports/drsn-cw-cwru/width-8-16-32.md).
     widths: tuple = PAPER_WIDTHS
     # Width of the first convolution (the paper's 3). A wide first kernel acts as a learned band-pass
-    # in front of the net (WDCNN, Zhang et al., Sensors 17(2) 2017); see models/drsn-cw-cwru/comparison/stem-kernel.md.
+    # in front of the net (WDCNN, Zhang et al., Sensors 17(2) 2017); see docs/reports/drsn-cw-cwru/stem-kernel.md.
     stem_kernel: int = PAPER_STEM_KERNEL
     cross_load: bool = False
     val_stride: int = 512
