@@ -15,8 +15,6 @@ export interface AppDeps {
   log: Logger;
   /** Relative paths in settings resolve against this. */
   cwd: string;
-  /** Called when the daemon is fully up (DB, model, MQTT): main.ts sends READY=1. */
-  onReady?: () => void;
 }
 
 export interface AppStats {
@@ -233,7 +231,6 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     const connected = await Promise.race([publisher.ready().then(() => true, () => false), sleep(READY_WAIT_FOR_BROKER_MS).then(() => false)]);
     if (!connected) log.warn({ url: brokerUrl }, 'MQTT broker not reachable yet: running anyway, publishing when it connects');
     log.info({ sensors: sensors.length, engine: stats.engine, mqtt: brokerUrl, db: store.path }, 'drsnd running');
-    deps.onReady?.();
   }
 
   async function stop(timeoutMs = 10_000): Promise<void> {

@@ -8,6 +8,7 @@ import type { SensorSettings, SerialSourceSettings } from '../config/schema.js';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Frame } from '../types.js';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { ArrivalClock } from './decoders/arrival-clock.js';
 import { BinaryFrameDecoder } from './decoders/binary-frame.js';
 import { csvLayout, looksLikeHeader, parseCsvLine, type CsvLayout } from './decoders/csv.js';
@@ -50,7 +51,7 @@ export function createSerialSource(sensor: SensorSettings, ctx: SourceContext): 
   return new Observable<Frame>((subscriber) => {
     const log = ctx.log.child({ component: 'serial-source', sensor: sensor.id, path: cfg.path });
     const handler = layout ? csvHandler(sensor, cfg, layout, ctx, subscriber) : frameHandler(sensor, cfg, ctx, subscriber);
-    const port = new ReconnectingPort(cfg, log, {
+    const port = new ReconnectingPort(cfg, log, ctx.clock ?? systemClock, {
       data: (chunk) => handler.data(chunk, now()),
       opened: (reopened) => handler.opened(reopened),
       closed: () => handler.closed(),
@@ -171,7 +172,7 @@ function trackClose(path: string, close: (done: () => void) => void): void {
 /** Keeps one serial port open: open, and on any failure close, wait (backoff), reopen. */
 class ReconnectingPort {
   private port: SerialPort | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private attempt = 0;
   private everOpened = false;
   private openedAt = 0;
@@ -183,7 +184,7 @@ class ReconnectingPort {
   /** Our listeners per port object, so a dead port can be let go of without touching the stream's own. */
   private readonly listeners = new Map<SerialPort, [string, (...a: any[]) => void][]>();
 
-  constructor(private readonly cfg: SerialSourceSettings, private readonly log: Logger, private readonly on: PortEvents) {}
+  constructor(private readonly cfg: SerialSourceSettings, private readonly log: Logger, private readonly clock: Clock, private readonly on: PortEvents) {}
 
   start(): void {
     this.open();
@@ -191,7 +192,7 @@ class ReconnectingPort {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     const port = this.port;
     this.port = undefined;
@@ -227,7 +228,7 @@ class ReconnectingPort {
       if (this.stopped || this.port !== port) return;
       this.detach(port);
       this.port = undefined;
-      if (Date.now() - this.openedAt >= STABLE_OPEN_MS) this.attempt = 0;
+      if (this.clock.now() - this.openedAt >= STABLE_OPEN_MS) this.attempt = 0;
       this.on.closed();
       this.retry(err ?? new Error('port closed'), 'serial port lost (unplugged or closed); reconnecting');
     };
@@ -252,7 +253,7 @@ class ReconnectingPort {
       }
       const reopened = this.everOpened;
       this.everOpened = true;
-      this.openedAt = Date.now();
+      this.openedAt = this.clock.now();
       this.failing = false;
       this.log.info({ baudRate: this.cfg.baudRate, format: this.cfg.format }, reopened ? 'serial port reopened' : 'serial port open');
       this.on.opened(reopened);
@@ -266,7 +267,7 @@ class ReconnectingPort {
     if (!this.failing) this.log.warn({ err: err.message, retryInMs: delay }, msg);
     else this.log.debug({ err: err.message, retryInMs: delay, attempt: this.attempt }, 'serial port still unavailable');
     this.failing = true;
-    this.timer = setTimeout(() => this.open(), delay);
+    this.timer = this.clock.setTimeout(() => this.open(), delay);
   }
 
   private detach(port: SerialPort): void {

@@ -7,6 +7,7 @@ import type { SensorSettings } from '../config/schema.js';
 import type { BadInputSink } from '../bad-input.js';
 import type { Logger } from '../log.js';
 import type { Frame } from '../types.js';
+import type { Clock } from '../util/clock.js';
 import { createMqttSource } from './mqtt-source.js';
 import { createReplaySource } from './replay-source.js';
 import { createSerialSource } from './serial-source.js';
@@ -39,6 +40,8 @@ export interface SourceContext {
   maxPayloadBytes: number;
   /** Wall clock for arrival timestamps; tests inject their own. */
   now?: () => number;
+  /** Timers of reconnect back-off (serial ports); tests run them in virtual time. Default real time. */
+  clock?: Clock;
 }
 
 export type SourceFactory = (sensor: SensorSettings, ctx: SourceContext) => Observable<Frame>;

@@ -45,7 +45,9 @@ export function signalPipeline(opts: SignalPipelineOptions): OperatorFunction<Fr
   return (source) => source.pipe(convert, resample, windows);
 }
 
-/** validate → signalPipeline, all on the calling thread (tests, tools, `pipeline.workers: 0`). */
+/** validate → signalPipeline on the calling thread: the per-sensor path as one operator, for tools and
+ *  benchmarks (bench/hotpath.ts, bench/simulator-vs-model.ts). The daemon validates on the main thread
+ *  and runs signalPipeline in its workers (src/runtime/dsp-pool.ts), or here with pipeline.workers 0. */
 export function sensorPipeline(opts: SensorPipelineOptions): OperatorFunction<Frame, Window> {
   const signal = signalPipeline(opts);
   const validate = validateFrames({ sensor: opts.sensor, range: opts.range, gapTolerancePeriods: opts.gapTolerancePeriods, badInput: opts.badInput });

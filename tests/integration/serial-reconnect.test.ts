@@ -8,6 +8,7 @@ import { encodeBinaryFrame } from '../../src/ingest/decoders/binary-frame.js';
 import { createSerialSource } from '../../src/ingest/serial-source.js';
 import { captureLogger, collect, waitFor } from '../helpers/capture.js';
 import { ptyPair, type PtyPair } from '../helpers/pty.js';
+import { VirtualClock } from '../helpers/virtual-clock.js';
 
 function csvSensor(id: string, path: string) {
   return sensorSchema.parse({
@@ -24,23 +25,36 @@ async function pump(pty: PtyPair, until: () => boolean, what: string) {
   });
 }
 
-test('a port that does not exist at start-up: no crash, one warning, quiet retries, then data', async (t) => {
+test('a port that does not exist at start-up: no crash, one warning, quiet retries on a capped back-off, then data', async (t) => {
   const pty = await ptyPair({ start: false });
   t.after(() => pty.stop());
   const cap = captureLogger('debug');
-  const got = collect(createSerialSource(csvSensor('missing-1', pty.a), { log: cap.log, badInput: new BadInputCounter(cap.log), maxPayloadBytes: 1 << 20 }));
+  const clock = new VirtualClock();
+  const got = collect(createSerialSource(csvSensor('missing-1', pty.a), { log: cap.log, badInput: new BadInputCounter(cap.log), maxPayloadBytes: 1 << 20, clock }));
   t.after(() => got.sub.unsubscribe());
 
-  await waitFor(() => cap.count('still unavailable') >= 4, 'several retries');
+  // Each failed open schedules the next attempt; virtual time runs exactly to it, and not 1 ms short.
+  const retries: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await waitFor(() => clock.pending === 1, `retry ${i + 1} scheduled`);
+    const delay = clock.delays.at(-1)!;
+    retries.push(delay);
+    const opens = cap.count('still unavailable') + cap.count('serial port unavailable');
+    clock.advance(delay - 1);
+    assert.equal(clock.pending, 1, 'no attempt before the back-off has passed');
+    clock.advance(1);
+    assert.equal(clock.pending, 0, 'the attempt runs at the back-off');
+    await waitFor(() => cap.count('still unavailable') + cap.count('serial port unavailable') > opens, `attempt ${i + 1} failed`);
+  }
+  assert.deepEqual(retries, [40, 80, 160, 160, 160], 'back-off doubles from initialMs and is capped at maxMs');
   assert.equal(cap.count('serial port unavailable'), 1, 'the outage is logged once, retries only at debug');
   const warn = cap.lines.find((l) => String(l.msg).includes('serial port unavailable'))!;
   assert.equal(warn.level, 40);
   assert.equal(warn.path, pty.a);
-  // Backoff grows and is capped at maxMs.
-  const delays = cap.lines.filter((l) => typeof l.retryInMs === 'number').map((l) => l.retryInMs as number);
-  assert.deepEqual(delays.slice(0, 4), [40, 80, 160, 160]);
 
   await pty.restart();
+  await waitFor(() => clock.pending === 1, 'the next attempt scheduled');
+  clock.advance(160);
   await pump(pty, () => got.items.length > 0, 'a frame after the port appeared');
   assert.equal(cap.count('serial port open'), 1);
   assert.deepEqual([...got.items[0].channels[0]], [1, 2, 3, 4]);

@@ -57,13 +57,12 @@ test('honours the sensor axes and unit', async () => {
 test('unsubscribing releases the timer', async () => {
   const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   const before = timeouts();
-  const seen: Frame[] = [];
-  const sub = createSimulatorSource(sensor({ speed: 1, frameSamples: 120 }), ctx).subscribe((f) => seen.push(f));
-  await new Promise((r) => setTimeout(r, 35));
+  let first!: () => void;
+  const arrived = new Promise<void>((r) => { first = r; });
+  const sub = createSimulatorSource(sensor({ speed: 1, frameSamples: 120 }), ctx).subscribe(() => first());
+  assert.equal(timeouts(), before + 1, 'a frame timer runs');
+  await arrived;
   sub.unsubscribe();
-  assert.equal(timeouts(), before);
-  const n = seen.length;
-  assert.ok(n >= 1);
-  await new Promise((r) => setTimeout(r, 30));
-  assert.equal(seen.length, n);
+  // Frames come only from that timer: none pending means none can follow.
+  assert.equal(timeouts(), before, 'no timer left after unsubscribe');
 });
