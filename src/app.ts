@@ -106,6 +106,14 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
       brokerUrl = settings.mqtt.url;
     }
 
+    // The store first: it takes the database's lock, so a second daemon on the same file stops here,
+    // before loading a model and starting inference workers.
+    const store = new Store({ settings: settings.store, log, cwd: deps.cwd });
+    await store.start();
+    stoppables.push({ name: 'store', stop: () => store.stop() });
+    flushStore = () => store.flush();
+    store.onFatal((err) => deps.onFatal?.(err));
+
     const model = await loadModel(path.resolve(deps.cwd, settings.model.dir));
     const meta: ModelMetadata = model.meta;
     checkModelInput(meta);
@@ -142,12 +150,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
       inference = { classifier: pool };
     }
 
-    const store = new Store({ settings: settings.store, log, cwd: deps.cwd });
-    await store.start();
-    stoppables.push({ name: 'store', stop: () => store.stop() });
     store.upsertSensors(sensors);
-    flushStore = () => store.flush();
-    store.onFatal((err) => deps.onFatal?.(err));
 
     const publisher = new Publisher({ settings: { ...settings, mqtt: mqttSettings }, log, url: brokerUrl });
     await publisher.start();

@@ -103,7 +103,7 @@ export const settingsSchema = z.strictObject({
      * acknowledged them; what an outage or a restart held back goes out after it, in order.
      */
     outbox: z.strictObject({
-      /** Messages sent and not yet acknowledged (PUBACK), at most; a broker's smaller Receive Maximum wins. */
+      /** Messages sent and not yet acknowledged (PUBACK), at most. A broker that enforces a smaller MQTT 5 Receive Maximum needs this lowered to it. */
       maxInflight: z.int().positive().max(65_535).default(2_000),
       /** Messages per second at most while publishing a backlog; must exceed the live rate (~11.7 per channel) to catch up. */
       ratePerSec: z.int().positive().default(5_000),

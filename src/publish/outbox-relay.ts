@@ -29,12 +29,17 @@ export interface OutboxPublisher {
   readonly topics: Topics;
   readonly connected: boolean;
   publish(topic: string, payload: string, done: PublishDone): boolean;
-  inflightLimit(limit: number): number;
   onConnect(fn: () => void): () => void;
 }
 
 export interface OutboxRelaySettings {
-  /** Messages sent and not yet acknowledged, at most (bounds memory and the broker's in-flight window). */
+  /**
+   * Messages sent and not yet acknowledged, at most (bounds memory). Not capped by the broker's MQTT 5
+   * Receive Maximum: mosquitto announces 20 (its max_inflight_messages) yet acknowledges QoS 1 as it
+   * reads them, and a window of 20 would put a round trip per 20 messages on the live path (at 300
+   * channels, 9 per committed batch). mqtt.js does not cap it either; for a broker that enforces it,
+   * set mqtt.outbox.maxInflight to its value.
+   */
   maxInflight: number;
   /** While catching up on a backlog, messages per second at most. */
   ratePerSec: number;
@@ -210,7 +215,7 @@ export class OutboxRelay {
     const c = this.diagnoses;
     // Caught up, connected, room in flight: straight from memory, no SQLite read on the hot path.
     if (c.sent === firstId - 1 && !this.eventsWaiting && this.pub.connected
-      && this.inFlight + batch.length <= this.pub.inflightLimit(this.settings.maxInflight)) {
+      && this.inFlight + batch.length <= this.settings.maxInflight) {
       for (let i = 0; i < batch.length; i++) {
         if (!this.send(c, firstId + i, this.diagnosisMessage(firstId + i, batch[i]))) break;
       }
@@ -234,7 +239,7 @@ export class OutboxRelay {
   /** One step of catching up: events first, then a page of diagnoses within the rate and the in-flight room. */
   private pump(): void {
     if (!this.running || !this.pub.connected) return;
-    const limit = this.pub.inflightLimit(this.settings.maxInflight);
+    const limit = this.settings.maxInflight;
     try {
       if (this.eventsWaiting) {
         const rows = this.store.outbox.alertEvents(this.events.sent, Math.max(0, limit - this.inFlight));

@@ -99,15 +99,6 @@ export class Publisher {
     return () => this.connectHooks.delete(fn);
   }
 
-  /**
-   * How many QoS 1 messages may await their PUBACK at once: `limit`, or less if the broker announced a
-   * smaller Receive Maximum (MQTT 5 §3.2.2.3.3; exceeding it is a protocol error).
-   */
-  inflightLimit(limit: number): number {
-    const max = this.mqtt?.connected ? this.mqtt.serverProperties?.receiveMaximum : undefined;
-    return max !== undefined ? Math.min(limit, max) : limit;
-  }
-
   /** Connects in the background: resolves even when the broker is down (mqtt.js keeps retrying). */
   async start(): Promise<void> {
     if (this.mqtt) return;

@@ -8,6 +8,10 @@ export class Gate {
   private readonly sockets = new Set<net.Socket>();
   constructor(readonly port: number, private readonly brokerPort: number) {}
 
+  get isOpen(): boolean {
+    return this.server !== undefined;
+  }
+
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }
