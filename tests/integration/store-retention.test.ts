@@ -105,16 +105,34 @@ test('at the cap a pass empties the oldest table whole; rows + the room left in 
   countsTrue();
 });
 
-test('old cleared alerts go with their events; active alerts stay whatever their age', async (t) => {
+test('old cleared alerts go with their events once published; active alerts stay whatever their age', async (t) => {
   const { store } = await openStore(t, { maxAgeDays: 10 });
-  const old = store.recordAlertEvent({ sensorId: 's1', asset: 'pump1', transition: 'raised', className: 'B007', previousClassName: null, confidence: 0.9, at: NOW - 40 * DAY });
-  store.recordAlertEvent({ sensorId: 's1', asset: 'pump1', transition: 'cleared', className: 'B007', previousClassName: null, confidence: 0.9, at: NOW - 39 * DAY });
-  const stale = store.recordAlertEvent({ sensorId: 's2', asset: 'pump1', transition: 'raised', className: 'IR007', previousClassName: null, confidence: 0.9, at: NOW - 40 * DAY });
+  const raise = (sensorId: string, at: number) => store.recordAlertEvent({ sensorId, asset: 'pump1', transition: 'raised', className: 'B007', previousClassName: null, confidence: 0.9, at });
+  const clear = (sensorId: string, at: number) => store.recordAlertEvent({ sensorId, asset: 'pump1', transition: 'cleared', className: 'B007', previousClassName: null, confidence: 0.9, at });
+  const old = raise('s1', NOW - 40 * DAY);
+  clear('s1', NOW - 39 * DAY);
+  const stale = raise('s2', NOW - 40 * DAY);
+  // The broker acknowledged those events and the emptied retained alert.
+  const published = store.recordAlertEvent({ sensorId: 's2', asset: 'pump1', transition: 'changed', className: 'IR007', previousClassName: 'B007', confidence: 0.9, at: NOW - 40 * DAY });
+  store.outbox.ack('alert_events', published.eventId);
+  store.outbox.retainedAcked(old.alertId, 'cleared');
+  // Never published (an outage longer than maxAgeDays): kept until it is.
+  const unsent = raise('s3', NOW - 40 * DAY);
+  clear('s3', NOW - 39 * DAY);
+  store.outbox.retainedAcked(unsent.alertId, 'cleared');
+
   const r = await store.prune();
   assert.equal(r.alerts, 1);
-  assert.deepEqual(store.alerts().map((a) => a.id), [stale.alertId]);
+  assert.deepEqual(store.alerts().map((a) => a.id).sort(), [stale.alertId, unsent.alertId].sort());
   assert.deepEqual(store.alertEvents(old.alertId), [], 'events cascade with their alert');
-  assert.equal(store.alertEvents(stale.alertId).length, 1);
+  assert.equal(store.alertEvents(stale.alertId).length, 2);
+  assert.equal(store.alertEvents(unsent.alertId).length, 2, 'unpublished events are not deleted');
+  // Event ids are never reused, even though the newest of them were deleted with their alert.
+  store.outbox.ack('alert_events', 1_000);
+  await store.prune();
+  assert.deepEqual(store.alerts().map((a) => a.id), [stale.alertId]);
+  const next = raise('s4', NOW);
+  assert.ok(next.eventId > unsent.eventId + 1, `new event id ${next.eventId} after ${unsent.eventId + 1}`);
 });
 
 test('pruning runs on its own timer and yields between steps', async (t) => {
