@@ -5,21 +5,14 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { PARTITIONS, partitionTable } from './partitions.js';
 import { toDiagnosisRecord, type AlertEventRow, type DiagnosisRecord, type DiagnosisRow } from './rows.js';
-import type { AlertTransition } from '../types.js';
+import type { AlertEvent } from '../types.js';
 
 export type OutboxStream = 'diagnoses' | 'alert_events';
 
-/** An alert event as published: its row, the alert's sensor and asset. */
-export interface PendingAlertEvent {
+/** An alert event as stored (the transition the store recorded), with its row id and its alert's. */
+export interface PendingAlertEvent extends AlertEvent {
   id: number;
   alertId: number;
-  sensorId: string;
-  asset: string;
-  transition: AlertTransition;
-  className: string;
-  previousClassName: string | null;
-  confidence: number;
-  at: number;
 }
 
 export interface OutboxCursor {
