@@ -69,6 +69,8 @@ const PAGE = 500;
 const PERSIST_EVERY_MS = 200;
 /** Retry delay after SQLite could not be read (storage failing). */
 const RETRY_MS = 1_000;
+/** Backlogs from this many rows on are logged when they start and when they are out. */
+const LOG_BACKLOG = 1_000;
 
 interface InFlight {
   id: number;
@@ -255,7 +257,10 @@ export class OutboxRelay {
       }
       if (!this.catchingUp) {
         this.catchingUp = { since: this.clock.now(), backlog: this.lastCommitted - c.sent };
-        this.log.info({ backlog: this.catchingUp.backlog, ratePerSec: this.settings.ratePerSec }, 'outbox: publishing the backlog');
+        // A batch or two behind (after an alert event, a full in-flight window) is routine; an outage's backlog is news.
+        if (this.catchingUp.backlog >= LOG_BACKLOG) {
+          this.log.info({ backlog: this.catchingUp.backlog, ratePerSec: this.settings.ratePerSec }, 'outbox: publishing the backlog');
+        }
       }
       const now = this.clock.now();
       this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) * this.settings.ratePerSec) / 1000);
@@ -274,14 +279,16 @@ export class OutboxRelay {
       if (c.sent < this.lastCommitted) this.schedule(0);
       else this.caughtUp();
     } catch (err) {
-      this.limited.warn('read', { err }, 'outbox: cannot read unpublished rows from SQLite; retrying');
+      this.limited.warn('read', { reason: message(err) }, 'outbox: cannot read unpublished rows from SQLite; retrying');
       this.schedule(RETRY_MS);
     }
   }
 
   private caughtUp(): void {
     if (!this.catchingUp) return;
-    this.log.info({ backlog: this.catchingUp.backlog, ms: Math.round(this.clock.now() - this.catchingUp.since) }, 'outbox: backlog published');
+    if (this.catchingUp.backlog >= LOG_BACKLOG) {
+      this.log.info({ backlog: this.catchingUp.backlog, ms: Math.round(this.clock.now() - this.catchingUp.since) }, 'outbox: backlog published');
+    }
     this.catchingUp = undefined;
   }
 
@@ -321,7 +328,8 @@ export class OutboxRelay {
         this.store.outbox.ack(c.stream, c.acked);
         c.persisted = c.acked;
       } catch (err) {
-        this.limited.warn('persist', { err }, 'outbox: cannot record acknowledged messages in SQLite (they may be sent again)');
+        // The store reports a failing disk once, with the reason; no stack here either.
+        this.limited.warn('persist', { reason: message(err) }, 'outbox: cannot record acknowledged messages in SQLite (they may be sent again)');
       }
     }
   }
@@ -339,4 +347,8 @@ export class OutboxRelay {
       payload: JSON.stringify(alertEventPayload(this.gatewayId, messageId(this.storeId, 'e', e.id), e.alertId, e)),
     };
   }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

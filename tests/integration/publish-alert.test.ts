@@ -124,6 +124,8 @@ test('a batch of diagnoses yields one health message per sensor; health waits fo
   let barriers = 0;
   const barrier = async () => {
     const n = ++barriers;
+    // Health goes out at the end of the turn of the commit: let that turn finish first.
+    await new Promise((r) => setImmediate(r));
     g.publisher.publish('drsnd/gw-a/barrier', String(n), () => undefined);
     await sub.until((r) => r.filter((m) => m.topic.endsWith('barrier')).length === n, 'the barrier');
   };

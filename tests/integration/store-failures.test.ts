@@ -35,8 +35,8 @@ async function open(t: test.TestContext, dir: string, clock = new ManualClock())
 }
 
 // SQLite's max_page_count stands in for a full disk: past it every write fails with SQLITE_FULL, the
-// very error a full file system gives (checked by hand on a 1 MiB tmpfs, see BENCHMARKS.md), and
-// raising it is the disk getting room again.
+// very error a full file system gives (the daemon on a real 16 MiB tmpfs filled with dd behaved the same:
+// BENCHMARKS.md item 19), and raising it is the disk getting room again.
 test('a full disk: one error line, lost rows counted, health failing then ok, and recovery by itself', async (t) => {
   const dir = tempDir(t, 'drsnd-store-full-');
   const { store, captured } = await open(t, dir);
