@@ -30,9 +30,12 @@ test('broker unreachable at start: nothing is held in memory, everything committ
   assert.match(event.id, new RegExp(`^${storeId}-e\\d+$`));
   assert.ok(sub.got.some((m) => m.topic.endsWith('/alert') && m.retain === false && JSON.parse(m.payload).className === 'IR007'), 'the retained alert state went out on connect');
   await sub.until(() => g.relay.stats.pending === 0 && h.store.outbox.cursor('diagnoses').acked === 30, 'the cursor recorded in SQLite');
-  // Once connected, new rows go straight out.
-  h.commit(diag(T0 + 30 * 85));
-  await sub.until((r) => r.filter((m) => m.topic.endsWith('/diagnosis')).length === 31, 'the next diagnosis');
+  // Caught up and connected, a committed batch goes out within the commit itself, from memory: the
+  // latency of normal operation has no SQLite read and no timer in it.
+  const before = g.publisher.stats.published;
+  h.commit(diag(T0 + 30 * 85), diag(T0 + 31 * 85));
+  assert.equal(g.publisher.stats.published - before, 2, 'published synchronously by the commit');
+  await sub.until((r) => r.filter((m) => m.topic.endsWith('/diagnosis')).length === 32, 'the next diagnoses');
 });
 
 test('a restart resends exactly what the broker never acknowledged, with the same ids', async (t) => {
