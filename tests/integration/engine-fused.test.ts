@@ -18,7 +18,7 @@ import type { Diagnosis, Frame, SensorMeta } from '../../src/types.js';
 import { projectRoot } from '../helpers/data.js';
 import { captureLogger } from '../helpers/capture.js';
 import { faultyWorker } from '../helpers/faults.js';
-import { VirtualClock } from '../helpers/virtual-clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 const modelDir = path.join(projectRoot, 'models', 'drsn-cw-cwru');
 const log = createLogger('silent');
@@ -110,7 +110,7 @@ test(`fused workers (${engine}) give the diagnoses of the split path (same windo
 test('a wedged fused worker is terminated at the batch timeout, not before, and replaced; its frames are counted lost and no window spans the hole', async () => {
   let dropped = 0;
   const sensor = sensors[0];
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   // On its 4th message the worker blocks its thread, as a wedged native call would.
   const script = faultyWorker('dsp-worker', { hang: { nth: 4 } });
   const cap = captureLogger('error');
@@ -132,9 +132,9 @@ test('a wedged fused worker is terminated at the batch timeout, not before, and 
     for (let k = 3; k < 6; k++) input.next(fs[k]);
     await until(script.struck, 'the worker to wedge');
     // The verdict is taken synchronously when the deadline passes (the thread's exit follows).
-    clock.advance(399);
+    await clock.advance(399);
     assert.equal(cap.count('did not answer'), 0, 'nothing is given up before the batch timeout');
-    clock.advance(1);
+    await clock.advance(1);
     assert.equal(cap.count('did not answer'), 1, 'the worker is terminated at the batch timeout');
     await until(() => dropped > 0, 'the wedged worker\'s exit');
     assert.equal(dropped, 3, 'the wedged frame and the two queued behind it are counted lost');

@@ -11,7 +11,7 @@ import { ErrorCodes, isDrsndError } from '../../src/errors.js';
 import { captureLogger } from '../helpers/capture.js';
 import { faultyWorker } from '../helpers/faults.js';
 import { exportRandomModel, maxAbsDiff, readReference, removeModelDir, splitWindows, type Reference } from '../helpers/model-fixture.js';
-import { VirtualClock } from '../helpers/virtual-clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 const log = pino({ level: 'silent' });
 let dir: string | undefined;
@@ -104,7 +104,7 @@ test('a wedged worker is terminated after batchTimeoutMs, not before; its batch 
   if (!dir) return t.skip('no torch to export a model');
   const { meta } = await loadModel(dir);
   const windows = splitWindows(ref.inputs, meta.input.windowLength);
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   // The worker handed the batch of 2 blocks its thread, as a wedged native call would.
   const script = faultyWorker('classifier-worker', { hang: { windows: 2 } });
   const cap = captureLogger('error');
@@ -114,9 +114,9 @@ test('a wedged worker is terminated after batchTimeoutMs, not before; its batch 
     const queued = pool.classify(windows.slice(2, 5)); // waits behind the wedged batch, then runs on the replacement
     while (!script.struck()) await new Promise((r) => setTimeout(r, 5));
     // The verdict is taken synchronously when the deadline passes (the batch is rejected at the exit).
-    clock.advance(999);
+    await clock.advance(999);
     assert.equal(cap.count('did not answer'), 0, 'no verdict before the timeout');
-    clock.advance(1);
+    await clock.advance(1);
     assert.equal(cap.count('did not answer'), 1, 'terminated at the timeout');
     await assert.rejects(wedged, (e: unknown) => isDrsndError(e, ErrorCodes.INFERENCE_FAILED) && /did not answer within 1000 ms/.test(e.message));
     const probs = await queued;

@@ -11,7 +11,7 @@ import { normalizeWindows } from '../../src/pipeline/normalize.js';
 import { signalPipeline } from '../../src/pipeline/sensor-pipeline.js';
 import type { Frame, ModelMetadata, SensorMeta, Window } from '../../src/types.js';
 import { faultyWorker } from '../helpers/faults.js';
-import { VirtualClock } from '../helpers/virtual-clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 const model: ModelMetadata = {
   id: 'm', version: '1', architecture: 'drsn-cw',
@@ -117,7 +117,7 @@ test('a DSP worker that dies is replaced: its frames are counted as lost and no 
   const sensor = sensors[0];
   // Frames are sent one per message (the gathering time passes, virtually, after each), so message 6
   // carries frame 5; on it the worker exits abruptly, as on a native crash.
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   const pool = createDspPool({
     sensors: [sensor], model, hop: 1024, workers: 1, log, clock, onDrop: (n) => { dropped += n; },
     script: faultyWorker('dsp-worker', { crash: { nth: 6 } }),
@@ -134,18 +134,18 @@ test('a DSP worker that dies is replaced: its frames are counted as lost and no 
     // frame completes one. Frames 0-4 give windows 1-3; frame 5 dies with the worker.
     for (let k = 0; k < 5; k++) {
       input.next(frame(k));
-      clock.advance(4); // the pool's gathering time: one message per frame
+      await clock.advance(4); // the pool's gathering time: one message per frame
       await until(() => windows.length >= Math.max(0, k - 1), `window after frame ${k}`);
     }
     input.next(frame(5));
-    clock.advance(4);
+    await clock.advance(4);
     await until(() => dropped >= 1, 'the crash to be noticed');
     assert.equal(dropped, 1, 'exactly the frame the worker died with is lost');
     assert.equal(pool.liveWorkers, 1, 'a replacement runs');
     // The replacement starts a new segment at frame 6: windows again from frame 8 on.
     for (let k = 6; k < 12; k++) {
       input.next(frame(k));
-      clock.advance(4);
+      await clock.advance(4);
       await until(() => windows.length >= 3 + Math.max(0, k - 7), `window after frame ${k}`);
     }
     input.complete();

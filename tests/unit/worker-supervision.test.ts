@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { RespawnBackoff, stopWorker } from '../../src/util/worker-supervision.js';
-import { VirtualClock } from '../helpers/virtual-clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
-test('respawn back-off doubles from 200 ms to a 30 s cap, resets on success, runs nothing after cancel', () => {
-  const clock = new VirtualClock();
+test('respawn back-off doubles from 200 ms to a 30 s cap, resets on success, runs nothing after cancel', async () => {
+  const clock = new ManualClock();
   const b = new RespawnBackoff(clock);
   const ran: number[] = [];
   const record = (i: number) => () => void ran.push(i);
@@ -16,19 +16,19 @@ test('respawn back-off doubles from 200 ms to a 30 s cap, resets on success, run
     b.retry(record(i));
   }
   assert.deepEqual(delays, [200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000]);
-  clock.advance(199);
+  await clock.advance(199);
   assert.deepEqual(ran, []);
-  clock.advance(1);
+  await clock.advance(1);
   assert.deepEqual(ran, [0]);
-  clock.advance(1600 - 200);
+  await clock.advance(1600 - 200);
   assert.deepEqual(ran, [0, 1, 2, 3]);
   b.reset();
   assert.equal(b.delayMs, 200);
   b.cancel();
-  clock.advance(60_000);
+  await clock.advance(60_000);
   assert.deepEqual(ran, [0, 1, 2, 3], 'no retry runs once cancelled');
   b.retry(record(99));
-  clock.advance(60_000);
+  await clock.advance(60_000);
   assert.deepEqual(ran, [0, 1, 2, 3]);
 });
 
