@@ -105,7 +105,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     // and windows meet in one batcher in front of the classifier pool. With no sensors configured (a
     // gateway being set up) the classifier pool still loads the engine, so a model that cannot run
     // fails at start, not when the first sensor is added.
-    const { hop, gapTolerancePeriods, workers: dspWorkers, fused } = settings.pipeline;
+    const { hop, gapTolerancePeriods, futureToleranceMs, clockResetMs, workers: dspWorkers, fused } = settings.pipeline;
     const { engine, backend, workers: inferenceWorkers, batchSize, batchMaxWaitMs, queueLimit } = settings.inference;
     const inferenceLog = log.child({ component: 'inference' });
     const onDropFrames = (n: number) => { stats.droppedFrames += n; };
@@ -148,7 +148,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     // Formatted here, every 30 s, not per diagnosis on the commit path.
     const summary = setInterval(() => {
       const last = Object.fromEntries([...lastBySensor].map(([id, d]) => [id, `${d.className} ${d.confidence.toFixed(2)}`]));
-      log.info({ ...stats, badInput: badInput.count(), last }, 'summary');
+      log.info({ ...stats, badInput: badInput.count(), badInputByReason: badInput.byReason(), last }, 'summary');
     }, SUMMARY_INTERVAL_MS);
     summary.unref();
     stoppables.push({ name: 'summary', stop: () => clearInterval(summary) });
@@ -188,7 +188,11 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     const source = (i: number) => createSource(settings.sensors[i], sourceCtx).pipe(
       takeUntil(stop$),
       tap(() => { stats.framesIn++; }),
-      validateFrames({ sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput }),
+      validateFrames({
+        sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput, clockResetMs,
+        // Replay and simulator times come from this daemon's clock and run ahead at speed > 1.
+        futureToleranceMs: hasDeviceTime(settings.sensors[i]) ? futureToleranceMs : null,
+      }),
     );
     const counted = <T>() => tap<T>(() => { stats.windows++; });
     let diagnoses$: Observable<Diagnosis>;
@@ -271,6 +275,8 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     mqttUrl: () => brokerUrl,
   };
 }
+
+const hasDeviceTime = (s: Settings['sensors'][number]) => s.source.type === 'serial' || s.source.type === 'mqtt';
 
 const READY_WAIT_FOR_BROKER_MS = 10_000;
 const SUMMARY_INTERVAL_MS = 30_000;

@@ -151,6 +151,18 @@ export const settingsSchema = z.strictObject({
     /** A timestamp jump larger than this many sample periods is a gap: the window restarts. */
     gapTolerancePeriods: positive.default(2),
     /**
+     * Device timestamps (serial and MQTT sensors) more than this far ahead of the gateway's clock are
+     * rejected without moving the sensor's clock; null: no check. One frame a day ahead used to silence
+     * its sensor until restart (issue 19).
+     */
+    futureToleranceMs: positive.nullable().default(60_000),
+    /**
+     * A sensor's timestamps jumping back by more than this (a device restarting its clock) restart its
+     * stream, once the next frame continues the new timeline; a smaller step back is an overlap and
+     * those frames are rejected, for at most this long.
+     */
+    clockResetMs: positive.default(5_000),
+    /**
      * Worker threads for the per-sensor signal path (resample, band-limit, window, normalize); 0 runs it
      * on the main thread. One worker takes ~300 channels at 12 kHz off the main thread (BENCHMARKS.md).
      */

@@ -7,6 +7,7 @@ import { Observable } from 'rxjs';
 import type { SensorSettings } from '../config/schema.js';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Frame } from '../types.js';
+import { backlogEmitter } from './backlog-emitter.js';
 import { ArrivalClock } from './decoders/arrival-clock.js';
 import { decodeBinaryPayload } from './decoders/binary-payload.js';
 import { decodeJsonPayload } from './decoders/json-payload.js';
@@ -41,6 +42,8 @@ export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Ob
   return new Observable<Frame>((subscriber) => {
     const log = ctx.log.child({ component: 'mqtt-source', sensor: sensor.id, topic: cfg.topic });
     const clock = new ArrivalClock(sensor.rateHz);
+    // With a persistent session the broker delivers what it queued while we were away in one burst.
+    const backlog = backlogEmitter({ sensor, source: 'mqtt', detail: { topic: cfg.topic }, ctx, out: subscriber, clock });
     let connectedOnce = false;
     let down = false;
     let breakNext = false;
@@ -51,7 +54,9 @@ export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Ob
         log.info({ sessionPresent: connack.sessionPresent }, 'broker reconnected');
         breakNext = true;
         clock.reset();
-      } else {
+      }
+      backlog.opened();
+      if (!connectedOnce) {
         log.info({ url, sessionPresent: connack.sessionPresent }, 'connected to broker');
       }
       connectedOnce = true;
@@ -92,10 +97,11 @@ export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Ob
       const frame: Frame = { sensorId: sensor.id, t0, rateHz, unit, axes: sensor.axes, channels };
       if (breakNext || !continuous) frame.discontinuity = true;
       breakNext = false;
-      subscriber.next(frame);
+      backlog.emit(frame, arrival, r.block.t0 === undefined);
     });
 
     return () => {
+      backlog.release();
       client.removeAllListeners();
       // end(true) may still surface a socket error; the daemon must not die of it.
       client.on('error', () => {});
