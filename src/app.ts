@@ -6,7 +6,9 @@ import { merge, mergeAll, type Observable, Subject, takeUntil, tap, type Operato
 import { BadInputCounter } from './bad-input.js';
 import type { Settings } from './config/schema.js';
 import type { Logger } from './log.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-broker.js';
+import { exposureWarning, startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-broker.js';
+import { isTlsUrl, mqttTlsOptions } from './util/mqtt-tls.js';
+import { redactUrl } from './util/redact.js';
 import type { ClassifierPool } from './model/pool.js';
 import type { DspPool } from './pipeline/dsp-pool.js';
 import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from './types.js';
@@ -86,10 +88,16 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     if (settings.mqtt.url === null) {
       // aedes speaks MQTT 3.1.1 only; a site broker gets the configured protocol version.
       mqttSettings = { ...settings.mqtt, protocolVersion: 4 };
-      const broker: EmbeddedBroker = await startEmbeddedBroker(settings.mqtt.embedded.host, settings.mqtt.embedded.port);
+      const { host, port, username: embUser, password: embPass } = settings.mqtt.embedded;
+      const auth = embUser !== null && embPass !== null ? { username: embUser, password: embPass } : undefined;
+      const broker: EmbeddedBroker = await startEmbeddedBroker(host, port, auth);
       stoppables.push({ name: 'embedded broker', stop: () => broker.stop() });
       brokerUrl = broker.url;
-      log.info({ url: broker.url }, 'embedded MQTT broker started (set mqtt.url to use a site broker)');
+      // drsnd's own clients log in with the embedded broker's credentials.
+      if (auth) mqttSettings = { ...mqttSettings, username: auth.username, password: auth.password };
+      log.info({ url: broker.url, auth: auth ? 'username/password' : 'none' }, 'embedded MQTT broker started (set mqtt.url to use a site broker)');
+      const exposed = exposureWarning(host, auth !== undefined);
+      if (exposed) log.warn({ host, port: broker.port, auth: auth ? 'username/password' : 'none' }, exposed);
     } else {
       brokerUrl = settings.mqtt.url;
     }
@@ -136,7 +144,9 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     store.upsertSensors(sensors);
     flushStore = () => store.flush();
 
-    const publisher = new Publisher({ settings: { ...settings, mqtt: mqttSettings }, log, url: brokerUrl });
+    // TLS applies to a site broker reached over mqtts://; files are read (and a bad path reported) now.
+    const tls = settings.mqtt.url !== null && isTlsUrl(settings.mqtt.url) ? mqttTlsOptions(settings.mqtt.tls, deps.cwd) : undefined;
+    const publisher = new Publisher({ settings: { ...settings, mqtt: mqttSettings }, log, url: brokerUrl, tls });
     await publisher.start();
     stoppables.push({ name: 'publisher', stop: () => publisher.stop() });
 
@@ -181,7 +191,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
       gatewayId: settings.gateway.id,
       mqttOptions: {
         clientIdPrefix: settings.mqtt.clientId ?? undefined,
-        username: username ?? undefined, password: password ?? undefined, protocolVersion, reconnectPeriodMs: reconnectMs,
+        username: username ?? undefined, password: password ?? undefined, protocolVersion, reconnectPeriodMs: reconnectMs, tls,
       },
     };
     // Validation stays here, on the main thread: it reports bad input.
@@ -235,8 +245,8 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     // READY=1 means "DB, model and MQTT are up"; a broker that is down at start-up must not keep the
     // service from starting either (it buffers and connects later), so wait for it only so long.
     const connected = await Promise.race([publisher.ready().then(() => true, () => false), sleep(READY_WAIT_FOR_BROKER_MS).then(() => false)]);
-    if (!connected) log.warn({ url: brokerUrl }, 'MQTT broker not reachable yet: running anyway, publishing when it connects');
-    log.info({ sensors: sensors.length, engine: stats.engine, mqtt: brokerUrl, db: store.path }, 'drsnd running');
+    if (!connected) log.warn({ url: redactUrl(brokerUrl) }, 'MQTT broker not reachable yet: running anyway, publishing when it connects');
+    log.info({ sensors: sensors.length, engine: stats.engine, mqtt: redactUrl(brokerUrl), db: store.path }, 'drsnd running');
     deps.onReady?.();
   }
 

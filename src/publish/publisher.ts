@@ -13,6 +13,7 @@ import {
   alertEventPayload, alertPayload, diagnosisPayload, healthPayload, type ActiveAlert,
 } from './payloads.js';
 import { Topics } from './topics.js';
+import type { MqttTlsOptions } from '../util/mqtt-tls.js';
 
 export type MqttSettings = Settings['mqtt'];
 
@@ -25,6 +26,8 @@ export interface PublisherOptions {
   now?: () => number;
   /** Upper bound for stop(): publishing `offline` and closing the connection. */
   stopTimeoutMs?: number;
+  /** TLS options for mqtts:// (src/util/mqtt-tls.ts; read from mqtt.tls by the app). */
+  tls?: MqttTlsOptions;
 }
 
 /** An alert already active when the daemon starts (from Store.alerts({ active: true })). */
@@ -144,6 +147,7 @@ export class Publisher {
       ...(m.protocolVersion === 5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_SEC } } : {}),
       ...(m.username !== null ? { username: m.username } : {}),
       ...(m.password !== null ? { password: m.password } : {}),
+      ...this.opts.tls,
     };
     const client = connect(url, options);
     this.mqtt = client;
