@@ -8,6 +8,7 @@ import type { Settings } from './config/schema.js';
 import type { Logger } from './log.js';
 import { exposureWarning, startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-broker.js';
 import { isTlsUrl, mqttTlsOptions } from './util/mqtt-tls.js';
+import { StallWatch } from './util/stall-watch.js';
 import { redactUrl } from './util/redact.js';
 import type { ClassifierPool } from './model/pool.js';
 import type { DspPool } from './pipeline/dsp-pool.js';
@@ -23,6 +24,8 @@ export interface AppDeps {
 
 export interface AppStats {
   framesIn: number;
+  /** Frames that passed validation (the watchdog's "input is flowing"). */
+  framesAccepted: number;
   windows: number;
   diagnoses: number;
   /** Windows without a diagnosis: dropped at the split path's inference queue, or lost to a failed engine call. */
@@ -38,8 +41,8 @@ export interface App {
   start(): Promise<void>;
   /** Stops sources, drains the pipeline, commits and publishes in-flight results, closes everything. */
   stop(timeoutMs?: number): Promise<void>;
-  /** For the systemd watchdog: false once stopping. A stuck inference worker is replaced by the pool
-   *  itself (batchTimeoutMs); the watchdog's own job is catching a blocked event loop (no pings). */
+  /** For the systemd watchdog: false once stopping, or while frames flow but no window comes out for
+   *  pipeline.stallTimeoutSec (src/util/stall-watch.ts). A blocked event loop sends no pings at all. */
   alive(): boolean;
   stats(): AppStats;
   /** The broker in use (the embedded one's URL when mqtt.url is null); undefined before start. */
@@ -55,7 +58,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
   const log = deps.log;
   const stop$ = new Subject<void>();
   const stoppables: Stoppable[] = [];
-  const stats: AppStats = { framesIn: 0, windows: 0, diagnoses: 0, droppedWindows: 0, droppedFrames: 0, badInput: 0, engine: 'none', lastActivity: Date.now() };
+  const stats: AppStats = { framesIn: 0, framesAccepted: 0, windows: 0, diagnoses: 0, droppedWindows: 0, droppedFrames: 0, badInput: 0, engine: 'none', lastActivity: Date.now() };
   const badInput = new BadInputCounter(log.child({ component: 'ingest' }), settings.log.badInputIntervalMs);
   let subscription: Subscription | undefined;
   let drained: Promise<void> = Promise.resolve();
@@ -203,6 +206,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
         // Replay and simulator times come from this daemon's clock and run ahead at speed > 1.
         futureToleranceMs: hasDeviceTime(settings.sensors[i]) ? futureToleranceMs : null,
       }),
+      tap(() => { stats.framesAccepted++; }),
     );
     const counted = <T>() => tap<T>(() => { stats.windows++; });
     let diagnoses$: Observable<Diagnosis>;
@@ -277,10 +281,23 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     }
   }
 
+  const stallMs = settings.pipeline.stallTimeoutSec === null || settings.sensors.length === 0 ? null : settings.pipeline.stallTimeoutSec * 1000;
+  const stallWatch = stallMs === null ? undefined : new StallWatch(stallMs);
+  let silentLogged = false;
+  const alive = (): boolean => {
+    if (stopping) return false;
+    const verdict = stallWatch?.check(stats) ?? 'ok';
+    if (verdict === 'silent' && !silentLogged) {
+      log.warn({ forSec: settings.pipeline.stallTimeoutSec }, 'no sensor has sent data for a while; the sources keep retrying (watchdog pings go on: a restart would not bring a sensor back)');
+    }
+    silentLogged = verdict === 'silent';
+    return verdict !== 'stalled';
+  };
+
   return {
     start,
     stop,
-    alive: () => !stopping,
+    alive,
     stats: () => ({ ...stats, badInput: badInput.count() }),
     mqttUrl: () => brokerUrl,
   };

@@ -181,6 +181,13 @@ export const settingsSchema = z.strictObject({
      */
     clockResetMs: positive.default(5_000),
     /**
+     * systemd watchdog: WATCHDOG=1 is withheld (and systemd restarts drsnd) when sensors keep sending
+     * accepted frames but no window came out for this long. No frames at all is not a stall (idle
+     * machine; the sources retry by themselves); with no sensors only the event loop is watched.
+     * null: the event loop only. Must exceed the time one window takes to fill.
+     */
+    stallTimeoutSec: positive.nullable().default(300),
+    /**
      * Worker threads for the per-sensor signal path (resample, band-limit, window, normalize); 0 runs it
      * on the main thread. One worker takes ~300 channels at 12 kHz off the main thread (BENCHMARKS.md).
      */
