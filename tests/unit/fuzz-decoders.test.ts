@@ -81,7 +81,7 @@ test('3,000 JSON payloads: decoded or rejected with a reason; nothing throws; th
       h.feed([], true);
       continue;
     }
-    h.feed([asFrame(d.block, d.block.t0 ?? clock.place(d.block.channels[0].length, Date.now()).t0)], false);
+    h.feed([asFrame(d.block, d.block.t0 ?? clock.place(d.block.channels[0].length, t).t0)], false);
   }
   tc.diagnostic(h.finish());
   assert.ok(decoderRejects > 300 && h.outputs.fuzz > 300, `both paths exercised: ${decoderRejects} rejected by the decoder, ${h.outputs.fuzz} frames out`);
