@@ -6,9 +6,12 @@ import { merge, mergeAll, type Observable, Subject, takeUntil, tap, type Operato
 import { BadInputCounter } from './bad-input.js';
 import type { Settings } from './config/schema.js';
 import type { Logger } from './log.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-broker.js';
+import { exposureWarning, startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-broker.js';
 import type { ClassifierPool } from './runtime/classifier-pool.js';
 import type { DspPool } from './runtime/dsp-pool.js';
+import { isTlsUrl, mqttTlsOptions } from './util/mqtt-tls.js';
+import { redactUrl } from './util/redact.js';
+import { StallWatch } from './util/stall-watch.js';
 import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from './types.js';
 
 export interface AppDeps {
@@ -21,6 +24,8 @@ export interface AppDeps {
 
 export interface AppStats {
   framesIn: number;
+  /** Frames that passed validation (the watchdog's "input is flowing"). */
+  framesAccepted: number;
   windows: number;
   /** Diagnoses committed to SQLite (what reaches the history and MQTT). */
   diagnoses: number;
@@ -41,8 +46,8 @@ export interface App {
   start(): Promise<void>;
   /** Stops sources, drains the pipeline, commits and publishes in-flight results, closes everything. */
   stop(timeoutMs?: number): Promise<void>;
-  /** For the systemd watchdog: false once stopping. A stuck inference worker is replaced by the pool
-   *  itself (batchTimeoutMs); the watchdog's own job is catching a blocked event loop (no pings). */
+  /** For the systemd watchdog: false once stopping, or while frames flow but no window comes out for
+   *  pipeline.stallTimeoutSec (src/util/stall-watch.ts). A blocked event loop sends no pings at all. */
   alive(): boolean;
   stats(): AppStats;
   /** The broker in use (the embedded one's URL when mqtt.url is null); undefined before start. */
@@ -59,7 +64,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
   const stop$ = new Subject<void>();
   const stoppables: Stoppable[] = [];
   const stats: AppStats = {
-    framesIn: 0, windows: 0, diagnoses: 0, lost: 0, unpublished: 0, droppedWindows: 0, droppedFrames: 0, badInput: 0, engine: 'none', lastActivity: Date.now(),
+    framesIn: 0, framesAccepted: 0, windows: 0, diagnoses: 0, lost: 0, unpublished: 0, droppedWindows: 0, droppedFrames: 0, badInput: 0, engine: 'none', lastActivity: Date.now(),
   };
   // Counters owned by components (store, outbox), read when stats are asked for.
   let componentStats: () => Pick<AppStats, 'diagnoses' | 'lost' | 'unpublished'> = () => ({ diagnoses: 0, lost: 0, unpublished: 0 });
@@ -96,10 +101,16 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     if (settings.mqtt.url === null) {
       // aedes speaks MQTT 3.1.1 only; a site broker gets the configured protocol version.
       mqttSettings = { ...settings.mqtt, protocolVersion: 4 };
-      const broker: EmbeddedBroker = await startEmbeddedBroker(settings.mqtt.embedded.host, settings.mqtt.embedded.port);
+      const { host, port, username: embUser, password: embPass } = settings.mqtt.embedded;
+      const auth = embUser !== null && embPass !== null ? { username: embUser, password: embPass } : undefined;
+      const broker: EmbeddedBroker = await startEmbeddedBroker(host, port, auth);
       stoppables.push({ name: 'embedded broker', stop: () => broker.stop() });
       brokerUrl = broker.url;
-      log.info({ url: broker.url }, 'embedded MQTT broker started (set mqtt.url to use a site broker)');
+      // drsnd's own clients log in with the embedded broker's credentials.
+      if (auth) mqttSettings = { ...mqttSettings, username: auth.username, password: auth.password };
+      log.info({ url: broker.url, auth: auth ? 'username/password' : 'none' }, 'embedded MQTT broker started (set mqtt.url to use a site broker)');
+      const exposed = exposureWarning(host, auth !== undefined);
+      if (exposed) log.warn({ host, port: broker.port, auth: auth ? 'username/password' : 'none' }, exposed);
     } else {
       brokerUrl = settings.mqtt.url;
     }
@@ -123,7 +134,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     // and windows meet in one batcher in front of the classifier pool. With no sensors configured (a
     // gateway being set up) the classifier pool still loads the engine, so a model that cannot run
     // fails at start, not when the first sensor is added.
-    const { hop, gapTolerancePeriods, workers: dspWorkers, fused } = settings.pipeline;
+    const { hop, gapTolerancePeriods, futureToleranceMs, clockResetMs, workers: dspWorkers, fused } = settings.pipeline;
     const { engine, backend, workers: inferenceWorkers, batchSize, batchMaxWaitMs, queueLimit } = settings.inference;
     const inferenceLog = log.child({ component: 'inference' });
     const onDropFrames = (n: number) => { stats.droppedFrames += n; };
@@ -150,7 +161,9 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
 
     store.upsertSensors(sensors);
 
-    const publisher = new Publisher({ settings: { ...settings, mqtt: mqttSettings }, log, url: brokerUrl });
+    // TLS applies to a site broker reached over mqtts://; files are read (and a bad path reported) now.
+    const tls = settings.mqtt.url !== null && isTlsUrl(settings.mqtt.url) ? mqttTlsOptions(settings.mqtt.tls, deps.cwd) : undefined;
+    const publisher = new Publisher({ settings: { ...settings, mqtt: mqttSettings }, log, url: brokerUrl, tls });
     await publisher.start();
     stoppables.push({ name: 'publisher', stop: () => publisher.stop() });
 
@@ -169,7 +182,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     // Formatted here, every 30 s, not per diagnosis on the commit path.
     const summary = setInterval(() => {
       const last = Object.fromEntries([...alerts.lastDiagnoses()].map(([id, d]) => [id, `${d.className} ${d.confidence.toFixed(2)}`]));
-      log.info({ ...stats, ...componentStats(), badInput: badInput.count(), last }, 'summary');
+      log.info({ ...stats, ...componentStats(), badInput: badInput.count(), badInputByReason: badInput.byReason(), last }, 'summary');
     }, SUMMARY_INTERVAL_MS);
     summary.unref();
     stoppables.push({ name: 'summary', stop: () => clearInterval(summary) });
@@ -180,14 +193,19 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
       gatewayId: settings.gateway.id,
       mqttOptions: {
         clientIdPrefix: settings.mqtt.clientId ?? undefined,
-        username: username ?? undefined, password: password ?? undefined, protocolVersion, reconnectPeriodMs: reconnectMs,
+        username: username ?? undefined, password: password ?? undefined, protocolVersion, reconnectPeriodMs: reconnectMs, tls,
       },
     };
     // Validation stays here, on the main thread: it reports bad input.
     const source = (i: number) => createSource(settings.sensors[i], sourceCtx).pipe(
       takeUntil(stop$),
       tap(() => { stats.framesIn++; }),
-      validateFrames({ sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput }),
+      validateFrames({
+        sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput, clockResetMs,
+        // Replay and simulator times come from this daemon's clock and run ahead at speed > 1.
+        futureToleranceMs: hasDeviceTime(settings.sensors[i]) ? futureToleranceMs : null,
+      }),
+      tap(() => { stats.framesAccepted++; }),
     );
     const counted = <T>() => tap<T>(() => { stats.windows++; });
     let diagnoses$: Observable<Diagnosis>;
@@ -229,8 +247,8 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     // READY=1 means "DB, model and MQTT are up"; a broker that is down at start-up must not keep the
     // service from starting either (it buffers and connects later), so wait for it only so long.
     const connected = await Promise.race([publisher.ready().then(() => true, () => false), sleep(READY_WAIT_FOR_BROKER_MS).then(() => false)]);
-    if (!connected) log.warn({ url: brokerUrl }, 'MQTT broker not reachable yet: running anyway, publishing when it connects');
-    log.info({ sensors: sensors.length, engine: stats.engine, mqtt: brokerUrl, db: store.path }, 'drsnd running');
+    if (!connected) log.warn({ url: redactUrl(brokerUrl) }, 'MQTT broker not reachable yet: running anyway, publishing when it connects');
+    log.info({ sensors: sensors.length, engine: stats.engine, mqtt: redactUrl(brokerUrl), db: store.path }, 'drsnd running');
   }
 
   async function stop(timeoutMs = 10_000): Promise<void> {
@@ -260,14 +278,29 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     }
   }
 
+  const stallMs = settings.pipeline.stallTimeoutSec === null || settings.sensors.length === 0 ? null : settings.pipeline.stallTimeoutSec * 1000;
+  const stallWatch = stallMs === null ? undefined : new StallWatch(stallMs);
+  let silentLogged = false;
+  const alive = (): boolean => {
+    if (stopping) return false;
+    const verdict = stallWatch?.check(stats) ?? 'ok';
+    if (verdict === 'silent' && !silentLogged) {
+      log.warn({ forSec: settings.pipeline.stallTimeoutSec }, 'no sensor has sent data for a while; the sources keep retrying (watchdog pings go on: a restart would not bring a sensor back)');
+    }
+    silentLogged = verdict === 'silent';
+    return verdict !== 'stalled';
+  };
+
   return {
     start,
     stop,
-    alive: () => !stopping,
+    alive,
     stats: () => ({ ...stats, ...componentStats(), badInput: badInput.count() }),
     mqttUrl: () => brokerUrl,
   };
 }
+
+const hasDeviceTime = (s: Settings['sensors'][number]) => s.source.type === 'serial' || s.source.type === 'mqtt';
 
 const READY_WAIT_FOR_BROKER_MS = 10_000;
 const SUMMARY_INTERVAL_MS = 30_000;

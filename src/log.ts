@@ -1,10 +1,24 @@
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
+import { redactUrl } from './util/redact.js';
 
 export type { Logger };
 
-/** Root logger: JSON lines on stdout (journald keeps them). Components take `log.child({ component })`. */
+/**
+ * Root logger: JSON lines on stdout (journald keeps them). Components take `log.child({ component })`.
+ * A last line of defence for credentials (issue 19): password fields are censored and URL credentials
+ * (mqtt://user:secret@host) cut out of every top-level string, whoever logs them.
+ */
 export function createLogger(level: string = 'info', dest?: DestinationStream): Logger {
-  const opts: LoggerOptions = { level, base: { name: 'drsnd' } };
+  const opts: LoggerOptions = {
+    level, base: { name: 'drsnd' },
+    redact: { paths: ['password', '*.password', '*.*.password', 'options.password'], censor: '***' },
+    formatters: {
+      log(obj) {
+        for (const [k, v] of Object.entries(obj)) if (typeof v === 'string' && v.includes('@')) obj[k] = redactUrl(v);
+        return obj;
+      },
+    },
+  };
   return dest ? pino(opts, dest) : pino(opts);
 }
 

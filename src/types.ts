@@ -40,7 +40,7 @@ export interface Window {
   sensorId: string;
   asset: string;
   channel: string;
-  /** Epoch ms of first and last sample. */
+  /** Epoch ms of first and last sample, rounded to whole ms: the one value SQLite and MQTT both carry. */
   start: number;
   end: number;
   data: Float32Array;

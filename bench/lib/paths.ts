@@ -15,7 +15,8 @@ function findRoot(): string {
 }
 
 export const ROOT = findRoot();
-export const PYTHON = process.env.DRSN_PYTHON ?? '/usr/bin/python3';
+/** DRSND_PYTHON, as the daemon's train/eval and the tests read it (DRSN_PYTHON: the deprecated old name). */
+export const PYTHON = process.env.DRSND_PYTHON ?? process.env.DRSN_PYTHON ?? '/usr/bin/python3';
 /** The CWRU data beside the project (never inside it), as tests and CI locate it. */
 export const CWRU_DIR = process.env.DRSND_CWRU_DIR ?? path.resolve(ROOT, '..', 'shared', 'data', 'cwru');
 /** The compiled bench scripts (children are started from here, so they run without tsx). */

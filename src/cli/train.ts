@@ -47,9 +47,21 @@ export function prepareFromArg(dataPath: string, cacheRoot: string, ctx: CliCont
   return { dir, index };
 }
 
-/** `--python`, else $DRSN_PYTHON (not DRSND_*: those are config overrides, validated by the config loader). */
-export function pythonExecutable(flag?: string): string {
-  return flag ?? process.env.DRSN_PYTHON ?? '/usr/bin/python3';
+let deprecationSaid = false;
+
+/**
+ * `--python`, else $DRSND_PYTHON (the name the tests always used; the config loader passes over it, see
+ * NON_SETTING_ENV), else the deprecated $DRSN_PYTHON, else Debian's python3.
+ */
+export function pythonExecutable(flag?: string, env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = (m) => process.stderr.write(m)): string {
+  if (flag) return flag;
+  if (env.DRSND_PYTHON) return env.DRSND_PYTHON;
+  if (env.DRSN_PYTHON) {
+    if (!deprecationSaid) warn('drsnd: DRSN_PYTHON is deprecated; set DRSND_PYTHON instead (still read for now)\n');
+    deprecationSaid = true;
+    return env.DRSN_PYTHON;
+  }
+  return '/usr/bin/python3';
 }
 
 /** Fails with an actionable message when python3, PyTorch, numpy or scipy is missing. */
@@ -59,7 +71,7 @@ export function checkPython(python = pythonExecutable()): void {
     const why = r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`);
     throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE,
       `training and evaluation need ${python} with PyTorch, numpy and scipy (${why}). ` +
-      'On Debian/Ubuntu: apt-get install python3-torch python3-scipy; or pass --python (or set DRSN_PYTHON) to a python with torch installed.');
+      'On Debian/Ubuntu: apt-get install python3-torch python3-scipy; or pass --python (or set DRSND_PYTHON) to a python with torch installed.');
   }
 }
 

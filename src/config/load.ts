@@ -8,6 +8,27 @@ import { settingsSchema, type Settings } from './schema.js';
 
 export const ENV_PREFIX = 'DRSND_';
 
+/**
+ * DRSND_* variables that are not settings: other parts of the project read them (the launcher, the native
+ * build, the trainer, the tests, CI). The loader passes over them, so a documented variable such as
+ * DRSND_NATIVE=0 never stops the daemon (issue 19), while a misspelt setting still does.
+ * tests/unit/config-env.test.ts checks that every DRSND_ name written anywhere in the repository is a
+ * setting, an error code, or listed here.
+ */
+export const NON_SETTING_ENV: Readonly<Record<string, string>> = Object.freeze({
+  DRSND_CONFIG: 'the configuration file when --config is not given',
+  DRSND_PYTHON: 'the Python with PyTorch for train, eval and the tests (DRSN_PYTHON is the deprecated old name)',
+  DRSND_CWRU_DIR: 'where tests and benchmarks find the CWRU data',
+  DRSND_CI: '1 in .ci/run: a skipped test or the broker fallback fails the run',
+});
+
+/** Prefixes of non-setting variables: DRSND_NATIVE, DRSND_NATIVE_CFLAGS, DRSND_NATIVE_OUT (native/build.mjs). */
+export const NON_SETTING_ENV_PREFIXES: readonly string[] = Object.freeze(['DRSND_NATIVE']);
+
+export function isNonSettingEnv(name: string): boolean {
+  return Object.hasOwn(NON_SETTING_ENV, name) || NON_SETTING_ENV_PREFIXES.some((p) => name === p || name.startsWith(`${p}_`));
+}
+
 export interface LoadOptions {
   /** Path of the YAML file; undefined = defaults only. */
   file?: string;
@@ -76,10 +97,11 @@ function applyEnv(obj: Record<string, unknown>, env: NodeJS.ProcessEnv, errors: 
   let out = obj;
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
-    if (name === 'DRSND_CONFIG' || name === 'DRSND_CWRU_DIR') continue; // not settings: file path and test data location
     const keyPath = paths.get(name);
     if (!keyPath) {
-      errors.push(`${name}: unknown environment setting (known: ${[...paths.keys()].slice(0, 6).join(', ')}, …)`);
+      if (isNonSettingEnv(name)) continue;
+      errors.push(`${name}: unknown environment setting (known: ${[...paths.keys()].slice(0, 6).join(', ')}, …; ` +
+        `not settings, and ignored: ${[...Object.keys(NON_SETTING_ENV), ...NON_SETTING_ENV_PREFIXES.map((p) => `${p}*`)].join(', ')})`);
       continue;
     }
     let parsed: unknown;

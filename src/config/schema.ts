@@ -87,11 +87,29 @@ export const settingsSchema = z.strictObject({
   mqtt: z.strictObject({
     /** Broker URL (mqtt://, mqtts://). Unset: drsnd starts an embedded broker on `embedded`. */
     url: z.string().nullable().default(null),
-    embedded: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.int().min(0).max(65535).default(1883) }).prefault({}),
+    embedded: z.strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.int().min(0).max(65535).default(1883),
+      /** Set both and the embedded broker refuses clients without them (drsnd's own clients use them). */
+      username: z.string().nullable().default(null),
+      password: z.string().nullable().default(null),
+    }).prefault({}),
     baseTopic: z.string().min(1).default('drsnd'),
     clientId: z.string().nullable().default(null),
     username: z.string().nullable().default(null),
     password: z.string().nullable().default(null),
+    /** TLS for mqtts:// URLs (publisher and MQTT sensors): PEM file paths, relative to the working directory. */
+    tls: z.strictObject({
+      /** CA certificate(s) that signed the broker's certificate; null: the system's CAs. */
+      ca: z.string().nullable().default(null),
+      /** Client certificate and key for mutual TLS; both or neither. */
+      cert: z.string().nullable().default(null),
+      key: z.string().nullable().default(null),
+      /** Name expected in the broker's certificate when it differs from the URL's host (SNI too). */
+      servername: z.string().nullable().default(null),
+      /** Verify the broker's certificate (rejectUnauthorized). false only for a test bench. */
+      verify: z.boolean().default(true),
+    }).prefault({}),
     protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
     healthExpirySec: z.int().positive().default(600),
     /** A sensor's health goes out at once when its status, class or alert changes, otherwise at most this
@@ -159,6 +177,25 @@ export const settingsSchema = z.strictObject({
     /** A timestamp jump larger than this many sample periods is a gap: the window restarts. */
     gapTolerancePeriods: positive.default(2),
     /**
+     * Device timestamps (serial and MQTT sensors) more than this far ahead of the gateway's clock are
+     * rejected without moving the sensor's clock; null: no check. One frame a day ahead used to silence
+     * its sensor until restart (issue 19).
+     */
+    futureToleranceMs: positive.nullable().default(60_000),
+    /**
+     * A sensor's timestamps jumping back by more than this (a device restarting its clock) restart its
+     * stream, once the next frame continues the new timeline; a smaller step back is an overlap and
+     * those frames are rejected, for at most this long.
+     */
+    clockResetMs: positive.default(5_000),
+    /**
+     * systemd watchdog: WATCHDOG=1 is withheld (and systemd restarts drsnd) when sensors keep sending
+     * accepted frames but no window came out for this long. No frames at all is not a stall (idle
+     * machine; the sources retry by themselves); with no sensors only the event loop is watched.
+     * null: the event loop only. Must exceed the time one window takes to fill.
+     */
+    stallTimeoutSec: positive.nullable().default(300),
+    /**
      * Worker threads for the per-sensor signal path (resample, band-limit, window, normalize); 0 runs it
      * on the main thread. One worker takes ~300 channels at 12 kHz off the main thread (BENCHMARKS.md).
      */
@@ -190,6 +227,19 @@ export const settingsSchema = z.strictObject({
     if (seen.has(id)) ctx.addIssue({ code: 'custom', path: ['sensors', i, 'id'], message: `duplicate sensor id "${id}"` });
     seen.add(id);
   });
+  const mqtt = (s.mqtt ?? {}) as { url?: unknown; tls?: { ca?: unknown; cert?: unknown; key?: unknown }; embedded?: { username?: unknown; password?: unknown } };
+  const tls = mqtt.tls ?? {};
+  if ((typeof tls.cert === 'string') !== (typeof tls.key === 'string')) {
+    ctx.addIssue({ code: 'custom', path: ['mqtt', 'tls', typeof tls.cert === 'string' ? 'key' : 'cert'], message: 'set both tls.cert and tls.key (mutual TLS), or neither' });
+  }
+  const tlsSet = [tls.ca, tls.cert, tls.key].some((v) => typeof v === 'string');
+  if (tlsSet && typeof mqtt.url === 'string' && !/^(mqtts|wss|ssl|tls):\/\//i.test(mqtt.url)) {
+    ctx.addIssue({ code: 'custom', path: ['mqtt', 'tls'], message: 'set, but mqtt.url is not mqtts:// (or wss://): the connection would not use TLS' });
+  }
+  const emb = mqtt.embedded ?? {};
+  if ((typeof emb.username === 'string') !== (typeof emb.password === 'string')) {
+    ctx.addIssue({ code: 'custom', path: ['mqtt', 'embedded', typeof emb.username === 'string' ? 'password' : 'username'], message: 'set both embedded.username and embedded.password, or neither' });
+  }
   const { raiseK, raiseN } = (s.alerts ?? {}) as { raiseK?: unknown; raiseN?: unknown };
   if (typeof raiseK === 'number' && typeof raiseN === 'number' && raiseK > raiseN) {
     ctx.addIssue({ code: 'custom', path: ['alerts', 'raiseK'], message: `must be <= alerts.raiseN (${raiseN})` });

@@ -7,11 +7,16 @@ import { Observable } from 'rxjs';
 import type { SensorSettings } from '../config/schema.js';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Frame } from '../types.js';
+import { backlogEmitter } from './backlog-emitter.js';
 import { ArrivalClock } from './decoders/arrival-clock.js';
 import { decodeBinaryPayload } from './decoders/binary-payload.js';
 import { decodeJsonPayload } from './decoders/json-payload.js';
 import type { DecodeResult, PayloadMeta } from './decoders/payload.js';
 import type { SourceContext } from './source.js';
+import { redactUrl } from '../util/redact.js';
+
+/** Largest packet accepted from the broker: the payload bound plus room for topic and properties. */
+export const maxPacketBytes = (maxPayloadBytes: number): number => Math.min(maxPayloadBytes + 65_536, 268_435_455);
 
 export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Observable<Frame> {
   const cfg = sensor.source;
@@ -33,14 +38,20 @@ export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Ob
     reconnectPeriod: o.reconnectPeriodMs ?? 2_000,
     connectTimeout: 10_000,
     protocolVersion,
-    ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpirySec ?? 3_600 } } : {}),
+    // MQTT 5: the broker must not send us a packet above maximumPacketSize (§3.1.2.11.4): it drops an
+    // oversize payload instead of us receiving megabytes only to refuse them (issue 19 measured RSS
+    // 649 MB for 10 MB payloads). Slack for the topic and properties of a payload at the limit.
+    ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpirySec ?? 3_600, maximumPacketSize: maxPacketBytes(ctx.maxPayloadBytes) } } : {}),
     ...(o.username !== undefined ? { username: o.username } : {}),
     ...(o.password !== undefined ? { password: o.password } : {}),
+    ...o.tls,
   };
 
   return new Observable<Frame>((subscriber) => {
     const log = ctx.log.child({ component: 'mqtt-source', sensor: sensor.id, topic: cfg.topic });
     const clock = new ArrivalClock(sensor.rateHz);
+    // With a persistent session the broker delivers what it queued while we were away in one burst.
+    const backlog = backlogEmitter({ sensor, source: 'mqtt', detail: { topic: cfg.topic }, ctx, out: subscriber, clock });
     let connectedOnce = false;
     let down = false;
     let breakNext = false;
@@ -51,8 +62,10 @@ export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Ob
         log.info({ sessionPresent: connack.sessionPresent }, 'broker reconnected');
         breakNext = true;
         clock.reset();
-      } else {
-        log.info({ url, sessionPresent: connack.sessionPresent }, 'connected to broker');
+      }
+      backlog.opened();
+      if (!connectedOnce) {
+        log.info({ url: redactUrl(url), sessionPresent: connack.sessionPresent }, 'connected to broker');
       }
       connectedOnce = true;
       down = false;
@@ -92,10 +105,11 @@ export function createMqttSource(sensor: SensorSettings, ctx: SourceContext): Ob
       const frame: Frame = { sensorId: sensor.id, t0, rateHz, unit, axes: sensor.axes, channels };
       if (breakNext || !continuous) frame.discontinuity = true;
       breakNext = false;
-      subscriber.next(frame);
+      backlog.emit(frame, arrival, r.block.t0 === undefined);
     });
 
     return () => {
+      backlog.release();
       client.removeAllListeners();
       // end(true) may still surface a socket error; the daemon must not die of it.
       client.on('error', () => {});

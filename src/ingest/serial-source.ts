@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { Frame } from '../types.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { ArrivalClock } from './decoders/arrival-clock.js';
+import { backlogEmitter } from './backlog-emitter.js';
 import { BinaryFrameDecoder } from './decoders/binary-frame.js';
 import { csvLayout, looksLikeHeader, parseCsvLine, type CsvLayout } from './decoders/csv.js';
 import { CsvFramer } from './decoders/csv-framer.js';
@@ -71,13 +72,17 @@ function csvHandler(
   let layout = initial;
   const splitter = new LineSplitter(CSV_MAX_LINE_BYTES, true);
   const framer = new CsvFramer({ sensorId: sensor.id, rateHz: sensor.rateHz, unit: sensor.unit, axes: sensor.axes }, csv.frameSamples);
+  // Lines without a time column are timed by arrival, hence the backlog at open needs the gate.
+  const timeless = initial.timestampIndex < 0;
+  const backlog = backlogEmitter({ sensor, source: 'serial', detail: { path: cfg.path }, ctx, out, clock: framer });
+  const emit = (f: Frame) => backlog.emit(f, framer.lastArrivalMs, timeless);
   let timer: NodeJS.Timeout | undefined;
   const reject = (reason: string, detail: Record<string, unknown>) => ctx.badInput.reject(sensor.id, 'serial', reason, { path: cfg.path, ...detail });
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     const f = framer.flush();
-    if (f) out.next(f);
+    if (f) emit(f);
   };
   const header = (line: string): boolean => {
     if (!csv.header) return false;
@@ -100,9 +105,14 @@ function csvHandler(
       for (const line of lines) {
         if (header(line)) continue;
         const parsed = parseCsvLine(line, layout);
-        if (!parsed.ok) { reject(parsed.reason, parsed.detail); continue; }
+        if (!parsed.ok) {
+          reject(parsed.reason, parsed.detail);
+          const f = framer.lost();
+          if (f) { emit(f); emitted = true; }
+          continue;
+        }
         if (cfg.scale !== 1) for (let a = 0; a < parsed.values.length; a++) parsed.values[a] *= cfg.scale;
-        for (const f of framer.add(parsed, arrivalMs)) { out.next(f); emitted = true; }
+        for (const f of framer.add(parsed, arrivalMs)) { emit(f); emitted = true; }
       }
       // The latency timer belongs to the oldest pending sample: restart it when a frame went out,
       // or a fast sensor would get a needless short frame every CSV_FLUSH_MS.
@@ -115,14 +125,19 @@ function csvHandler(
     opened(reopened) {
       splitter.reset();
       if (reopened) framer.restart();
+      if (timeless) backlog.opened();
     },
-    closed: flush,
+    closed() {
+      flush();
+      backlog.release();
+    },
   };
 }
 
 function frameHandler(sensor: SensorSettings, cfg: SerialSourceSettings, ctx: SourceContext, out: Subscriber<Frame>): FormatHandler {
   const decoder = new BinaryFrameDecoder({ scale: cfg.scale, maxFrameBytes: ctx.maxPayloadBytes, expectedAxes: sensor.axes.length });
   const clock = new ArrivalClock(sensor.rateHz);
+  const backlog = backlogEmitter({ sensor, source: 'serial', detail: { path: cfg.path }, ctx, out, clock });
   let breakNext = false;
   return {
     data(chunk, arrivalMs) {
@@ -138,15 +153,18 @@ function frameHandler(sensor: SensorSettings, cfg: SerialSourceSettings, ctx: So
         const frame: Frame = { sensorId: sensor.id, t0, rateHz: sensor.rateHz, unit: sensor.unit, axes: sensor.axes, channels, seq };
         if (breakNext || !continuous) frame.discontinuity = true;
         breakNext = false;
-        out.next(frame);
+        backlog.emit(frame, arrivalMs, timestampMs === undefined);
       }
     },
     opened(reopened) {
       decoder.reset();
       clock.reset();
       if (reopened) breakNext = true;
+      backlog.opened();
     },
-    closed() {},
+    closed() {
+      backlog.release();
+    },
   };
 }
 

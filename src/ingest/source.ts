@@ -8,6 +8,7 @@ import type { BadInputSink } from '../bad-input.js';
 import type { Logger } from '../log.js';
 import type { Frame } from '../types.js';
 import type { Clock } from '../util/clock.js';
+import type { MqttTlsOptions } from '../util/mqtt-tls.js';
 import { createMqttSource } from './mqtt-source.js';
 import { createReplaySource } from './replay-source.js';
 import { createSerialSource } from './serial-source.js';
@@ -26,6 +27,8 @@ export interface SourceMqttOptions {
   reconnectPeriodMs?: number;
   /** MQTT 5 only: how long the broker keeps the session (and queues QoS 1 data) while we are away. */
   sessionExpirySec?: number;
+  /** TLS for mqtts:// (src/util/mqtt-tls.ts). */
+  tls?: MqttTlsOptions;
 }
 
 export interface SourceContext {

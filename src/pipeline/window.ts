@@ -62,10 +62,13 @@ export function windowFrames(opts: WindowOptions): OperatorFunction<Frame, Windo
             if (fill < len) break;
             // Times come from the frames that brought the first and the last sample (the device's clock).
             const end = f.t0 + (pos - 1) * periodMs;
-            const start = bufT0;
             const completedAt = now();
+            // Whole milliseconds, rounded once here: SQLite rounded and the MQTT payload truncated the
+            // fractional times, so a third of the rows disagreed by 1 ms (issue 19).
+            const startMs = Math.round(bufT0);
+            const endMs = Math.round(end);
             for (let c = 0; c < bufs.length; c++) {
-              subscriber.next({ sensorId: f.sensorId, asset, channel: f.axes[c], start, end, data: bufs[c].slice(), completedAt });
+              subscriber.next({ sensorId: f.sensorId, asset, channel: f.axes[c], start: startMs, end: endMs, data: bufs[c].slice(), completedAt });
             }
             if (hop < len) {
               for (const b of bufs) b.copyWithin(0, hop, len);

@@ -12,6 +12,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { mqttClientOptions, type MqttSettings } from './client-options.js';
 import { ListenerGroup } from './listeners.js';
 import { Topics } from './topics.js';
+import type { MqttTlsOptions } from '../util/mqtt-tls.js';
 
 export type { MqttSettings };
 
@@ -27,6 +28,8 @@ export interface PublisherOptions {
   clock?: Clock;
   /** Upper bound for stop(): publishing `offline` and closing the connection. */
   stopTimeoutMs?: number;
+  /** TLS options for mqtts:// (src/util/mqtt-tls.ts; read from mqtt.tls by the app). */
+  tls?: MqttTlsOptions;
 }
 
 export interface PublisherStats {
@@ -105,7 +108,8 @@ export class Publisher {
     if (this.firstConnect.settled) this.resetReady();
     const url = this.opts.url ?? this.mqttSettings.url;
     if (!url) throw new DrsndError(ErrorCodes.CONFIG_INVALID, 'publisher has no broker URL: set mqtt.url, or start the embedded broker and pass its URL');
-    const client = connect(url, mqttClientOptions(this.mqttSettings, this.gatewayId, this.topics.status()));
+    // TLS (mqtt.tls, read by the app) on top of the common options.
+    const client = connect(url, { ...mqttClientOptions(this.mqttSettings, this.gatewayId, this.topics.status()), ...this.opts.tls });
     this.mqtt = client;
     const em = client as unknown as EventEmitter;
     this.listeners.on(em, 'connect', () => this.onConnected(client));

@@ -61,7 +61,7 @@ export function createSdNotifier(log: Logger, env: NodeJS.ProcessEnv = process.e
       const everyMs = Math.max(100, Math.floor(usec / 1000 / 2));
       timer = setInterval(() => {
         if (alive()) send('WATCHDOG=1');
-        else log.error('pipeline stalled: withholding WATCHDOG=1 so systemd restarts the service');
+        else log.error('pipeline stalled (frames arrive, no window comes out): withholding WATCHDOG=1 so systemd restarts the service');
       }, everyMs);
       timer.unref();
     },

@@ -193,7 +193,8 @@ sensors:
   await again.waitForLog((l) => l.msg === 'open alerts resumed', 'open alert resumed at start-up', 60_000);
   await until(() => received.find((m) => m.topic === 'drsnd/e2e/pumpB/s1/alert' && m.payload.includes('IR021')), 'retained alert re-asserted after restart');
   const healthy = readF32(cwru, '97_DE_12k.f32', -20_480, 20_480);
-  const tNormal = t0 + 3_600_000;
+  // A fresh process has no stream to continue; now, not ahead (pipeline.futureToleranceMs rejects that).
+  const tNormal = Date.now();
   for (let i = 0; i < healthy.length; i += 512) {
     const chunk: string[] = [];
     for (let j = i; j < Math.min(i + 512, healthy.length); j++) chunk.push(`${(tNormal + (j / RATE) * 1000).toFixed(3)},${healthy[j]!.toPrecision(7)}`);

@@ -76,6 +76,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   const bin = mosquittoPath();
   const port = await freePort();
   if (!bin) {
+    // In CI (.ci/run sets DRSND_CI=1) a missing mosquitto is a failure, not a quieter test on aedes.
+    if (process.env.DRSND_CI === '1') throw new Error('mosquitto is not installed, and DRSND_CI=1 forbids the aedes fallback (apt-get install mosquitto)');
     let broker = await startEmbeddedBroker('127.0.0.1', port);
     return {
       url: broker.url, port, kind: 'aedes',

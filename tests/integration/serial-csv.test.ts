@@ -33,10 +33,12 @@ test('CSV lines become frames of frameSamples with every axis; garbage lines are
     if (i === 30) text += '1,,3\n';
   }
   pty.write(text);
-  // 120 samples: two full frames of 50, the last 20 flushed by the latency timer.
+  // 120 samples in frames of 50; each rejected line ends the frame being gathered (its sample may be
+  // the one lost) and the next frame is a discontinuity; the last 39 flushed by the latency timer.
   await waitFor(() => samples(got.items) === 120, '120 samples');
 
-  assert.deepEqual(got.items.map((f) => f.channels[0].length), [50, 50, 20]);
+  assert.deepEqual(got.items.map((f) => f.channels[0].length), [11, 10, 10, 50, 39]);
+  assert.deepEqual(got.items.map((f) => !!f.discontinuity), [false, true, true, true, false]);
   for (const f of got.items) {
     assert.equal(f.sensorId, 'csv-1');
     assert.deepEqual(f.axes, ['x', 'y', 'z']);
@@ -44,10 +46,12 @@ test('CSV lines become frames of frameSamples with every axis; garbage lines are
     assert.equal(f.rateHz, 1000);
   }
   assert.deepEqual(concat(got.items, 2), Array.from({ length: 120 }, (_, i) => i));
-  assert.ok(Math.abs(got.items[1].channels[0][0] - 0.5) < 1e-6);
+  assert.ok(Math.abs(got.items[3].channels[0][0] - 0.31) < 1e-6);
   assert.equal(got.items[0].channels[1][3], -1.5);
-  // Arrival-clock timestamps: back to back at the configured rate.
-  assert.equal(got.items[1].t0 - got.items[0].t0, 50);
+  // Arrival-clock timestamps: back to back at the configured rate (the burst after the open was held
+  // and placed so that it ends when it arrived).
+  assert.equal(got.items[1].t0 - got.items[0].t0, 11);
+  assert.equal(got.items[4].t0 - got.items[3].t0, 50);
   assert.equal(bad.count('csv-1', 'csv-column-count'), 1);
   assert.equal(bad.count('csv-1', 'csv-not-a-number'), 2);
   assert.equal(bad.count('csv-1'), 3);

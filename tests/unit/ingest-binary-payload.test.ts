@@ -35,11 +35,11 @@ test('length not a multiple of sample size × axes, or empty, is rejected', () =
   assert.equal(reason(18, 'float32'), 'binary-length');
 });
 
-test('NaN in float32 and oversized payloads are rejected', () => {
+test('a NaN in float32 goes on for the validator to drop that sample; oversized payloads are rejected', () => {
   const buf = Buffer.alloc(12);
   buf.writeFloatLE(Number.NaN, 4);
   const nan = decodeBinaryPayload(buf, xyz, 'float32', 1, 1 << 20);
-  assert.equal(nan.ok ? 'ok' : nan.reason, 'binary-not-finite');
+  assert.ok(nan.ok && Number.isNaN(nan.block.channels[1][0]) && nan.block.channels[0][0] === 0);
   const big = decodeBinaryPayload(Buffer.alloc(1200), xyz, 'float32', 1, 1000);
   assert.equal(big.ok ? 'ok' : big.reason, 'payload-too-large');
 });

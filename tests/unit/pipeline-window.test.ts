@@ -2,6 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { windowFrames } from '../../src/pipeline/window.js';
+import { isoTime } from '../../src/util/iso-time.js';
 import type { Frame, Window } from '../../src/types.js';
 
 const RATE = 1000; // 1 ms per sample keeps the time arithmetic readable
@@ -62,7 +63,24 @@ test('window times follow the frame timestamps (device clock), not a counter', a
   input[2] = { ...input[2], t0: input[2].t0 + 0.5 }; // within tolerance, validator let it through
   input[3] = { ...input[3], t0: input[3].t0 + 0.5 };
   const ws = (await run(input, 10, 10)).filter((w) => w.channel === 'x');
-  assert.deepEqual(ws.map((w) => w.end), [9, 19, 29.5, 39.5]);
+  assert.deepEqual(ws.map((w) => w.end), [9, 19, 30, 40]); // 29.5 and 39.5, rounded to whole ms
+});
+
+test('window times are whole milliseconds, rounded once, so SQLite and the MQTT payload carry the same value', async () => {
+  // 12 kHz: most sample times are fractional ms; SQLite used to round them and the payload truncate them.
+  const t0 = Date.UTC(2026, 3, 1, 12);
+  const input: Frame[] = Array.from({ length: 30 }, (_, k) => ({
+    sensorId: 's', t0: t0 + (k * 1000 * 1000) / 12_000, rateHz: 12_000, unit: 'g', axes: ['x'], channels: [new Float32Array(1000)],
+  }));
+  const ws = await lastValueFrom(from(input).pipe(windowFrames({ asset: 'pump', windowLength: 2048, hop: 1024 }), toArray()));
+  assert.ok(ws.length >= 20);
+  for (const [i, w] of ws.entries()) {
+    const exactStart = t0 + (i * 1024 * 1000) / 12_000;
+    assert.equal(w.start, Math.round(exactStart));
+    assert.equal(w.end, Math.round(exactStart + (2047 * 1000) / 12_000));
+    assert.equal(isoTime(w.start), new Date(Math.round(w.start)).toISOString(), 'the payload shows the stored value');
+  }
+  assert.ok(ws.some((w, i) => Math.trunc(t0 + (i * 1024 * 1000) / 12_000) !== w.start), 'the case where truncating and rounding differ is covered');
 });
 
 test('invalid window or hop sizes are refused up front', () => {

@@ -170,18 +170,13 @@ export class BinaryFrameDecoder {
       let timestampMs: number | undefined;
       if (hasTs) { timestampMs = Number(dv.getBigUint64(o, true)); o += 8; }
       const channels = Array.from({ length: axes }, () => new Float32Array(count));
-      let finite = true;
+      // The CRC says these are the bytes the device sent: a NaN or Infinity sample is the device's own
+      // (a sensor fault), so it goes on and the validator drops that sample, not the frame.
       for (let i = 0; i < count; i++) {
         for (let a = 0; a < axes; a++) {
-          const v = size === 4 ? dv.getFloat32(o, true) : dv.getInt16(o, true) * this.opts.scale;
-          if (!Number.isFinite(v)) finite = false;
-          channels[a][i] = v;
+          channels[a][i] = size === 4 ? dv.getFloat32(o, true) : dv.getInt16(o, true) * this.opts.scale;
           o += size;
         }
-      }
-      if (!finite) {
-        rejectAt('frame-not-finite', { seq }, pos + total);
-        continue;
       }
       flushGarbage();
       const frame: BinaryFrame = { seq, sampleType: size === 4 ? 'float32' : 'int16', channels };

@@ -35,6 +35,20 @@ export class CsvFramer {
     return this.n;
   }
 
+  /** Arrival time of the newest sample taken. */
+  get lastArrivalMs(): number {
+    return this.lastArrival;
+  }
+
+  /** Timeless samples: see ArrivalClock.holdBackToBack (a backlog is being drained). */
+  holdBackToBack(): void {
+    this.clock.holdBackToBack();
+  }
+
+  continueFrom(t: number | undefined): void {
+    this.clock.continueFrom(t);
+  }
+
   /** The next frame does not continue the previous one (the port was reopened); partial data is dropped. */
   restart(): void {
     this.n = 0;
@@ -42,6 +56,16 @@ export class CsvFramer {
     this.expectedNext = undefined;
     this.clock.reset();
     this.breakNext = true;
+  }
+
+  /**
+   * A line was rejected: its sample is missing, so the samples after it do not continue those before.
+   * Returns the pending partial frame, emitted now so it never joins the samples after the hole.
+   */
+  lost(): Frame | undefined {
+    const f = this.flush();
+    this.breakNext = true;
+    return f;
   }
 
   /** Adds one sample; returns the frames it completed (0, 1, or 2 when a time gap closed a partial frame). */

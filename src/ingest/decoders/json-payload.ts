@@ -44,9 +44,11 @@ export function decodeJsonPayload(payload: Uint8Array, meta: PayloadMeta, maxByt
     const ch = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const v = src[i];
-      // null is how JSON.stringify writes NaN and Infinity; 1e999 parses to Infinity.
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        return reject('json-not-a-number', { axis: meta.axes[a], index: i, value: v === null ? null : String(v).slice(0, 20) });
+      // null is how JSON.stringify writes NaN and Infinity (1e999 parses to Infinity): a sensor's way of
+      // saying "no value here". It goes on as NaN, so the validator drops that sample, not the payload.
+      if (v === null) { ch[i] = Number.NaN; continue; }
+      if (typeof v !== 'number') {
+        return reject('json-not-a-number', { axis: meta.axes[a], index: i, value: String(v).slice(0, 20) });
       }
       ch[i] = v;
     }
