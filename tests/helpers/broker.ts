@@ -67,7 +67,8 @@ export interface TestBrokerOptions {
   /**
    * mosquitto keeps sessions (a persistent subscriber's subscription and its queued messages) and
    * retained messages in a file, saved after every change, so they survive a SIGKILL and restart.
-   * Only with mosquitto; aedes is in-memory.
+   * Only with mosquitto; aedes is in-memory. kill() throws if mosquitto logged an error (a save that
+   * failed would make the next restart forget sessions).
    */
   persistence?: boolean;
 }
@@ -91,16 +92,25 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   let child: ChildProcess | undefined;
   // autosave_on_changes with an interval of 1 saves the database after each change; no queue limits, so a
   // subscriber that is away while the broker restarts misses nothing the broker accepted.
+  // Started as root, mosquitto drops to the `mosquitto` user (its `user` option), which cannot write this
+  // root-owned 0700 directory: every save failed ("unable to remove mosquitto.db.new: Permission denied")
+  // and each SIGKILL lost every session. Root stays root here, and errors are logged and checked.
   const extra = opts.persistence
-    ? ['persistence true', `persistence_location ${dir}/`, 'autosave_on_changes true', 'autosave_interval 1', 'max_queued_messages 0', 'max_inflight_messages 0']
+    ? ['persistence true', `persistence_location ${dir}/`, 'autosave_on_changes true', 'autosave_interval 1', 'max_queued_messages 0', 'max_inflight_messages 0',
+      ...(process.getuid?.() === 0 ? ['user root'] : []), 'log_dest stderr', 'log_type error']
     : [];
+  let errors = '';
   const launch = async () => {
     child = await spawnMosquitto(bin, port, conf, extra);
+    child.stderr?.on('data', (d: Buffer) => { errors += d.toString(); });
   };
   const kill = async () => {
     const c = child;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGKILL'); });
+    if (opts.persistence && errors.trim() !== '') {
+      throw new Error(`mosquitto logged errors, its persistence cannot be trusted across this kill:\n${errors.trim().split('\n').slice(0, 5).join('\n')}`);
+    }
   };
   await launch();
   return {
@@ -108,8 +118,11 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     kill,
     restart: launch,
     async stop() {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        await kill();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }
