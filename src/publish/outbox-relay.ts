@@ -6,7 +6,8 @@
 // In normal operation a committed batch is published straight from memory (the rows just written),
 // so the latency is what it was before the outbox; only a backlog is read back from SQLite.
 // At least once: a message in flight when the daemon dies is sent again; its payload carries the same
-// stable id (payloads.ts messageId) for subscribers to de-duplicate.
+// stable id (payloads.ts messageId) for subscribers to de-duplicate. A message the connection failed
+// before the broker had it (PublishError.retry, publisher.ts) is sent again on the next connection.
 import type { Logger } from '../log.js';
 import { RateLimitedLog } from '../log.js';
 import type { CommitListener } from '../store/store.js';
@@ -14,7 +15,7 @@ import type { OutboxStream, OutboxTables, PendingAlertEvent } from '../store/out
 import type { Diagnosis } from '../types.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { alertEventPayload, diagnosisPayload, messageId } from './payloads.js';
-import type { PublishDone } from './publisher.js';
+import type { PublishDone, PublishError } from './publisher.js';
 import type { Topics } from './topics.js';
 
 /** What the relay needs of the store. */
@@ -61,6 +62,8 @@ export interface OutboxStats {
   pending: number;
   /** Messages the broker or the client refused for good (counted, skipped). */
   refused: number;
+  /** Messages sent again because their connection closed before the broker had them. */
+  resent: number;
 }
 
 /** Rows read from SQLite per step while catching up. */
@@ -82,6 +85,8 @@ class Cursor {
   sent: number;
   acked: number;
   persisted: number;
+  /** In flight, but their connection failed them before the broker had them: to be sent again. */
+  readonly failed: InFlight[] = [];
   private readonly inflight: InFlight[] = [];
   private head = 0;
 
@@ -93,6 +98,11 @@ class Cursor {
 
   get inFlight(): number {
     return this.inflight.length - this.head;
+  }
+
+  /** Handed to the connection and not answered yet (the failed ones wait for a connection instead). */
+  get awaiting(): number {
+    return this.inFlight - this.failed.length;
   }
 
   add(id: number): InFlight {
@@ -146,7 +156,7 @@ export class OutboxRelay {
   private running = false;
   private drained: (() => void) | undefined;
   private readonly unsubscribe: Array<() => void> = [];
-  private counts = { acked: 0, refused: 0 };
+  private counts = { acked: 0, refused: 0, resent: 0 };
 
   constructor(opts: OutboxRelayOptions) {
     this.store = opts.store;
@@ -194,7 +204,7 @@ export class OutboxRelay {
     for (const u of this.unsubscribe.splice(0)) u();
     this.clock.clearTimeout(this.pumpTimer);
     this.pumpTimer = undefined;
-    if (this.diagnoses.inFlight + this.events.inFlight > 0 && this.pub.connected) {
+    if (this.awaiting > 0 && this.pub.connected) {
       let timer: TimerHandle | undefined;
       await new Promise<void>((resolve) => {
         this.drained = resolve;
@@ -216,7 +226,8 @@ export class OutboxRelay {
     this.lastCommitted = firstId + batch.length - 1;
     const c = this.diagnoses;
     // Caught up, connected, room in flight: straight from memory, no SQLite read on the hot path.
-    if (c.sent === firstId - 1 && !this.eventsWaiting && this.pub.connected
+    // Messages to send again go first (the pump), so the stream stays in order.
+    if (c.sent === firstId - 1 && !this.eventsWaiting && this.pub.connected && !this.resending
       && this.inFlight + batch.length <= this.settings.maxInflight) {
       for (let i = 0; i < batch.length; i++) {
         if (!this.send(c, firstId + i, this.diagnosisMessage(firstId + i, batch[i]))) break;
@@ -228,6 +239,14 @@ export class OutboxRelay {
 
   private get inFlight(): number {
     return this.diagnoses.inFlight + this.events.inFlight;
+  }
+
+  private get awaiting(): number {
+    return this.diagnoses.awaiting + this.events.awaiting;
+  }
+
+  private get resending(): boolean {
+    return this.diagnoses.failed.length + this.events.failed.length > 0;
   }
 
   private schedule(ms: number): void {
@@ -243,6 +262,8 @@ export class OutboxRelay {
     if (!this.running || !this.pub.connected) return;
     const limit = this.settings.maxInflight;
     try {
+      // What a closed connection failed goes first; it is in flight already, so it needs no room.
+      if (!this.resend(this.events) || !this.resend(this.diagnoses)) return;
       if (this.eventsWaiting) {
         const rows = this.store.outbox.alertEvents(this.events.sent, Math.max(0, limit - this.inFlight));
         for (const e of rows) if (!this.send(this.events, e.id, this.eventMessage(e))) return;
@@ -262,13 +283,11 @@ export class OutboxRelay {
           this.log.info({ backlog: this.catchingUp.backlog, ratePerSec: this.settings.ratePerSec }, 'outbox: publishing the backlog');
         }
       }
-      const now = this.clock.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) * this.settings.ratePerSec) / 1000);
-      this.tokensAt = now;
+      this.refill();
       const n = Math.min(PAGE, limit - this.inFlight, Math.floor(this.tokens));
       if (n <= 0) {
         // No room in flight: the next PUBACK pumps again. No tokens: wait until there are some.
-        if (this.inFlight < limit) this.schedule(Math.ceil(((1 - this.tokens) * 1000) / this.settings.ratePerSec));
+        if (this.inFlight < limit) this.waitForToken();
         return;
       }
       const rows = this.store.outbox.diagnoses(c.sent, n);
@@ -282,6 +301,55 @@ export class OutboxRelay {
       this.limited.warn('read', { reason: message(err) }, 'outbox: cannot read unpublished rows from SQLite; retrying');
       this.schedule(RETRY_MS);
     }
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) * this.settings.ratePerSec) / 1000);
+    this.tokensAt = now;
+  }
+
+  private waitForToken(): void {
+    this.schedule(Math.ceil(((1 - this.tokens) * 1000) / this.settings.ratePerSec));
+  }
+
+  /**
+   * Sends again, oldest first and within the rate, what a closed connection failed, reading the rows
+   * back from SQLite. True once none is left; false while some wait (for tokens, or a connection).
+   */
+  private resend(c: Cursor): boolean {
+    if (c.failed.length === 0) return true;
+    c.failed.sort((a, b) => a.id - b.id);
+    this.refill();
+    const batch = c.failed.slice(0, Math.min(PAGE, Math.floor(this.tokens)));
+    if (batch.length === 0) {
+      this.waitForToken();
+      return false;
+    }
+    const first = batch[0].id;
+    const span = batch[batch.length - 1].id - first + 1;
+    const messages = new Map<number, { topic: string; payload: string }>();
+    if (c === this.diagnoses) for (const d of this.store.outbox.diagnoses(first - 1, span)) messages.set(d.id, this.diagnosisMessage(d.id, d));
+    else for (const e of this.store.outbox.alertEvents(first - 1, span)) messages.set(e.id, this.eventMessage(e));
+    for (const entry of batch) {
+      // Out of the list before publishing: mqtt.js may fail it again within the call.
+      c.failed.shift();
+      const msg = messages.get(entry.id);
+      if (!msg) {
+        // Retention deleted it meanwhile (the store counts it as lost): it no longer holds the cursor.
+        this.completed(c, entry);
+        continue;
+      }
+      if (!this.pub.publish(msg.topic, msg.payload, (err) => this.acknowledged(c, entry, err))) {
+        c.failed.unshift(entry);
+        return false;
+      }
+      this.tokens--;
+      this.counts.resent++;
+    }
+    if (c.failed.length === 0) return true;
+    this.schedule(0);
+    return false;
   }
 
   private caughtUp(): void {
@@ -301,24 +369,38 @@ export class OutboxRelay {
     return ok;
   }
 
-  private acknowledged(c: Cursor, entry: InFlight, err?: Error): void {
-    // At stop mqtt.js fails what it still holds: those rows stay unacknowledged and go out next start.
-    if (err && !this.running) return;
+  private acknowledged(c: Cursor, entry: InFlight, err?: PublishError): void {
+    if (err?.retry) {
+      // The connection closed before the broker had it (at stop too): it keeps holding the cursor and
+      // goes out again on the next connection, or from the cursor after a restart. Never skipped:
+      // skipping lost every row committed while mqtt.js was resending after a reconnect.
+      c.failed.push(entry);
+      if (!this.running) this.stopDrained();
+      // Closed: the next connect pumps. Still connected (mqtt.js failed it otherwise): try again later.
+      else if (this.pub.connected) this.schedule(RETRY_MS);
+      return;
+    }
     if (err) {
       // A refusal for good (oversized, a broker's negative PUBACK): skipping keeps the stream moving.
       this.counts.refused++;
       this.limited.warn('refused', { err, stream: c.stream, id: entry.id }, 'outbox: message refused, skipped');
     }
+    this.completed(c, entry);
+    if (!this.running) this.stopDrained();
+    else if (this.diagnoses.sent < this.lastCommitted || this.eventsWaiting || this.resending) this.schedule(0);
+  }
+
+  /** The entry is done (acknowledged, refused, or its row is gone): the cursor may move. */
+  private completed(c: Cursor, entry: InFlight): void {
     const moved = c.complete(entry);
     if (c === this.diagnoses) this.counts.acked += moved;
-    if (this.running) {
-      if (this.persistTimer === undefined) {
-        this.persistTimer = this.clock.setTimeout(() => { this.persistTimer = undefined; this.persist(); }, PERSIST_EVERY_MS);
-      }
-      if (this.diagnoses.sent < this.lastCommitted || this.eventsWaiting) this.schedule(0);
-    } else if (this.inFlight === 0) {
-      this.drained?.();
+    if (this.running && this.persistTimer === undefined) {
+      this.persistTimer = this.clock.setTimeout(() => { this.persistTimer = undefined; this.persist(); }, PERSIST_EVERY_MS);
     }
+  }
+
+  private stopDrained(): void {
+    if (this.awaiting === 0) this.drained?.();
   }
 
   private persist(): void {

@@ -39,8 +39,21 @@ export interface PublisherStats {
   oversized: number;
 }
 
-/** Called at the broker's PUBACK, or with the reason it will never come for this message. */
-export type PublishDone = (err?: Error) => void;
+/**
+ * Why a QoS 1 message got no PUBACK. `retry` false: refused for good (larger than
+ * mqtt.maxPayloadBytes, or a broker's negative PUBACK, MQTT 5 §3.4.2.1), sending it again changes
+ * nothing. `retry` true: the connection closed before the broker had it (mqtt.js fails the publishes
+ * it was still holding back, see publish()), so it must be sent again.
+ */
+export class PublishError extends Error {
+  constructor(message: string, readonly retry: boolean, opts?: { cause?: unknown }) {
+    super(message, opts);
+    this.name = 'PublishError';
+  }
+}
+
+/** Called at the broker's PUBACK, or with the reason it did not come. */
+export type PublishDone = (err?: PublishError) => void;
 
 /** The latest retained message of a topic; republished on every connect. */
 interface RetainedState {
@@ -152,16 +165,20 @@ export class Publisher {
    * One QoS 1 message, not retained, if connected: returns false and sends nothing otherwise (the
    * caller keeps it, in SQLite, and tries again after the next connect). Once sent, mqtt.js keeps it
    * until the PUBACK, resending it after a reconnect; `done` runs then.
+   * mqtt.js reports itself connected from the CONNACK on, but while it resends the messages of the
+   * previous connection (one PUBACK at a time) it holds new publishes in a queue; a connection that
+   * closes before that is through fails them with "Connection closed". They never reached the broker:
+   * `done` gets a PublishError with `retry`, and the caller sends them again.
    */
   publish(topic: string, payload: string, done: PublishDone): boolean {
     const client = this.mqtt;
     if (!client?.connected) return false;
     if (this.oversized(topic, payload)) {
-      queueMicrotask(() => done(new Error(`payload larger than mqtt.maxPayloadBytes (${this.mqttSettings.maxPayloadBytes})`)));
+      queueMicrotask(() => done(new PublishError(`payload larger than mqtt.maxPayloadBytes (${this.mqttSettings.maxPayloadBytes})`, false)));
       return true;
     }
     this.counts.published++;
-    client.publish(topic, payload, { qos: 1, retain: false }, (err) => done(err ?? undefined));
+    client.publish(topic, payload, { qos: 1, retain: false }, (err) => done(err ? publishError(err) : undefined));
     return true;
   }
 
@@ -238,6 +255,16 @@ export class Publisher {
     });
     return Promise.race([p, timeout]).finally(() => this.clock.clearTimeout(timer));
   }
+}
+
+/**
+ * mqtt.js gives a broker's negative PUBACK as an Error whose `code` is the MQTT 5 reason code (a
+ * number, ErrorWithReasonCode, not exported by the package); every other error of a QoS 1 publish
+ * ("Connection closed", "client disconnecting") means the broker never acknowledged it.
+ */
+function publishError(err: Error): PublishError {
+  const refused = typeof (err as { code?: unknown }).code === 'number';
+  return new PublishError(err.message, !refused, { cause: err });
 }
 
 /** Never log credentials embedded in a URL. */

@@ -6,6 +6,7 @@ import net from 'node:net';
 export class Gate {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
   constructor(readonly port: number, private readonly brokerPort: number) {}
 
   get isOpen(): boolean {
@@ -25,10 +26,26 @@ export class Gate {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => { inbound.destroy(); outbound.destroy(); });
       }
+      const pair: [net.Socket, net.Socket] = [inbound, outbound];
+      this.pairs.add(pair);
+      outbound.on('close', () => this.pairs.delete(pair));
       inbound.pipe(outbound).pipe(inbound);
     });
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.port, '127.0.0.1', resolve));
     this.server = server;
+  }
+
+  /**
+   * The broker stops answering on the relayed connections, which stay open: nothing more is forwarded
+   * either way (bytes wait in the sockets), as with a broker that hangs. New connections are not held.
+   */
+  hold(): void {
+    for (const [inbound, outbound] of this.pairs) {
+      inbound.unpipe(outbound);
+      outbound.unpipe(inbound);
+      inbound.pause();
+      outbound.pause();
+    }
   }
 
   /** Cuts every relayed connection and stops listening. */
