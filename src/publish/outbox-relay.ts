@@ -154,6 +154,7 @@ export class OutboxRelay {
   private persistTimer: TimerHandle | undefined;
   private catchingUp: { since: number; backlog: number } | undefined;
   private running = false;
+  private started = false;
   private drained: (() => void) | undefined;
   private readonly unsubscribe: Array<() => void> = [];
   private counts = { acked: 0, refused: 0, resent: 0 };
@@ -169,7 +170,8 @@ export class OutboxRelay {
   }
 
   get stats(): OutboxStats {
-    return { ...this.counts, pending: this.running ? this.lastCommitted - this.diagnoses.acked : 0 };
+    // After stop too: the daemon's last log line says what waits for the next start.
+    return { ...this.counts, pending: this.started ? this.lastCommitted - this.diagnoses.acked : 0 };
   }
 
   start(): void {
@@ -181,6 +183,7 @@ export class OutboxRelay {
     this.tokensAt = this.clock.now();
     this.tokens = this.burst;
     this.running = true;
+    this.started = true;
     const backlog = this.lastCommitted - this.diagnoses.acked;
     if (backlog > 0) this.log.info({ diagnoses: backlog }, 'outbox: diagnoses not yet acknowledged by the broker will be published');
     this.unsubscribe.push(this.store.onCommitted((batch, firstId) => this.committed(batch, firstId)));
@@ -195,13 +198,19 @@ export class OutboxRelay {
   }
 
   /**
-   * Stops publishing, waits up to `timeoutMs` for the PUBACKs of what is in flight (so a clean stop
-   * resends nothing), and writes the cursors. Call before the publisher stops.
+   * Sends what is committed and not sent yet (one step: within the in-flight room and the rate), stops
+   * publishing, waits up to `timeoutMs` for the PUBACKs of what is in flight (so a clean stop resends
+   * nothing), and writes the cursors. Call before the publisher stops, after the store's final commit.
    */
   async stop(timeoutMs = 2_000): Promise<void> {
     if (!this.running) return;
-    this.running = false;
     for (const u of this.unsubscribe.splice(0)) u();
+    this.clock.clearTimeout(this.pumpTimer);
+    this.pumpTimer = undefined;
+    // The final batch the app commits at stop goes straight out only when the relay is caught up; behind
+    // an alert event or a backlog it waited for a pump that stop cancelled, until the next start.
+    this.pump();
+    this.running = false;
     this.clock.clearTimeout(this.pumpTimer);
     this.pumpTimer = undefined;
     if (this.awaiting > 0 && this.pub.connected) {
