@@ -99,7 +99,8 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     checkModelInput(meta);
     log.info({ model: meta.id, version: meta.version, architecture: meta.architecture, classes: meta.classes.length }, 'model loaded');
 
-    const sensors: SensorMeta[] = settings.sensors.map((s) => ({ id: s.id, asset: s.asset, rateHz: s.rateHz, unit: s.unit, axes: [...s.axes] }));
+    const { resolveMachine } = await import('./physics/machine.js');
+    const sensors: SensorMeta[] = settings.sensors.map((s) => ({ id: s.id, asset: s.asset, rateHz: s.rateHz, unit: s.unit, axes: [...s.axes], machine: resolveMachine(s.machine) }));
     // Fused (default): the signal path and inference run together in the inference workers, which send
     // back diagnoses. Split: the signal path runs in DSP workers (or on this thread, pipeline.workers 0)
     // and windows meet in one batcher in front of the classifier pool. With no sensors configured (a

@@ -58,7 +58,7 @@ function runFrames(msg: Extract<ToDsp, { type: 'frames' }>): { s: number; w: Win
     if (!input) continue;
     const axes = init.sensors[f.s].axes;
     const channels = axes.map((_, c) => data.subarray(f.o + c * f.n, f.o + (c + 1) * f.n));
-    input.next({ sensorId: init.sensors[f.s].id, t0: f.t0, rateHz: f.rateHz, unit: f.unit, axes, channels, seq: f.seq, discontinuity: f.d });
+    input.next({ sensorId: init.sensors[f.s].id, t0: f.t0, rateHz: f.rateHz, unit: f.unit, axes, channels, seq: f.seq, discontinuity: f.d, shaftHz: f.sh });
   }
   const out = produced;
   produced = [];
@@ -66,7 +66,7 @@ function runFrames(msg: Extract<ToDsp, { type: 'frames' }>): { s: number; w: Win
 }
 
 function wire(s: number, w: Window, o: number): WireWindow {
-  return { s, c: init.sensors[s].axes.indexOf(w.channel), start: w.start, end: w.end, completedAt: w.completedAt, o };
+  return { s, c: init.sensors[s].axes.indexOf(w.channel), start: w.start, end: w.end, completedAt: w.completedAt, o, p: w.physics };
 }
 
 function answerWithWindows(msg: Extract<ToDsp, { type: 'frames' }>): void {
