@@ -8,10 +8,13 @@
 
 const HARMONICS = 4;
 /**
- * Candidates this close to a mains frequency are skipped: electrical lines at exactly 50/60 Hz are in
- * many spectra (the CWRU rig's among them) and are not a shaft. A 2-pole motor runs with slip, ≥ 0.5 Hz off.
+ * Harmonics this close (or within a bin) of a mains line are skipped: electrical lines at exactly 50/60
+ * Hz and twice that are in many spectra (the CWRU rig's among them) and are not a shaft. An induction
+ * motor runs with slip, ≥ 0.5 Hz off; a shaft locked to the grid is not read from the spectrum.
  */
 const MAINS_GUARD_HZ = 0.3;
+/** Mains and its second harmonic, for 50 and 60 Hz grids: they neither count as a harmonic nor as 1×. */
+const MAINS_LINES_HZ = [50, 60, 100, 120];
 /**
  * After the best candidate f, f/2 is taken instead when it has a 1× line of its own and scores at least
  * this share of f's: the lowest fundamental that explains the lines (on the CWRU rig 2× often outweighs 1×).
@@ -41,12 +44,13 @@ export function estimateShaftHz(amp: Float64Array, df: number, minHz: number, ma
     if (k < 1 || k + 2 >= vel.length) return 0;
     return Math.max(vel[k - 1] ?? 0, vel[k], vel[k + 1], vel[k + 2]) * 0.5 + (vel[k] * (1 - (x - k)) + vel[k + 1] * (x - k)) * 0.5;
   };
+  const mains = (f: number) => MAINS_LINES_HZ.some((m) => Math.abs(f - m) <= Math.max(MAINS_GUARD_HZ, df));
   const score = (f: number): number => {
     let s = 0;
-    for (let h = 1; h <= HARMONICS; h++) s += at(h * f);
+    for (let h = 1; h <= HARMONICS; h++) if (!mains(h * f)) s += at(h * f);
     return s;
   };
-  const isLine = (f: number) => lineDb(amp, f / df) >= LINE_DB && Math.abs(f - 50) > MAINS_GUARD_HZ && Math.abs(f - 60) > MAINS_GUARD_HZ;
+  const isLine = (f: number) => lineDb(amp, f / df) >= LINE_DB && !mains(f);
   const step = df / (3 * HARMONICS);
   let best = -1;
   let bestScore = 0;
