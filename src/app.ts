@@ -185,12 +185,17 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
         username: username ?? undefined, password: password ?? undefined, protocolVersion, reconnectPeriodMs: reconnectMs,
       },
     };
-    // Validation stays here, on the main thread: it reports bad input.
-    const source = (i: number) => createSource(settings.sensors[i], sourceCtx).pipe(
-      takeUntil(stop$),
-      tap(() => { stats.framesIn++; }),
-      validateFrames({ sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput }),
-    );
+    const { speedTopic, stampSpeed } = await import('./ingest/speed-topic.js');
+    // Validation stays here, on the main thread: it reports bad input. A speed topic's rpm rides on the frames.
+    const source = (i: number) => {
+      const speed = settings.sensors[i].machine?.speed?.topic;
+      return createSource(settings.sensors[i], sourceCtx).pipe(
+        takeUntil(stop$),
+        tap(() => { stats.framesIn++; }),
+        validateFrames({ sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput }),
+        speed ? stampSpeed(speedTopic(sensors[i].id, speed, sourceCtx)) : (frames: Observable<Frame>) => frames,
+      );
+    };
     const counted = <T>() => tap<T>(() => { stats.windows++; });
     let diagnoses$: Observable<Diagnosis>;
     if ('fused' in inference) {

@@ -52,6 +52,9 @@ const replaySource = z.strictObject({
   speed: positive.default(1),
   loop: z.boolean().default(true),
   frameSamples: z.int().positive().default(1024),
+  /** Physical value (in the sensor's unit) = recorded value × scale: e.g. a recording in volts of a
+   *  10.22 mV/(m/s²) accelerometer is unit m/s2 with scale 97.85 (1 / 0.01022). */
+  scale: z.number().positive().default(1),
 });
 
 const simulatorSource = z.strictObject({

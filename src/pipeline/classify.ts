@@ -46,7 +46,7 @@ export function toDiagnosis(w: WindowRef, probs: Float32Array, model: ModelMetad
     modelId: model.id,
     modelVersion: model.version,
     latencyMs: now - w.completedAt,
-    physics: w.physics,
+    ...(w.physics ? { physics: w.physics } : {}),
     fusion: fuse({ drsn: drsnByComponent(probs, model.classes), drsnClass: cls.name, physics: w.physics }),
   };
 }

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Subject } from 'rxjs';
 import type { InferenceEngine } from '../model/engines/engine.js';
 import { selectEngine } from '../model/select.js';
+import { warmUpPhysics } from '../physics/sensor-physics.js';
 import { toWire } from '../model/worker-protocol.js';
 import type { Frame, Window } from '../types.js';
 import type { DspInit, FromDsp, ToDsp, WireWindow } from './dsp-protocol.js';
@@ -128,6 +129,9 @@ if (init.inference) {
     },
   );
 }
+
+// While the engine loads (or before the first frames): the physics' first window costs no JIT time.
+warmUpPhysics();
 
 let messages = 0;
 port.on('message', (msg: ToDsp) => {
