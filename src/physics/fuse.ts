@@ -5,6 +5,7 @@
 // 1. A sensor fault: the window does not measure the machine, so nothing else in it can be trusted.
 // 2. Out of distribution (an optional score calibrated on the training data, from the model): the
 //    DRSN's answer is an extrapolation, so the answer is `unknown`.
+//    Right after a start or a gap, while the checks settle, a Normal becomes unknown (confidence 0).
 // 3. Without evidence (no machine metadata, speed unknown): the DRSN alone, as before issue 18, and
 //    the reason says the physics was unavailable.
 // 4. With evidence, clear envelope lines decide the component: they follow from the bearing's geometry
@@ -43,6 +44,16 @@ const pct = (p: number) => `${(100 * p).toFixed(0)} %`;
 const LINE_NAME: Record<'outer_race' | 'inner_race' | 'ball', string> = { outer_race: 'BPFO', inner_race: 'BPFI', ball: '2xBSF' };
 
 export function fuse(input: FusionInput): Fusion {
+  const f = fuseVerdict(input);
+  // "Normal" needs the sensor checks to have judged the measurement: a loose cable's drift shows only
+  // against the last blocks' baseline, so right after a start or a gap the honest answer is unknown.
+  if (f.component === 'normal' && input.physics?.settling) {
+    return { component: 'unknown', confidence: 0, severity: 'none', reason: `sensor checks settling (the first ~0.5 s after a start or a gap); ${f.reason}` };
+  }
+  return f;
+}
+
+function fuseVerdict(input: FusionInput): Fusion {
   const { drsn, drsnClass, physics, ood } = input;
   let drsnComp: BearingComponent = 'normal';
   for (const c of BEARING_COMPONENTS) if (drsn[c] > drsn[drsnComp]) drsnComp = c;

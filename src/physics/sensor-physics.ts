@@ -23,6 +23,8 @@ export const BUFFER_SEC = 1;
 const MAX_BUFFER = 1 << 17;
 /** Drift is judged on this many blocks of the buffer. */
 const BLOCKS = 8;
+/** Before this many blocks (after a start or a gap) a slow drift cannot be told yet: the window is `settling`. */
+export const SETTLED_BLOCKS = 3;
 /** The kurtogram's band is kept this long before it is chosen again (it is the costly part). */
 const BAND_KEEP_SEC = 30;
 /** Below this mean harmonic strength no shaft speed is believed (estimate mode). */
@@ -205,6 +207,7 @@ export class SensorPhysics {
       if (mains) faults.push(mains);
     }
     const physics: WindowPhysics = { indicators, evidence: ch?.evidence ?? null, sensorFaults: faults };
+    if (ch && ch.blocks.length < SETTLED_BLOCKS) physics.settling = true;
     if (!physics.evidence) physics.evidenceNote = ch?.note ?? 'physics evidence unavailable';
     return physics;
   }

@@ -60,6 +60,8 @@ export interface WindowPhysics {
   evidence: BearingEvidence | null;
   evidenceNote?: string;
   sensorFaults: SensorFaultFinding[];
+  /** The sensor checks cannot judge drift yet (the first ~0.5 s after a start or a gap). */
+  settling?: boolean;
 }
 
 /** The one diagnosis a user reads: the DRSN, the evidence and the sensor checks fused (fuse.ts). */

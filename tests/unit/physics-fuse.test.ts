@@ -89,3 +89,11 @@ test('the DRSN\'s probabilities are summed by each class\'s component', () => {
   ];
   assert.deepEqual(drsnByComponent([0.1, 0.2, 0.3, 0.15, 0.25], classes), { normal: 0.1, ball: 0.5, inner_race: 0.15, outer_race: 0.25 });
 });
+
+test('while the sensor checks settle after a start or a gap, Normal is not claimed: unknown, confidence 0; faults still stand', () => {
+  const settling = physics(evidence({}), { settling: true });
+  const f = fuse({ drsn: drsn('normal', 1), drsnClass: 'Normal', physics: settling });
+  assert.deepEqual([f.component, f.confidence], ['unknown', 0]);
+  assert.match(f.reason, /^sensor checks settling/);
+  assert.equal(fuse({ drsn: drsn('normal', 1), drsnClass: 'Normal', physics: physics(evidence({ inner_race: 1 }), { settling: true }) }).component, 'inner_race');
+});
