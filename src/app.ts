@@ -106,14 +106,14 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     // and windows meet in one batcher in front of the classifier pool. With no sensors configured (a
     // gateway being set up) the classifier pool still loads the engine, so a model that cannot run
     // fails at start, not when the first sensor is added.
-    const { hop, gapTolerancePeriods, workers: dspWorkers, fused } = settings.pipeline;
+    const { hop, gapTolerancePeriods, workers: dspWorkers, fused, physics } = settings.pipeline;
     const { engine, backend, workers: inferenceWorkers, batchSize, batchMaxWaitMs, queueLimit } = settings.inference;
     const inferenceLog = log.child({ component: 'inference' });
     const onDropFrames = (n: number) => { stats.droppedFrames += n; };
     let inference: { fused: DspPool } | { classifier: ClassifierPool };
     if (fused && sensors.length > 0) {
       const pool = createDspPool({
-        sensors, model: meta, hop, workers: inferenceWorkers > 0 ? inferenceWorkers : os.availableParallelism(), log: inferenceLog,
+        sensors, model: meta, hop, physics, workers: inferenceWorkers > 0 ? inferenceWorkers : os.availableParallelism(), log: inferenceLog,
         onDrop: onDropFrames,
         inference: {
           modelDir: model.dir, engine, backend, intraOpNumThreads: 1, batchSize, batchMaxWaitMs,
@@ -204,11 +204,11 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     } else {
       let signal: (sensor: SensorMeta) => OperatorFunction<Frame, Window>;
       if (dspWorkers > 0 && sensors.length > 0) {
-        const dsp = createDspPool({ sensors, model: meta, hop, workers: dspWorkers, log: log.child({ component: 'dsp' }), onDrop: onDropFrames });
+        const dsp = createDspPool({ sensors, model: meta, hop, physics, workers: dspWorkers, log: log.child({ component: 'dsp' }), onDrop: onDropFrames });
         stoppables.push({ name: 'dsp workers', stop: () => dsp.stop() });
         signal = (sensor) => dsp.pipeline(sensor.id);
       } else {
-        signal = (sensor) => (frames) => frames.pipe(signalPipeline({ sensor, model: meta, hop }), normalizeWindows(meta.normalization));
+        signal = (sensor) => (frames) => frames.pipe(signalPipeline({ sensor, model: meta, hop, physics }), normalizeWindows(meta.normalization));
       }
       diagnoses$ = merge(...sensors.map((sensor, i) => source(i).pipe(signal(sensor), counted<Window>()))).pipe(
         microBatch(batchSize, batchMaxWaitMs),

@@ -210,6 +210,11 @@ export const settingsSchema = z.strictObject({
      * inference.queueLimit then do not apply; the frame queue bounds memory instead.
      */
     fused: z.boolean().default(true),
+    /**
+     * Condition indicators, sensor checks and bearing evidence on every window (src/physics/, docs/physics.md).
+     * false: the DRSN alone, as before issue 18 (for A/B cost measurements; `npm run bench -- --set pipeline.physics=false`).
+     */
+    physics: z.boolean().default(true),
   }).prefault({}),
   alerts: z.strictObject({
     /** A window counts as a fault vote when its fault class has at least this confidence. */

@@ -31,6 +31,8 @@ export interface DspPoolOptions {
   sensors: SensorMeta[];
   model: ModelMetadata;
   hop: number | null;
+  /** Physics on every window (settings pipeline.physics; default on). */
+  physics?: boolean;
   /** Worker threads (≥ 1; sensors are spread round-robin). */
   workers: number;
   log: Logger;
@@ -118,7 +120,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   const hop = opts.hop ?? Math.max(1, Math.floor(len / 2));
   const fused = opts.inference;
   const init: DspInit = {
-    sensors, model, hop: opts.hop, mainTimeOrigin: performance.timeOrigin,
+    sensors, model, hop: opts.hop, physics: opts.physics, mainTimeOrigin: performance.timeOrigin,
     inference: fused && { modelDir: fused.modelDir, engine: fused.engine, backend: fused.backend, intraOpNumThreads: fused.intraOpNumThreads, batchSize: fused.batchSize },
   };
   const flushMs = fused ? fused.batchMaxWaitMs : FLUSH_MS;

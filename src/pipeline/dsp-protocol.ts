@@ -21,6 +21,8 @@ export interface DspInit {
   sensors: SensorMeta[];
   model: ModelMetadata;
   hop: number | null;
+  /** Physics on every window (settings pipeline.physics); absent = on. */
+  physics?: boolean;
   /** performance.timeOrigin of the main thread: windows' completedAt are sent on its clock. */
   mainTimeOrigin: number;
   inference?: DspInference;

@@ -36,7 +36,7 @@ function lane(s: number): Subject<Frame> | null {
   input = new Subject<Frame>();
   lanes.set(s, input);
   try {
-    input.pipe(signalPipeline({ sensor, model: init.model, hop: init.hop, now })).subscribe({
+    input.pipe(signalPipeline({ sensor, model: init.model, hop: init.hop, now, physics: init.physics })).subscribe({
       next: (w) => produced.push({ s, w }),
       error: (e: unknown) => fail(s, e),
     });
@@ -131,7 +131,7 @@ if (init.inference) {
 }
 
 // While the engine loads (or before the first frames): the physics' first window costs no JIT time.
-warmUpPhysics();
+if (init.physics !== false) warmUpPhysics();
 
 let messages = 0;
 port.on('message', (msg: ToDsp) => {
