@@ -128,20 +128,21 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     checkModelInput(meta);
     log.info({ model: meta.id, version: meta.version, architecture: meta.architecture, classes: meta.classes.length }, 'model loaded');
 
-    const sensors: SensorMeta[] = settings.sensors.map((s) => ({ id: s.id, asset: s.asset, rateHz: s.rateHz, unit: s.unit, axes: [...s.axes] }));
+    const { resolveMachine } = await import('./physics/machine.js');
+    const sensors: SensorMeta[] = settings.sensors.map((s) => ({ id: s.id, asset: s.asset, rateHz: s.rateHz, unit: s.unit, axes: [...s.axes], machine: resolveMachine(s.machine) }));
     // Fused (default): the signal path and inference run together in the inference workers, which send
     // back diagnoses. Split: the signal path runs in DSP workers (or on this thread, pipeline.workers 0)
     // and windows meet in one batcher in front of the classifier pool. With no sensors configured (a
     // gateway being set up) the classifier pool still loads the engine, so a model that cannot run
     // fails at start, not when the first sensor is added.
-    const { hop, gapTolerancePeriods, futureToleranceMs, clockResetMs, workers: dspWorkers, fused } = settings.pipeline;
+    const { hop, gapTolerancePeriods, futureToleranceMs, clockResetMs, workers: dspWorkers, fused, physics } = settings.pipeline;
     const { engine, backend, workers: inferenceWorkers, batchSize, batchMaxWaitMs, queueLimit } = settings.inference;
     const inferenceLog = log.child({ component: 'inference' });
     const onDropFrames = (n: number) => { stats.droppedFrames += n; };
     let inference: { fused: DspPool } | { classifier: ClassifierPool };
     if (fused && sensors.length > 0) {
       const pool = createDspPool({
-        sensors, model: meta, hop, workers: inferenceWorkers > 0 ? inferenceWorkers : os.availableParallelism(), log: inferenceLog,
+        sensors, model: meta, hop, physics, workers: inferenceWorkers > 0 ? inferenceWorkers : os.availableParallelism(), log: inferenceLog,
         onDrop: onDropFrames,
         inference: {
           modelDir: model.dir, engine, backend, intraOpNumThreads: 1, batchSize, batchMaxWaitMs,
@@ -196,17 +197,22 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
         username: username ?? undefined, password: password ?? undefined, protocolVersion, reconnectPeriodMs: reconnectMs, tls,
       },
     };
-    // Validation stays here, on the main thread: it reports bad input.
-    const source = (i: number) => createSource(settings.sensors[i], sourceCtx).pipe(
-      takeUntil(stop$),
-      tap(() => { stats.framesIn++; }),
-      validateFrames({
-        sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput, clockResetMs,
-        // Replay and simulator times come from this daemon's clock and run ahead at speed > 1.
-        futureToleranceMs: hasDeviceTime(settings.sensors[i]) ? futureToleranceMs : null,
-      }),
-      tap(() => { stats.framesAccepted++; }),
-    );
+    const { speedTopic, stampSpeed } = await import('./ingest/speed-topic.js');
+    // Validation stays here, on the main thread: it reports bad input. A speed topic's rpm rides on the frames.
+    const source = (i: number) => {
+      const speed = settings.sensors[i].machine?.speed?.topic;
+      return createSource(settings.sensors[i], sourceCtx).pipe(
+        takeUntil(stop$),
+        tap(() => { stats.framesIn++; }),
+        validateFrames({
+          sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput, clockResetMs,
+          // Replay and simulator times come from this daemon's clock and run ahead at speed > 1.
+          futureToleranceMs: hasDeviceTime(settings.sensors[i]) ? futureToleranceMs : null,
+        }),
+        tap(() => { stats.framesAccepted++; }),
+        speed ? stampSpeed(speedTopic(sensors[i].id, speed, sourceCtx)) : (frames: Observable<Frame>) => frames,
+      );
+    };
     const counted = <T>() => tap<T>(() => { stats.windows++; });
     let diagnoses$: Observable<Diagnosis>;
     if ('fused' in inference) {
@@ -215,11 +221,11 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     } else {
       let signal: (sensor: SensorMeta) => OperatorFunction<Frame, Window>;
       if (dspWorkers > 0 && sensors.length > 0) {
-        const dsp = createDspPool({ sensors, model: meta, hop, workers: dspWorkers, log: log.child({ component: 'dsp' }), onDrop: onDropFrames });
+        const dsp = createDspPool({ sensors, model: meta, hop, physics, workers: dspWorkers, log: log.child({ component: 'dsp' }), onDrop: onDropFrames });
         stoppables.push({ name: 'dsp workers', stop: () => dsp.stop() });
         signal = (sensor) => dsp.pipeline(sensor.id);
       } else {
-        signal = (sensor) => (frames) => frames.pipe(signalPipeline({ sensor, model: meta, hop }), normalizeWindows(meta.normalization));
+        signal = (sensor) => (frames) => frames.pipe(signalPipeline({ sensor, model: meta, hop, physics }), normalizeWindows(meta.normalization));
       }
       diagnoses$ = merge(...sensors.map((sensor, i) => source(i).pipe(signal(sensor), counted<Window>()))).pipe(
         microBatch(batchSize, batchMaxWaitMs),

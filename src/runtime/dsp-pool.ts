@@ -31,6 +31,8 @@ export interface DspPoolOptions {
   sensors: SensorMeta[];
   model: ModelMetadata;
   hop: number | null;
+  /** Physics on every window (settings pipeline.physics; default on). */
+  physics?: boolean;
   /** Worker threads (≥ 1; sensors are spread round-robin). */
   workers: number;
   log: Logger;
@@ -118,7 +120,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   const hop = opts.hop ?? Math.max(1, Math.floor(len / 2));
   const fused = opts.inference;
   const init: DspInit = {
-    sensors, model, hop: opts.hop, mainTimeOrigin: performance.timeOrigin,
+    sensors, model, hop: opts.hop, physics: opts.physics, mainTimeOrigin: performance.timeOrigin,
     inference: fused && { modelDir: fused.modelDir, engine: fused.engine, backend: fused.backend, intraOpNumThreads: fused.intraOpNumThreads, batchSize: fused.batchSize },
   };
   const flushMs = fused ? fused.batchMaxWaitMs : FLUSH_MS;
@@ -151,10 +153,10 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       const { sensor } = lane;
       // One object literal per branch (no {...ref, data} copy): this runs for every window.
       if (!m.probs) {
-        const win: Window = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, data: data.subarray(w.o, w.o + len) };
+        const win: Window = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, data: data.subarray(w.o, w.o + len), physics: w.p };
         (lane.sub as Subscriber<Window> | undefined)?.next(win);
       } else {
-        const ref: WindowRef = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt };
+        const ref: WindowRef = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, physics: w.p };
         (lane.sub as Subscriber<Diagnosis> | undefined)?.next(toDiagnosis(ref, data.subarray(w.o, w.o + classes.size), model, classes, t));
       }
     }
@@ -256,7 +258,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       return;
     }
     const n = f.channels[0].length;
-    slot.outbox.push({ wire: { s: lane.s, t0: f.t0, rateHz: f.rateHz, unit: f.unit, n, o: 0, d: !!f.discontinuity || lane.broken, seq: f.seq }, channels: f.channels });
+    slot.outbox.push({ wire: { s: lane.s, t0: f.t0, rateHz: f.rateHz, unit: f.unit, n, o: 0, d: !!f.discontinuity || lane.broken, seq: f.seq, sh: f.shaftHz }, channels: f.channels });
     slot.outboxFloats += n * f.channels.length;
     slot.outboxWindows += (f.channels.length * n * model.input.sampleRateHz) / (f.rateHz * hop);
     slot.queued++;

@@ -4,6 +4,7 @@
 // In fused mode (DspInit.inference) the worker also runs the model and sends back probabilities instead.
 import type { BackendChoice, EngineChoice } from '../model/engines/engine.js';
 import type { Handshake, WireError } from './worker-protocol.js';
+import type { WindowPhysics } from '../physics/types.js';
 import type { ModelMetadata, SensorMeta } from '../types.js';
 
 /** Fused mode: the worker loads this engine and classifies its windows itself. */
@@ -20,6 +21,8 @@ export interface DspInit {
   sensors: SensorMeta[];
   model: ModelMetadata;
   hop: number | null;
+  /** Physics on every window (settings pipeline.physics); absent = on. */
+  physics?: boolean;
   /** performance.timeOrigin of the main thread: windows' completedAt are sent on its clock. */
   mainTimeOrigin: number;
   inference?: DspInference;
@@ -35,6 +38,8 @@ export interface WireFrame {
   o: number;
   d: boolean;
   seq?: number;
+  /** Frame.shaftHz */
+  sh?: number;
 }
 
 /**
@@ -48,6 +53,8 @@ export interface WireWindow {
   end: number;
   completedAt: number;
   o: number;
+  /** Window.physics */
+  p?: WindowPhysics;
 }
 
 export type ToDsp =
