@@ -1,4 +1,5 @@
 // Shared data contracts between ingest, pipeline, model, store and publish.
+import type { EnvelopeOrderSpectrumSpec } from './physics/order-spectrum.js';
 // Streams carry frames (typed arrays), never one event per sample: per-sample RxJS is ~50x slower.
 
 export type Unit = 'g' | 'm/s2' | 'mg';
@@ -88,7 +89,8 @@ export interface ModelClass {
 
 export type Normalization =
   | { method: 'window-zscore'; epsilon: number }
-  | { method: 'global'; mean: number; std: number };
+  | { method: 'global'; mean: number; std: number }
+  | { method: 'none' };
 
 /** drsn.json, the model folder's metadata (docs/ARCHITECTURE.md). The daemon hard-codes nothing of a model. */
 export interface ModelMetadata {
@@ -99,9 +101,15 @@ export interface ModelMetadata {
   widths?: number[];
   /** Width of the first convolution; absent = the paper's 3. */
   stemKernel?: number;
+  /** Pooling before the classifier; absent = the paper's global average ('gap'). */
+  head?: 'gap' | 'flatten';
   /** An ensemble of this many nets, output = mean of their probabilities; absent = one net. */
   members?: number;
-  input: { sampleRateHz: number; windowLength: number; channels: number; unit: Unit; bandLimitHz: number };
+  /**
+   * windowLength: samples the pipeline cuts at sampleRateHz. Without a representation the net sees the
+   * normalized window itself; with one it sees the representation's `bins` floats (netInputLength).
+   */
+  input: { sampleRateHz: number; windowLength: number; channels: number; unit: Unit; bandLimitHz: number; representation?: EnvelopeOrderSpectrumSpec };
   normalization: Normalization;
   classes: ModelClass[];
   files: { onnx?: string; weights?: string };

@@ -6,6 +6,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadModel } from '../../src/model/metadata.js';
+import { EnvelopeOrderSpectrum } from '../../src/physics/order-spectrum.js';
 import { cwruDirPath, projectRoot } from './data.js';
 import { existsSync } from 'node:fs';
 
@@ -68,6 +71,8 @@ export interface Reference {
   /** count × numClasses PyTorch probabilities. */
   probs: Float32Array;
   sources?: { file: string; offset: number; label: number }[];
+  /** Models with an input.representation: the samples, shaft speed and race orders each input was computed from. */
+  raw?: { windows: Float32Array[]; shaftHz: number[]; bpfo: number[]; bpfi: number[] };
 }
 
 export function readReference(dir: string): Reference {
@@ -78,7 +83,15 @@ export function readReference(dir: string): Reference {
     for (let i = 0; i < span.length; i++) out[i] = buf.readFloatLE(span.offset + i * 4);
     return out;
   };
-  return { count: doc.count, windowLength: doc.windowLength, numClasses: doc.numClasses, inputs: at(doc.inputs), probs: at(doc.probs), sources: doc.sources };
+  const raw = doc.raw && {
+    windows: (() => {
+      const all = at(doc.raw);
+      let o = 0;
+      return (doc.raw.lengths as number[]).map((n) => all.subarray(o, (o += n)));
+    })(),
+    shaftHz: doc.raw.shaftHz as number[], bpfo: doc.raw.bpfo as number[], bpfi: doc.raw.bpfi as number[],
+  };
+  return { count: doc.count, windowLength: doc.windowLength, numClasses: doc.numClasses, inputs: at(doc.inputs), probs: at(doc.probs), sources: doc.sources, raw };
 }
 
 /** A 2048-sample slice of a CWRU .f32 file, z-scored per window (the model's normalization). */
@@ -109,3 +122,20 @@ export function splitWindows(flat: Float32Array, len: number): Float32Array[] {
 
 /** Why the native engine (build/native, compiled by npm run build) cannot load here, or null when it can. */
 export { nativeUnavailable } from '../../src/model/engines/native.js';
+
+/** Rebuilds a folder's reference inputs from its raw samples with the daemon's envelope-order spectrum; max |Δ|. */
+export async function representationAgreement(dir: string): Promise<{ d: number; count: number }> {
+  const { meta } = await loadModel(dir);
+  const spec = meta.input.representation;
+  assert.ok(spec, `${dir}: no input.representation`);
+  const ref = readReference(dir);
+  assert.ok(ref.raw, 'the reference carries the raw windows its inputs came from');
+  assert.equal(ref.raw.windows.length, ref.count);
+  const eos = new EnvelopeOrderSpectrum(spec);
+  const ours = new Float32Array(ref.count * spec.bins);
+  ref.raw.windows.forEach((w, i) => {
+    eos.compute(w, meta.input.sampleRateHz, ref.raw!.shaftHz[i], { bpfo: ref.raw!.bpfo[i], bpfi: ref.raw!.bpfi[i] }, ours.subarray(i * spec.bins, (i + 1) * spec.bins));
+  });
+  return { d: maxAbsDiff(ours, ref.inputs), count: ref.count };
+}
+
