@@ -99,7 +99,8 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     checkModelInput(meta);
     log.info({ model: meta.id, version: meta.version, architecture: meta.architecture, classes: meta.classes.length }, 'model loaded');
 
-    const sensors: SensorMeta[] = settings.sensors.map((s) => ({ id: s.id, asset: s.asset, rateHz: s.rateHz, unit: s.unit, axes: [...s.axes] }));
+    const { resolveMachine } = await import('./physics/machine.js');
+    const sensors: SensorMeta[] = settings.sensors.map((s) => ({ id: s.id, asset: s.asset, rateHz: s.rateHz, unit: s.unit, axes: [...s.axes], machine: resolveMachine(s.machine) }));
     // Fused (default): the signal path and inference run together in the inference workers, which send
     // back diagnoses. Split: the signal path runs in DSP workers (or on this thread, pipeline.workers 0)
     // and windows meet in one batcher in front of the classifier pool. With no sensors configured (a
@@ -184,12 +185,17 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
         username: username ?? undefined, password: password ?? undefined, protocolVersion, reconnectPeriodMs: reconnectMs,
       },
     };
-    // Validation stays here, on the main thread: it reports bad input.
-    const source = (i: number) => createSource(settings.sensors[i], sourceCtx).pipe(
-      takeUntil(stop$),
-      tap(() => { stats.framesIn++; }),
-      validateFrames({ sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput }),
-    );
+    const { speedTopic, stampSpeed } = await import('./ingest/speed-topic.js');
+    // Validation stays here, on the main thread: it reports bad input. A speed topic's rpm rides on the frames.
+    const source = (i: number) => {
+      const speed = settings.sensors[i].machine?.speed?.topic;
+      return createSource(settings.sensors[i], sourceCtx).pipe(
+        takeUntil(stop$),
+        tap(() => { stats.framesIn++; }),
+        validateFrames({ sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput }),
+        speed ? stampSpeed(speedTopic(sensors[i].id, speed, sourceCtx)) : (frames: Observable<Frame>) => frames,
+      );
+    };
     const counted = <T>() => tap<T>(() => { stats.windows++; });
     let diagnoses$: Observable<Diagnosis>;
     if ('fused' in inference) {

@@ -1,6 +1,7 @@
 // Shared data contracts between ingest, pipeline, model, store and publish.
 import type { EnvelopeOrderSpectrumSpec } from './physics/order-spectrum.js';
 // Streams carry frames (typed arrays), never one event per sample: per-sample RxJS is ~50x slower.
+import type { Fusion, MachineInfo, WindowPhysics } from './physics/types.js';
 
 export type Unit = 'g' | 'm/s2' | 'mg';
 export const UNITS: readonly Unit[] = ['g', 'm/s2', 'mg'];
@@ -12,6 +13,8 @@ export interface SensorMeta {
   rateHz: number;
   unit: Unit;
   axes: string[];
+  /** What is known of the machine (config `machine`, resolved); absent: no physics evidence. */
+  machine?: MachineInfo;
 }
 
 /**
@@ -34,6 +37,8 @@ export interface Frame {
    * never stitch across it.
    */
   discontinuity?: boolean;
+  /** Shaft speed in Hz while this frame was sampled, where a speed topic provides it (machine.speed.topic). */
+  shaftHz?: number;
 }
 
 /** One model-sized window of one channel, at the model's sample rate. */
@@ -47,6 +52,8 @@ export interface Window {
   data: Float32Array;
   /** performance.now() when the window's last sample arrived, for latency accounting. */
   completedAt: number;
+  /** Indicators, sensor checks and bearing evidence of the window (src/physics/), before normalization. */
+  physics?: WindowPhysics;
 }
 
 export interface Diagnosis {
@@ -63,6 +70,10 @@ export interface Diagnosis {
   modelId: string;
   modelVersion: string;
   latencyMs: number;
+  /** What the window's physics showed (indicators, sensor checks, bearing evidence). */
+  physics?: WindowPhysics;
+  /** The verdict: the DRSN's class above (className, probabilities) fused with the physics (src/physics/fuse.ts). */
+  fusion?: Fusion;
 }
 
 export type AlertTransition = 'raised' | 'changed' | 'cleared';

@@ -1,6 +1,7 @@
 // The one schema: it yields the Settings type, the defaults and the validation (STYLE rule 3).
 // config/default.yaml documents every key; tests/unit/config.test.ts checks the two agree.
 import { z } from 'zod';
+import { knownDesignations, lookupBearing } from '../physics/bearing.js';
 
 const id = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "-" or "." (it becomes an MQTT topic level)');
 const unit = z.enum(['g', 'm/s2', 'mg']);
@@ -51,6 +52,9 @@ const replaySource = z.strictObject({
   speed: positive.default(1),
   loop: z.boolean().default(true),
   frameSamples: z.int().positive().default(1024),
+  /** Physical value (in the sensor's unit) = recorded value × scale: e.g. a recording in volts of a
+   *  10.22 mV/(m/s²) accelerometer is unit m/s2 with scale 97.85 (1 / 0.01022). */
+  scale: z.number().positive().default(1),
 });
 
 const simulatorSource = z.strictObject({
@@ -65,6 +69,50 @@ const simulatorSource = z.strictObject({
   speed: positive.default(1),
 });
 
+/** Exactly one of the object's keys `keys` is set (zod unions report poorly: this says which keys to use). */
+function exactlyOne<T extends z.ZodObject>(schema: T, keys: string[]): T {
+  return schema.superRefine((v, ctx) => {
+    const set = keys.filter((k) => (v as Record<string, unknown>)[k] !== undefined);
+    if (set.length !== 1) ctx.addIssue({ code: 'custom', message: `give exactly one of ${keys.join(', ')} (got ${set.length ? set.join(', ') : 'none'})` });
+  }) as unknown as T;
+}
+
+/**
+ * What drsnd knows of the machine a sensor sits on, for physics evidence (src/physics/). All optional:
+ * without `bearing` and `speed` there is no envelope evidence and every diagnosis says so.
+ */
+const machineSchema = z.strictObject({
+  bearing: exactlyOne(z.strictObject({
+    /** A designation from the shipped table (src/physics/bearing.ts): 6205, 6203, 6305, UER204, UC204. */
+    designation: z.string().min(1).refine((d) => lookupBearing(d) !== undefined, { message: `unknown bearing; known: ${knownDesignations().join(', ')} (or give geometry or orders)` }).optional(),
+    geometry: z.strictObject({
+      balls: z.int().min(3),
+      ballDiameterMm: positive,
+      pitchDiameterMm: positive,
+      contactAngleDeg: z.number().min(0).max(60).default(0),
+    }).optional(),
+    /** Defect frequencies per shaft Hz, e.g. from the bearing maker. */
+    orders: z.strictObject({ bpfo: positive, bpfi: positive, bsf: positive, ftf: positive }).optional(),
+  }), ['designation', 'geometry', 'orders']).optional(),
+  speed: exactlyOne(z.strictObject({
+    /** Fixed shaft speed. */
+    rpm: positive.optional(),
+    /** An MQTT topic carrying the speed in rpm (a number, or JSON with an `rpm` field). */
+    topic: z.string().min(1).optional(),
+    /** Estimated from the spectrum (1x and harmonics) within this range. */
+    estimate: z.strictObject({ minRpm: positive, maxRpm: positive }).refine((e) => e.maxRpm > e.minRpm, 'maxRpm must be above minRpm').optional(),
+  }), ['rpm', 'topic', 'estimate']).optional(),
+  /** ISO 10816/20816 velocity zones: a group and foundation (10816-3), a class (10816-1), or your own A/B, B/C, C/D limits in mm/s. */
+  iso: exactlyOne(z.strictObject({
+    group: z.union([z.literal(1), z.literal(2)]).optional(),
+    foundation: z.enum(['rigid', 'flexible']).default('rigid'),
+    class: z.enum(['I', 'II', 'III', 'IV']).optional(),
+    zones: z.tuple([positive, positive, positive]).optional(),
+  }), ['group', 'class', 'zones']).optional(),
+  /** A fixed resonance band for the envelope [low, high] Hz; absent: chosen by spectral kurtosis. */
+  envelopeBandHz: z.tuple([positive, positive]).refine(([a, b]) => b > a, 'the band\'s high edge must be above its low edge').optional(),
+});
+
 export const sourceSchema = z.discriminatedUnion('type', [serialSource, mqttSource, replaySource, simulatorSource]);
 
 export const sensorSchema = z.strictObject({
@@ -76,6 +124,7 @@ export const sensorSchema = z.strictObject({
   /** |value| above this (in the sensor's unit) is rejected as implausible. */
   range: positive.default(500),
   source: sourceSchema,
+  machine: machineSchema.optional(),
 });
 
 export const settingsSchema = z.strictObject({
@@ -195,3 +244,4 @@ export type SerialSourceSettings = z.infer<typeof serialSource>;
 export type MqttSourceSettings = z.infer<typeof mqttSource>;
 export type ReplaySourceSettings = z.infer<typeof replaySource>;
 export type SimulatorSourceSettings = z.infer<typeof simulatorSource>;
+export type MachineSettings = z.infer<typeof machineSchema>;

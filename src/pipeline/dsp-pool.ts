@@ -157,10 +157,10 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       const { sensor } = lane;
       // One object literal per branch (no {...ref, data} copy): this runs for every window.
       if (!m.probs) {
-        const win: Window = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, data: data.subarray(w.o, w.o + len) };
+        const win: Window = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, data: data.subarray(w.o, w.o + len), physics: w.p };
         (lane.sub as Subscriber<Window> | undefined)?.next(win);
       } else {
-        const ref: WindowRef = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt };
+        const ref: WindowRef = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, physics: w.p };
         (lane.sub as Subscriber<Diagnosis> | undefined)?.next(toDiagnosis(ref, data.subarray(w.o, w.o + classes.size), model, classes, t));
       }
     }
@@ -281,7 +281,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       return;
     }
     const n = f.channels[0].length;
-    slot.outbox.push({ wire: { s: lane.s, t0: f.t0, rateHz: f.rateHz, unit: f.unit, n, o: 0, d: !!f.discontinuity || lane.broken, seq: f.seq }, channels: f.channels });
+    slot.outbox.push({ wire: { s: lane.s, t0: f.t0, rateHz: f.rateHz, unit: f.unit, n, o: 0, d: !!f.discontinuity || lane.broken, seq: f.seq, sh: f.shaftHz }, channels: f.channels });
     slot.outboxFloats += n * f.channels.length;
     slot.outboxWindows += (f.channels.length * n * model.input.sampleRateHz) / (f.rateHz * hop);
     slot.queued++;

@@ -4,6 +4,7 @@
 // In fused mode (DspInit.inference) the worker also runs the model and sends back probabilities instead.
 import type { BackendChoice, EngineChoice, EngineFallback } from '../model/engines/engine.js';
 import type { WireError } from '../model/worker-protocol.js';
+import type { WindowPhysics } from '../physics/types.js';
 import type { ModelMetadata, SensorMeta } from '../types.js';
 
 /** Fused mode: the worker loads this engine and classifies its windows itself. */
@@ -39,6 +40,8 @@ export interface WireFrame {
   o: number;
   d: boolean;
   seq?: number;
+  /** Frame.shaftHz */
+  sh?: number;
 }
 
 /**
@@ -52,6 +55,8 @@ export interface WireWindow {
   end: number;
   completedAt: number;
   o: number;
+  /** Window.physics */
+  p?: WindowPhysics;
 }
 
 export type ToDsp =

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Subject } from 'rxjs';
 import type { InferenceEngine } from '../model/engines/engine.js';
 import { selectEngine } from '../model/select.js';
+import { warmUpPhysics } from '../physics/sensor-physics.js';
 import { toWire } from '../model/worker-protocol.js';
 import type { Frame, Window } from '../types.js';
 import type { DspInit, FromDsp, ToDsp, WireWindow } from './dsp-protocol.js';
@@ -58,7 +59,7 @@ function runFrames(msg: Extract<ToDsp, { type: 'frames' }>): { s: number; w: Win
     if (!input) continue;
     const axes = init.sensors[f.s].axes;
     const channels = axes.map((_, c) => data.subarray(f.o + c * f.n, f.o + (c + 1) * f.n));
-    input.next({ sensorId: init.sensors[f.s].id, t0: f.t0, rateHz: f.rateHz, unit: f.unit, axes, channels, seq: f.seq, discontinuity: f.d });
+    input.next({ sensorId: init.sensors[f.s].id, t0: f.t0, rateHz: f.rateHz, unit: f.unit, axes, channels, seq: f.seq, discontinuity: f.d, shaftHz: f.sh });
   }
   const out = produced;
   produced = [];
@@ -66,7 +67,7 @@ function runFrames(msg: Extract<ToDsp, { type: 'frames' }>): { s: number; w: Win
 }
 
 function wire(s: number, w: Window, o: number): WireWindow {
-  return { s, c: init.sensors[s].axes.indexOf(w.channel), start: w.start, end: w.end, completedAt: w.completedAt, o };
+  return { s, c: init.sensors[s].axes.indexOf(w.channel), start: w.start, end: w.end, completedAt: w.completedAt, o, p: w.physics };
 }
 
 function answerWithWindows(msg: Extract<ToDsp, { type: 'frames' }>): void {
@@ -128,6 +129,9 @@ if (init.inference) {
     },
   );
 }
+
+// While the engine loads (or before the first frames): the physics' first window costs no JIT time.
+warmUpPhysics();
 
 let messages = 0;
 port.on('message', (msg: ToDsp) => {

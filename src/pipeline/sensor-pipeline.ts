@@ -1,9 +1,10 @@
 // Everything that happens to one sensor's frames before windows from all sensors meet in the batcher.
-import type { OperatorFunction } from 'rxjs';
+import { defer, map, tap, type OperatorFunction } from 'rxjs';
 import { designResampler } from '../dsp/resampler.js';
+import { SensorPhysics } from '../physics/sensor-physics.js';
 import type { BadInputSink } from '../bad-input.js';
 import type { Frame, ModelMetadata, SensorMeta, Window } from '../types.js';
-import { convertUnits } from './convert-units.js';
+import { convertUnits, unitFactor } from './convert-units.js';
 import { resampleFrames } from './resample.js';
 import { validateFrames } from './validate.js';
 import { windowFrames } from './window.js';
@@ -19,9 +20,11 @@ export interface SensorPipelineOptions {
   badInput: BadInputSink;
   /** Clock for Window.completedAt; performance.now by default. */
   now?: () => number;
+  /** Indicators, sensor checks and bearing evidence on every window (src/physics/); default true. */
+  physics?: boolean;
 }
 
-export type SignalPipelineOptions = Pick<SensorPipelineOptions, 'sensor' | 'model' | 'hop' | 'now'>;
+export type SignalPipelineOptions = Pick<SensorPipelineOptions, 'sensor' | 'model' | 'hop' | 'now' | 'physics'>;
 
 /**
  * convert units → resample + band-limit → window per channel, on frames already validated: pure
@@ -42,7 +45,21 @@ export function signalPipeline(opts: SignalPipelineOptions): OperatorFunction<Fr
   // samples. Shifting the grid by hop − delay makes windows end exactly as their frame arrives.
   const offset = (hop - (design.delay % hop)) % hop;
   const windows = windowFrames({ asset: sensor.asset, windowLength, hop, now: opts.now, offset });
-  return (source) => source.pipe(convert, resample, windows);
+  if (opts.physics === false) return (source) => source.pipe(convert, resample, windows);
+  // The physics sees the frames as the sensor gave them and each window before normalization; its
+  // state is per subscription, like the resampler's and the windower's.
+  const toG = unitFactor(model.input.unit, 'g');
+  return (source) => defer(() => {
+    const physics = new SensorPhysics(sensor, model.input.sampleRateHz, windowLength);
+    return source.pipe(
+      tap((f) => physics.onFrame(f)),
+      convert, resample, windows,
+      map((w) => {
+        w.physics = physics.onWindow(w, toG);
+        return w;
+      }),
+    );
+  });
 }
 
 /** validate → signalPipeline, all on the calling thread (tests, tools, `pipeline.workers: 0`). */

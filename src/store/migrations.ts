@@ -116,6 +116,22 @@ export const migrations: readonly Migration[] = [
     const add = db.prepare('INSERT INTO diagnosis_partitions (part, rows, current) VALUES (?, ?, ?)');
     for (let k = 0; k < 8; k++) add.run(k, k === 0 ? rows0 : 0, k === 0 ? 1 : 0);
   },
+
+  // 3: the fused verdict, condition indicators, shaft speed and envelope evidence of each diagnosis
+  // (issue 18; store/physics-columns.ts). Nullable: rows from before, and diagnoses made without the
+  // physics, have none. No index: queries on them also name a sensor or a time range, which are indexed.
+  (db) => {
+    for (let k = 0; k < 8; k++) {
+      for (const col of [
+        'component TEXT', 'fused_confidence REAL', 'severity TEXT', 'reason TEXT',
+        'rms_g REAL', 'peak_g REAL', 'crest REAL', 'kurtosis REAL', 'velocity_mm_s REAL', 'iso_zone TEXT',
+        'shaft_hz REAL', 'speed_source TEXT', 'ev_outer REAL', 'ev_inner REAL', 'ev_ball REAL', 'ev_cage REAL', 'sensor_faults TEXT',
+      ]) db.exec(`ALTER TABLE diagnoses_p${k} ADD COLUMN ${col}`);
+    }
+    // The view's column list is fixed when it is created: make it again so it shows the new columns.
+    db.exec('DROP VIEW diagnoses');
+    db.exec(`CREATE VIEW diagnoses AS ${Array.from({ length: 8 }, (_, k) => `SELECT * FROM diagnoses_p${k}`).join(' UNION ALL ')}`);
+  },
 ];
 
 export const SCHEMA_VERSION = migrations.length;

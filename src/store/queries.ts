@@ -34,6 +34,8 @@ export class Queries {
     if (filter.sensor !== undefined) { clauses.push('sensor = @sensor'); params.sensor = filter.sensor; }
     if (filter.asset !== undefined) { clauses.push('asset = @asset'); params.asset = filter.asset; }
     if (filter.className !== undefined) { clauses.push('class_name = @className'); params.className = filter.className; }
+    if (filter.component !== undefined) { clauses.push('component = @component'); params.component = filter.component; }
+    if (filter.minZone !== undefined) { clauses.push('iso_zone >= @minZone'); params.minZone = filter.minZone; }
     if (filter.since !== undefined) { clauses.push('window_end >= @since'); params.since = filter.since; }
     if (filter.until !== undefined) { clauses.push('window_end <= @until'); params.until = filter.until; }
     params.limit = filter.limit ?? DEFAULT_LIMIT;

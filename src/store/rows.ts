@@ -1,8 +1,10 @@
 // What the store's queries return, and the mapping from SQLite rows (snake_case, BLOBs) to them.
 import type { AlertTransition, Diagnosis } from '../types.js';
+import type { Component } from '../physics/types.js';
+import { physicsFromRow, type PhysicsRow, type StoredPhysics } from './physics-columns.js';
 
-/** A stored diagnosis: the Diagnosis plus its row id and commit time. */
-export interface DiagnosisRecord extends Diagnosis {
+/** A stored diagnosis: the Diagnosis (its physics as stored: physics-columns.ts) plus its row id and commit time. */
+export interface DiagnosisRecord extends Diagnosis, StoredPhysics {
   id: number;
   createdAt: number;
 }
@@ -11,6 +13,10 @@ export interface HistoryFilter {
   sensor?: string;
   asset?: string;
   className?: string;
+  /** The fused verdict's component (normal, inner_race, …, sensor_fault). */
+  component?: Component;
+  /** Only diagnoses whose ISO velocity zone is at least this. */
+  minZone?: 'A' | 'B' | 'C' | 'D';
   /** Epoch ms, inclusive, compared with windowEnd. */
   since?: number;
   /** Epoch ms, inclusive, compared with windowEnd. */
@@ -75,7 +81,7 @@ export function decodeProbabilities(b: Buffer): number[] {
   return out;
 }
 
-export interface DiagnosisRow {
+export interface DiagnosisRow extends PhysicsRow {
   id: number; sensor: string; asset: string; channel: string; window_start: number; window_end: number;
   class_index: number; class_name: string; kind: 'normal' | 'fault'; confidence: number; probabilities: Buffer;
   model_id: string; model_version: string; latency_ms: number; created_at: number;
@@ -88,6 +94,7 @@ export function toDiagnosisRecord(r: DiagnosisRow): DiagnosisRecord {
     classIndex: r.class_index, className: r.class_name, kind: r.kind, confidence: r.confidence,
     probabilities: decodeProbabilities(r.probabilities),
     modelId: r.model_id, modelVersion: r.model_version, latencyMs: r.latency_ms, createdAt: r.created_at,
+    ...physicsFromRow(r),
   };
 }
 

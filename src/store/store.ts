@@ -8,6 +8,7 @@ import { AlertWriter } from './alert-writer.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { openDatabase, storeError } from './db.js';
 import { PartitionRing } from './partitions.js';
+import { physicsParams } from './physics-columns.js';
 import { Queries } from './queries.js';
 import { Retention, type PruneResult } from './retention.js';
 import {
@@ -258,7 +259,7 @@ export class Store {
           windowStart: Math.round(d.windowStart), windowEnd: Math.round(d.windowEnd),
           classIndex: d.classIndex, className: d.className, kind: d.kind, confidence: d.confidence,
           probabilities: encodeProbabilities(d.probabilities), modelId: d.modelId, modelVersion: d.modelVersion,
-          latencyMs: d.latencyMs, createdAt: at,
+          latencyMs: d.latencyMs, createdAt: at, ...physicsParams(d),
         });
         seen.set(d.sensorId, d.asset);
       }

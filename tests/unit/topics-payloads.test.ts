@@ -43,5 +43,5 @@ test('health status: unknown before data, ok without an alert even on a faulty w
 
 test('alert event payload carries the transition and both class names', () => {
   const p = alertEventPayload('gw', 5, { sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', previousClassName: 'B007', confidence: 0.91, at: 3_000 });
-  assert.deepEqual(p, { gatewayId: 'gw', alertId: 5, sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', previousClassName: 'B007', confidence: 0.91, at: '1970-01-01T00:00:03.000Z' });
+  assert.deepEqual(p, { gatewayId: 'gw', alertId: 5, sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', alertKind: 'bearing', previousClassName: 'B007', confidence: 0.91, at: '1970-01-01T00:00:03.000Z' });
 });
