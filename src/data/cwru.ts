@@ -18,7 +18,7 @@ export interface CwruOptions {
 }
 
 /** Every fault of this set is seeded in the drive-end SKF 6205, whichever accelerometer records it. */
-const FAULT_BEARING_ORDERS = { bpfo: CWRU_DE_ORDERS.bpfo, bpfi: CWRU_DE_ORDERS.bpfi };
+const FAULT_BEARING_ORDERS = { bpfo: CWRU_DE_ORDERS.bpfo, bpfi: CWRU_DE_ORDERS.bpfi, bsf: CWRU_DE_ORDERS.bsf };
 
 /** Nominal shaft speed per load (CWRU's pages); used when a file carries no RPM variable. */
 const NOMINAL_RPM: Record<number, number> = { 0: 1797, 1: 1772, 2: 1750, 3: 1730 };

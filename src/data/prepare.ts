@@ -36,7 +36,7 @@ export interface PreparedRecord {
   loadHp: number | null;
   rpm: number | null;
   /** Fault orders of the bearing the labels concern (absent when the source does not say). */
-  faultOrders?: { bpfo: number; bpfi: number };
+  faultOrders?: { bpfo: number; bpfi: number; bsf?: number };
   file: string;
   samples: number;
   /** Disjoint [start, end) sample ranges, in time order train, val, test. */

@@ -16,7 +16,7 @@ export interface LabeledRecord {
   rateHz: number;
   unit: Unit;
   /** Fault orders of the bearing whose faults the labels describe; what an envelope-order input needs (with rpm). */
-  faultOrders?: { bpfo: number; bpfi: number };
+  faultOrders?: { bpfo: number; bpfi: number; bsf?: number };
   data: Float32Array;
   /** File the samples came from. */
   source: string;

@@ -20,7 +20,7 @@
 //      signal's level (a shortcut between classes, not a property of a fault) never reaches the net.
 // src/model/py/drsn/representation.py computes the same numbers for training (tests/integration/
 // order-spectrum-agreement.test.ts checks the two against each other).
-import { fft } from '../data/spectrum.js';
+import { ComplexFft } from './fft.js';
 
 export const ENVELOPE_ORDER_SPECTRUM = 'envelope-order-spectrum';
 
@@ -90,23 +90,55 @@ function interp(x: number, xs: Float64Array, ys: Float64Array): number {
   return ys[lo] + ((x - xs[lo]) * (ys[hi] - ys[lo])) / (xs[hi] - xs[lo]);
 }
 
-/** Median as numpy: the mean of the two middle values for an even count. */
-function median(values: Float64Array): number {
-  const s = Float64Array.from(values).sort();
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+/** k-th smallest of a[0..n) (Hoare's selection, in place): O(n), where sorting 8k spectral bins cost more than the FFTs. */
+function select(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i]; a[i] = a[j]; a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+/** Median as numpy (the mean of the two middle values for an even count); `scratch` is overwritten. */
+function median(values: Float64Array, scratch: Float64Array): number {
+  const n = values.length;
+  scratch.set(values);
+  const m = n >> 1;
+  if (n % 2 === 1) return select(scratch, n, m);
+  const upper = select(scratch, n, m);
+  // After selecting m, everything below index m is <= the m-th: the (m-1)-th is their maximum.
+  let lower = -Infinity;
+  for (let i = 0; i < m; i++) if (scratch[i] > lower) lower = scratch[i];
+  return (lower + upper) / 2;
 }
 
 /** Scratch buffers of one FFT length, reused across calls (one computer per sensor stream or worker). */
 export class EnvelopeOrderSpectrum {
   private readonly re: Float64Array;
   private readonly im: Float64Array;
+  private readonly fft: ComplexFft;
 
   constructor(readonly spec: EnvelopeOrderSpectrumSpec) {
     const N = spec.fftLength;
     if (!Number.isInteger(N) || N < 16 || (N & (N - 1)) !== 0) throw new RangeError(`fftLength ${N} is not a power of two >= 16`);
     this.re = new Float64Array(N);
     this.im = new Float64Array(N);
+    this.fft = new ComplexFft(N);
   }
 
   /**
@@ -127,7 +159,7 @@ export class EnvelopeOrderSpectrum {
     re.fill(0);
     im.fill(0);
     for (let i = 0; i < n; i++) re[i] = x[start + i] - mean;
-    fft(re, im);
+    this.fft.transform(re, im);
     // Analytic signal of the band: positive in-band bins doubled, everything else zero.
     const [lo, hi] = spec.bandHz;
     for (let k = 0; k < N; k++) {
@@ -136,10 +168,11 @@ export class EnvelopeOrderSpectrum {
       re[k] *= g;
       im[k] *= g;
     }
-    fft(re, im, true);
+    this.fft.transform(re, im, true);
     let e2mean = 0;
     for (let i = 0; i < n; i++) {
-      const e2 = re[i] * re[i] + im[i] * im[i];
+      // The inverse transform is unscaled: the analytic signal is (re, im) / N.
+      const e2 = (re[i] * re[i] + im[i] * im[i]) / (N * N);
       re[i] = e2;
       e2mean += e2;
     }
@@ -155,7 +188,7 @@ export class EnvelopeOrderSpectrum {
       }
       im[i] = 0;
     }
-    fft(re, im);
+    this.fft.transform(re, im);
     // Bins 1..N/2 (DC dropped): magnitudes and their warped positions, both in order of frequency.
     const K = N / 2;
     const mag = new Float64Array(K);
@@ -177,7 +210,7 @@ export class EnvelopeOrderSpectrum {
     while (a < K && pos[a] < spec.floorRange[0]) a++;
     let b = a;
     while (b < K && pos[b] < spec.floorRange[1]) b++;
-    const floor = median(mag.subarray(a, b)) + 1e-30;
+    const floor = median(mag.subarray(a, b), pos) + 1e-30; // pos is no longer needed: its storage is the scratch
     const y = out ?? new Float32Array(bins);
     for (let j = 0; j < bins; j++) y[j] = Math.log1p(grid[j] / floor);
     return y;

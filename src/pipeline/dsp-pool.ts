@@ -24,6 +24,7 @@ import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from '../typ
 import { RespawnBackoff, stopWorker } from '../util/worker-supervision.js';
 import { workerSpec } from '../worker-entry.js';
 import { toDiagnosis, type WindowRef } from './classify.js';
+import { netInputLength } from '../model/metadata.js';
 import type { DspInference, DspInit, FromDsp, ToDsp, WireFrame } from './dsp-protocol.js';
 import { signalPipeline } from './sensor-pipeline.js';
 
@@ -114,8 +115,9 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   for (const sensor of sensors) signalPipeline({ sensor, model, hop: opts.hop });
   const size = Math.min(opts.workers, Math.max(1, sensors.length), os.availableParallelism() * 4);
   const maxQueued = opts.maxQueuedFrames ?? Math.max(1024, QUEUED_FRAMES_PER_SENSOR * Math.ceil(sensors.length / size));
-  const len = model.input.windowLength;
-  const hop = opts.hop ?? Math.max(1, Math.floor(len / 2));
+  // Floats per window on the wire: the net's input (a representation's bins, else the normalized window).
+  const len = netInputLength(model);
+  const hop = opts.hop ?? Math.max(1, Math.floor(model.input.windowLength / 2));
   const fused = opts.inference;
   const init: DspInit = {
     sensors, model, hop: opts.hop, mainTimeOrigin: performance.timeOrigin,

@@ -11,7 +11,10 @@ Augmentation (CWRU only) is what keeps the net from memorising the 6205 on the C
     the slip of the cage);
   - BPFO and BPFI each off by up to ±geometry_jitter (a bearing whose geometry is not exactly the
     catalogue's, or a different bearing whose orders the warp maps imperfectly);
-  - the analysed band's edges moved (a resonance elsewhere on another machine).
+  - the analysed band's edges moved (a resonance elsewhere on another machine);
+  - for a share of windows of every class, an amplitude modulation at a random shaft order away from the
+    fault families: machines modulate their vibration at orders of their own (UESTC's healthy rig has a
+    line at ~5.7×), and without this the net took "a line somewhere" for a fault.
 The features of one bank are computed once and reused for `bank_epochs` epochs: a spectrum costs
 milliseconds, a DRSN step on 256 positions far less.
 """
@@ -39,6 +42,20 @@ class OrdersAugment:
     speed_jitter: float = 0.06
     geometry_jitter: float = 0.04
     band_jitter: bool = True
+    distractor_fraction: float = 0.5
+
+
+def distractor(w: np.ndarray, shaft_hz: float, orders: dict, fs: float, rng) -> np.ndarray:
+    """w modulated by (1 + m·cos(2π·o·f_shaft·t + φ)), o in [0.5, 14) at least 6 % away from harmonics 1-3 of BPFO,
+    BPFI and (where known) 2×BSF."""
+    lines = [orders["bpfo"], orders["bpfi"]] + ([2 * orders["bsf"]] if orders.get("bsf") else [])
+    families = np.array([h * o for h in (1, 2, 3) for o in lines])
+    while True:
+        o = rng.uniform(0.5, 14.0)
+        if np.all(np.abs(o / families - 1) > 0.06):
+            break
+    t = np.arange(w.size) / fs
+    return w * (1 + rng.uniform(0.1, 0.6) * np.cos(2 * np.pi * o * shaft_hz * t + rng.uniform(0, 2 * np.pi)))
 
 
 def component_label(prep, record) -> int:
@@ -119,6 +136,8 @@ class OrdersSampler:
                 a, b = r.splits["train"]
                 s = int(rng.integers(a, b - lengths[i] + 1))
                 w = r.x[s:s + lengths[i]].astype(np.float64)
+                if rng.random() < aug.distractor_fraction:
+                    w = distractor(w, true_hz[i], r.fault_orders, fs, rng)
                 if not clean[i]:
                     w = add_noise(w[None], NOISE_TYPES[kinds[i]], rng.uniform(*aug.snr_range), rng)[0]
                 windows.append(w)
