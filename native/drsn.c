@@ -247,16 +247,20 @@ static void forward_member(net_t *n, const member_t *m, const float *w, float *p
   const int C = m->headC;
   float mx = -INFINITY;
   if (n->head == HEAD_FLATTEN) {
-    float *h = n->H0;                // free now: the map after BN + ReLU, C rows of L
+    // The map after BN + ReLU, in H0's rows (free now). Only [MG, MG + L) of each row: the margins must stay
+    // zero, the next window's convolutions read them as padding.
     for (int c = 0; c < C; c++) {
       const float sc = m->hbs[c], sh = m->hbb[c];
       const float *x = X + c * S + MG;
-      for (int t = 0; t < L; t++) { const float v = x[t] * sc + sh; h[c * L + t] = v > 0 ? v : 0; }
+      float *h = n->H0 + c * S + MG;
+      for (int t = 0; t < L; t++) { const float v = x[t] * sc + sh; h[t] = v > 0 ? v : 0; }
     }
     for (int k = 0; k < n->classes; k++) {
       float v = m->fcb[k];
-      const float *wk = m->fcw + (size_t)k * C * L;
-      for (int i = 0; i < C * L; i++) v += wk[i] * h[i];
+      for (int c = 0; c < C; c++) {
+        const float *wk = m->fcw + ((size_t)k * C + c) * L, *h = n->H0 + c * S + MG;
+        for (int t = 0; t < L; t++) v += wk[t] * h[t];
+      }
       probs[k] = v;
       if (v > mx) mx = v;
     }

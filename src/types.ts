@@ -1,5 +1,5 @@
 // Shared data contracts between ingest, pipeline, model, store and publish.
-import type { EnvelopeOrderSpectrumSpec } from './physics/order-spectrum.js';
+import type { EnvelopeOrderSpectrumSpec, SpectralShapeOod } from './physics/order-spectrum.js';
 // Streams carry frames (typed arrays), never one event per sample: per-sample RxJS is ~50x slower.
 import type { Fusion, MachineInfo, WindowPhysics } from './physics/types.js';
 
@@ -112,6 +112,8 @@ export interface ModelMetadata {
   widths?: number[];
   /** Width of the first convolution; absent = the paper's 3. */
   stemKernel?: number;
+  /** Out-of-distribution score calibrated on the training data (models with a representation). */
+  ood?: SpectralShapeOod;
   /** Pooling before the classifier; absent = the paper's global average ('gap'). */
   head?: 'gap' | 'flatten';
   /** An ensemble of this many nets, output = mean of their probabilities; absent = one net. */

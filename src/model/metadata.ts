@@ -75,6 +75,15 @@ const input = z.strictObject({
 const files = z.object({ onnx: fileName.optional(), weights: fileName.optional() })
   .refine((f) => f.onnx !== undefined || f.weights !== undefined, 'needs "onnx" or "weights" (no engine could run this model)');
 
+/** Out-of-distribution score of an envelope-order model (src/physics/order-spectrum.ts SpectralShapeOod). */
+const ood = z.strictObject({
+  kind: z.literal('spectral-shape'),
+  median: z.tuple([z.number(), z.number()]),
+  scale: z.tuple([positive, positive]),
+  threshold: z.number(),
+  calibration: z.string().optional(),
+});
+
 export const modelMetadataSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "-" or "."'),
   version: z.string().min(1),
@@ -91,9 +100,11 @@ export const modelMetadataSchema = z.object({
   normalization,
   classes,
   files,
+  ood: ood.optional(),
   training: z.record(z.string(), z.unknown()).optional(),
   metrics: z.record(z.string(), z.unknown()).optional(),
 }).superRefine((m, ctx) => {
+  if (m.ood && !m.input.representation) ctx.addIssue({ code: 'custom', path: ['ood'], message: 'is defined on an input.representation only' });
   // A representation brings its own amplitude scale; z-scoring it again would differ from training.
   if (m.input.representation && m.normalization.method !== 'none') {
     ctx.addIssue({ code: 'custom', path: ['normalization', 'method'], message: 'must be "none" with an input.representation' });

@@ -43,6 +43,21 @@ export interface EnvelopeOrderSpectrumSpec {
   floorRange: [number, number];
 }
 
+/**
+ * drsn.json `ood` of a model on this representation: one-sided robust z of the window's spectral shape
+ * (tonality, inverse flatness) against the training windows', and the score above which the input is unlike
+ * anything in training (src/model/py/drsn/orders.py calibrate_ood). Vibration of a running machine is
+ * broadband; a tone, a square wave, a flat line are not, whatever the bearing: on UESTC, a bearing never seen,
+ * no window of any class exceeded the CWRU-calibrated threshold (docs/reports/drsn-cw-eos-cwru/).
+ */
+export interface SpectralShapeOod {
+  kind: 'spectral-shape';
+  median: [number, number];
+  scale: [number, number];
+  threshold: number;
+  calibration?: string;
+}
+
 /** Fault orders of the monitored bearing (multiples of shaft speed). */
 export interface RaceOrders {
   bpfo: number;
@@ -132,6 +147,8 @@ export class EnvelopeOrderSpectrum {
   private readonly re: Float64Array;
   private readonly im: Float64Array;
   private readonly fft: ComplexFft;
+  /** [log tonality, −log flatness] of the last computed window (see SpectralShapeOod). */
+  readonly shape: [number, number] = [0, 0];
 
   constructor(readonly spec: EnvelopeOrderSpectrumSpec) {
     const N = spec.fftLength;
@@ -139,6 +156,34 @@ export class EnvelopeOrderSpectrum {
     this.re = new Float64Array(N);
     this.im = new Float64Array(N);
     this.fft = new ComplexFft(N);
+  }
+
+  /** Out-of-distribution score of the last computed window: > ood.threshold means unlike the training data. */
+  oodScore(ood: SpectralShapeOod): number {
+    return Math.max((this.shape[0] - ood.median[0]) / ood.scale[0], (this.shape[1] - ood.median[1]) / ood.scale[1]);
+  }
+
+  /** Tonality and flatness of bins 1..N/2 of the window's own spectrum (in re/im), as representation.py _spectral_shape. */
+  private spectralShape(): void {
+    const { re, im } = this;
+    const K = this.spec.fftLength / 2;
+    let tot = 0;
+    let t1 = 0;
+    let t2 = 0;
+    let t3 = 0;
+    for (let k = 1; k <= K; k++) {
+      const p = re[k] * re[k] + im[k] * im[k];
+      tot += p;
+      if (p > t3) {
+        if (p > t1) { t3 = t2; t2 = t1; t1 = p; } else if (p > t2) { t3 = t2; t2 = p; } else t3 = p;
+      }
+    }
+    let logSum = 0;
+    const eps = 1e-30 * tot + 1e-300;
+    for (let k = 1; k <= K; k++) logSum += Math.log(re[k] * re[k] + im[k] * im[k] + eps);
+    const flat = Math.exp(logSum / K) / Math.max(tot / K, 1e-300);
+    this.shape[0] = Math.log((t1 + t2 + t3) / Math.max(tot, 1e-300) + 1e-6);
+    this.shape[1] = -Math.log(flat + 1e-9);
   }
 
   /**
@@ -160,6 +205,7 @@ export class EnvelopeOrderSpectrum {
     im.fill(0);
     for (let i = 0; i < n; i++) re[i] = x[start + i] - mean;
     this.fft.transform(re, im);
+    this.spectralShape();
     // Analytic signal of the band: positive in-band bins doubled, everything else zero.
     const [lo, hi] = spec.bandHz;
     for (let k = 0; k < N; k++) {

@@ -73,9 +73,14 @@ export function signalPipeline(opts: SignalPipelineOptions): OperatorFunction<Fr
     // the sensor's health still reports it, and a guessed speed would put the lines in the wrong place.
     const eos = new EnvelopeOrderSpectrum(rep);
     const orders = sensor.machine!.orders!;
+    const ood = model.ood;
     return withPhysics.pipe(
       filter((w) => (w.physics?.evidence?.shaftHz ?? 0) > 0),
-      map((w) => ({ ...w, data: eos.compute(w.data, model.input.sampleRateHz, w.physics!.evidence!.shaftHz, orders) })),
+      map((w) => {
+        const data = eos.compute(w.data, model.input.sampleRateHz, w.physics!.evidence!.shaftHz, orders);
+        if (ood) w.physics!.ood = { score: eos.oodScore(ood), threshold: ood.threshold };
+        return { ...w, data };
+      }),
     );
   });
 }

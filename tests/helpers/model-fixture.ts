@@ -33,6 +33,10 @@ export interface ExportOptions {
   seed?: number;
   /** Width of the first convolution (default the paper's 3). */
   stemKernel?: number;
+  /** Classifier head (default the paper's global average pooling). */
+  head?: 'gap' | 'flatten';
+  /** Net input length (default 2048). */
+  windowLength?: number;
 }
 
 /**
@@ -50,6 +54,8 @@ export function exportRandomModel(t: TestContext | undefined, opts: ExportOption
   const args = ['-m', 'drsn.export', '--random', '--variant', opts.variant ?? 'cw', '--out', out, '--seed', String(opts.seed ?? 7)];
   if (cwru) args.push('--cwru', cwru);
   if (opts.stemKernel !== undefined) args.push('--stem-kernel', String(opts.stemKernel));
+  if (opts.head !== undefined) args.push('--head', opts.head);
+  if (opts.windowLength !== undefined) args.push('--window-length', String(opts.windowLength));
   const r = spawnSync(PYTHON, args, { cwd: PY_ROOT, encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) {
     rmSync(out, { recursive: true, force: true });

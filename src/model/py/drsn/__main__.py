@@ -107,6 +107,8 @@ def cmd_train_orders(a) -> int:
         "classes": COMPONENT_CLASSES, "training": summary,
         "metrics": metrics_of(ev) | {"balancedClean": ev["balancedClean"], "speedError": ev["speedError"]},
     }
+    from .orders import calibrate_ood
+    meta["ood"] = calibrate_ood(prep, per_record=8 if a.quick else 60)
     warnings.filterwarnings("ignore", category=UserWarning, module="torch.onnx")
     ref, sources, raw = orders_reference(prep)
     export_model(net, a.out, meta, ref, sources, raw)
@@ -295,6 +297,22 @@ def cmd_ensemble(a) -> int:
     return 0
 
 
+def cmd_ood(a) -> int:
+    """(Re)calibrate the out-of-distribution score of an envelope-order model folder on the training data."""
+    from .orders import calibrate_ood
+    path = os.path.join(a.model, "drsn.json")
+    with open(path) as f:
+        meta = json.load(f)
+    if not meta["input"].get("representation"):
+        log(f"error: {a.model}: the out-of-distribution score is defined for envelope-order models only")
+        return 2
+    meta["ood"] = calibrate_ood(Prepared(a.data), meta["input"]["representation"])
+    with open(path, "w") as f:
+        json.dump(meta, f, indent=2)
+    log(f"ood: threshold {meta['ood']['threshold']:.3f} ({meta['ood']['calibration']})")
+    return 0
+
+
 def cmd_onnx(a) -> int:
     """Rewrite a model folder's model.onnx from its weights (e.g. after an exporter change), no retraining."""
     from .export import export_onnx
@@ -350,13 +368,16 @@ def main(argv=None) -> int:
     n.add_argument("--version", default="1.0.0")
     n.add_argument("--command")
     n.add_argument("--quick", action="store_true")
+    d = sub.add_parser("ood", help="calibrate the out-of-distribution score of an envelope-order model folder")
+    d.add_argument("--model", required=True)
+    d.add_argument("--data", required=True, help="the prepared dataset it was trained on")
     o = sub.add_parser("onnx", help="re-export model.onnx of a model folder from its weights")
     o.add_argument("--model", required=True)
     a = p.parse_args(argv)
     t0 = time.time()
     if a.cmd == "ensemble" and len(a.member) < 2:
         p.error("ensemble needs at least 2 --member folders")
-    rc = {"train": cmd_train, "eval": cmd_eval, "report": cmd_report, "ensemble": cmd_ensemble, "onnx": cmd_onnx}[a.cmd](a)
+    rc = {"train": cmd_train, "eval": cmd_eval, "report": cmd_report, "ensemble": cmd_ensemble, "onnx": cmd_onnx, "ood": cmd_ood}[a.cmd](a)
     log(f"total {time.time() - t0:.0f}s")
     return rc
 

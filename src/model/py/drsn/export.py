@@ -210,6 +210,7 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--stem-kernel", type=int, default=PAPER_STEM_KERNEL, help="width of the first convolution (odd)")
     p.add_argument("--window-length", type=int, default=2048)
+    p.add_argument("--head", choices=("gap", "flatten"), default="gap", help="classifier head (flatten: every position of the last map)")
     p.add_argument("--reference-per-record", type=int, default=1)
     args = p.parse_args(argv)
     # torch 1.13's exporter warns about shape inference of constants it folds; the graph is still exact.
@@ -218,7 +219,7 @@ def main(argv=None) -> None:
         p.error("only --random is supported here; trained models are exported by drsn.train")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    net = DRSN(num_classes=len(CWRU_CLASSES), variant=args.variant, stem_kernel=args.stem_kernel)
+    net = DRSN(num_classes=len(CWRU_CLASSES), variant=args.variant, stem_kernel=args.stem_kernel, head=args.head, input_length=args.window_length)
     if args.cwru:
         calib, _ = cwru_windows(args.cwru, args.window_length, 4, rng)
         ref, sources = cwru_windows(args.cwru, args.window_length, args.reference_per_record, rng)

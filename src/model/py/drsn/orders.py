@@ -152,3 +152,33 @@ class OrdersSampler:
         X, Y = np.concatenate(X), np.concatenate(Y)
         order = rng.permutation(len(Y))
         return X[order], Y[order]
+
+
+def calibrate_ood(prep, spec=DEFAULT_SPEC, seed: int = 5, per_record: int = 60, quantile: float = 0.999) -> dict:
+    """drsn.json `ood`: the spectral shape (representation._spectral_shape) of CWRU training windows, mixed
+    as in training (a fifth clean, the rest with one noise type at -10..+10 dB); median and scaled MAD per
+    dimension, and the threshold = the `quantile` of the training windows' own one-sided scores."""
+    from .representation import ood_score
+    _require_orders(prep)
+    rng = np.random.default_rng(seed)
+    aug = OrdersAugment()
+    shapes = []
+    for r in prep.records:
+        a, b = r.splits["train"]
+        hz = r.rpm / 60.0
+        n = int(revolution_samples(spec, prep.sample_rate_hz, hz))
+        windows = []
+        for s in rng.integers(a, b - n + 1, per_record):
+            w = r.x[s:s + n].astype(np.float64)
+            if rng.random() >= aug.clean_fraction:
+                w = add_noise(w[None], NOISE_TYPES[rng.integers(len(NOISE_TYPES))], rng.uniform(*aug.snr_range), rng)[0]
+            windows.append(w)
+        envelope_order_spectrum(windows, prep.sample_rate_hz, hz, r.fault_orders["bpfo"], r.fault_orders["bpfi"], spec, shape_out=shapes)
+    C = np.concatenate(shapes)
+    med = np.median(C, axis=0)
+    scale = np.median(np.abs(C - med), axis=0) * 1.4826
+    ood = {"kind": "spectral-shape", "median": [float(v) for v in med], "scale": [float(v) for v in scale]}
+    ood["threshold"] = float(np.quantile(ood_score(C, ood), quantile))
+    ood["calibration"] = (f"{len(C)} CWRU training windows ({per_record} per record, a fifth clean, the rest one noise type at "
+                          f"-10..+10 dB); threshold = their {100 * quantile:g} % quantile")
+    return ood

@@ -46,12 +46,14 @@ def warp(orders: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return b
 
 
-def _squared_envelope_spectrum(xpad: np.ndarray, n: np.ndarray, rate_hz: float, lo: float, hi: float) -> np.ndarray:
+def _squared_envelope_spectrum(xpad: np.ndarray, n: np.ndarray, rate_hz: float, lo: float, hi: float, shape_out: list = None) -> np.ndarray:
     B, N = xpad.shape
     valid = np.arange(N)[None, :] < n[:, None]
     mean = xpad.sum(1) / n
     xc = np.where(valid, xpad - mean[:, None], 0.0)
     X = np.fft.fft(xc, axis=1)
+    if shape_out is not None:
+        shape_out.append(_spectral_shape(X))
     f = np.fft.fftfreq(N, 1 / rate_hz)
     keep = (f >= lo) & (f <= hi)
     e2 = np.abs(np.fft.ifft(X * (2.0 * keep), axis=1)) ** 2
@@ -62,7 +64,26 @@ def _squared_envelope_spectrum(xpad: np.ndarray, n: np.ndarray, rate_hz: float, 
     return np.abs(np.fft.rfft(e2 * w, axis=1)) / w.sum(1, keepdims=True)
 
 
-def envelope_order_spectrum(windows, rate_hz: float, shaft_hz, bpfo, bpfi, spec: dict = DEFAULT_SPEC, band_hz=None) -> np.ndarray:
+def _spectral_shape(X: np.ndarray) -> np.ndarray:
+    """[B, 2]: log of the share of power in the 3 strongest bins (tonality) and minus the log of the spectral
+    flatness (geometric over arithmetic mean power), over bins 1..N/2 of the window's own spectrum
+    (mean removed, zero-padded, no taper). Vibration of a running machine is broadband; a tone, a square
+    wave or a flat line is not: the out-of-distribution score (ood_score) is built on these two."""
+    N = X.shape[1]
+    P = np.abs(X[:, 1:N // 2 + 1]) ** 2
+    tot = P.sum(1)
+    top3 = -np.partition(-P, 2, axis=1)[:, :3].sum(1)
+    flat = np.exp(np.mean(np.log(P + 1e-30 * tot[:, None] + 1e-300), axis=1)) / np.maximum(P.mean(1), 1e-300)
+    return np.stack([np.log(top3 / np.maximum(tot, 1e-300) + 1e-6), -np.log(flat + 1e-9)], axis=1)
+
+
+def ood_score(shape: np.ndarray, ood: dict) -> np.ndarray:
+    """One-sided robust z: how much more tonal / less flat than the training windows (drsn.json `ood`)."""
+    z = (shape - np.asarray(ood["median"])) / np.asarray(ood["scale"])
+    return z.max(axis=1)
+
+
+def envelope_order_spectrum(windows, rate_hz: float, shaft_hz, bpfo, bpfi, spec: dict = DEFAULT_SPEC, band_hz=None, shape_out: list = None) -> np.ndarray:
     """windows: a sequence of 1-D arrays (each spectrum uses the LAST n samples of its window);
     shaft_hz, bpfo, bpfi: scalars or one per window (training perturbs them); band_hz overrides the
     spec's band (augmentation). Returns float32 [len(windows), bins]."""
@@ -79,7 +100,7 @@ def envelope_order_spectrum(windows, rate_hz: float, shaft_hz, bpfo, bpfi, spec:
         n[i] = m
         xpad[i, :m] = w[w.size - m:]
     lo, hi = band_hz if band_hz is not None else spec["bandHz"]
-    S = _squared_envelope_spectrum(xpad, n, rate_hz, lo, hi)[:, 1:]  # DC dropped
+    S = _squared_envelope_spectrum(xpad, n, rate_hz, lo, hi, shape_out)[:, 1:]  # DC dropped
     freqs = np.arange(1, N // 2 + 1) * rate_hz / N
     bins, b_max = int(spec["bins"]), float(spec["maxPosition"])
     db = b_max / bins
