@@ -47,8 +47,11 @@ export class EnvelopeAnalyzer {
     this.amp = new Float64Array(n / 2 + 1);
   }
 
-  /** Transforms x (n samples, oldest first, mean removed or not) and returns its amplitude spectrum. */
-  spectrum(x: ArrayLike<number>): SpectrumResult {
+  /**
+   * Transforms x (n samples, oldest first, mean removed or not) and returns its amplitude spectrum up to
+   * bin `ampBins` (all by default; the envelope needs none, the speed estimate only the low bins).
+   */
+  spectrum(x: ArrayLike<number>, ampBins = Infinity): SpectrumResult {
     const n = this.n;
     realFft(n).forward(x, this.re, this.im);
     this.re[0] = 0; // the mean carries no bearing information and would leak into the lowest bins
@@ -58,14 +61,15 @@ export class EnvelopeAnalyzer {
     const re = this.re;
     const im = this.im;
     const half = n / 2;
-    for (let k = 0; k <= half; k++) {
+    const top = Math.min(half, ampBins);
+    for (let k = 0; k <= top; k++) {
       const km = k > 0 ? k - 1 : 1;
       const kp = k < half ? k + 1 : half - 1;
       const r = 0.5 * re[k] - 0.25 * (re[km] + re[kp]);
       const i = 0.5 * im[k] - 0.25 * (im[km] + im[kp]);
       this.amp[k] = (2 / n) * Math.sqrt(r * r + i * i);
     }
-    return { amp: this.amp, df: this.df };
+    return { amp: this.amp.subarray(0, top + 1), df: this.df };
   }
 
   /** Spectral kurtosis of band [k1, k2) (bins), over the middle 80 % of its envelope (ideal filters ring at the ends). */

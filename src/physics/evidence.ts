@@ -15,6 +15,8 @@ export const SEARCH = { below: 0.03, above: 0.015 } as const;
 /** A line's floor: the median of the spectrum this far (relative) on both sides, outside the search window. */
 const FLOOR_SPAN = 0.3;
 const FLOOR_MIN_BINS = 12;
+/** …and at most this many bins per side: a median of ~100 bins is as steady as of 400, and 4x cheaper to sort. */
+const FLOOR_MAX_BINS = 48;
 /**
  * Score = (L − START_DB) / SPAN_DB, clipped to 0..1, with L the fundamental's dB over the floor plus
  * half the excess of the confirming lines over CONFIRM_DB. The maximum of ~8 bins of pure noise sits
@@ -91,7 +93,7 @@ export function lineDb(ses: Float64Array, df: number, f: number, shaftHz: number
       at = k;
     }
   }
-  const span = Math.max(FLOOR_MIN_BINS, Math.round((FLOOR_SPAN * f) / df));
+  const span = Math.min(FLOOR_MAX_BINS, Math.max(FLOOR_MIN_BINS, Math.round((FLOOR_SPAN * f) / df)));
   const floorBins: number[] = [];
   for (let k = Math.max(1, lo - span); k < lo; k++) floorBins.push(ses[k]);
   for (let k = hi + 1; k <= Math.min(ses.length - 1, hi + span); k++) floorBins.push(ses[k]);

@@ -150,7 +150,10 @@ export class SensorPhysics {
     const needsSpectrum = this.machine.speed?.mode === 'estimate' || orders !== null;
     if (!needsSpectrum) return;
     const start = ch.total % this.n;
-    const { amp } = this.envelope.spectrum(ch.ring.subarray(start, start + this.n));
+    const s = this.machine.speed;
+    // The speed estimate reads the spectrum up to 4× the top of its range (plus its floor's width).
+    const ampBins = s?.mode === 'estimate' ? Math.ceil((4 * s.maxHz) / this.envelope.df) + 32 : 0;
+    const { amp } = this.envelope.spectrum(ch.ring.subarray(start, start + this.n), ampBins);
     const speed = this.speed(amp);
     ch.shaftHz = 'hz' in speed ? speed.hz : null;
     if (!orders) return;

@@ -1,13 +1,26 @@
 // JSON payloads published by drsnd (docs/topics.md shows an example of each). Pure builders.
 import type { AlertEvent, AlertTransition, Diagnosis } from '../types.js';
-import type { Component, Indicators, SensorFaultFinding, Severity, SpeedSource } from '../physics/types.js';
+import type { Component, Indicators, SensorFaultKind, Severity, SpeedSource } from '../physics/types.js';
+import { physicsFromRow, physicsParams, type StoredPhysics } from '../store/physics-columns.js';
 import { isoTime as iso } from '../util/iso-time.js';
 import { alertKindOf, type AlertKind } from '../pipeline/alert-state.js';
 
 /** Six decimals is far below model noise and keeps a 10-class payload around 400 bytes. */
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
+/**
+ * A message's stable id: `<store id>-d<row id>` for a diagnosis, `<store id>-e<row id>` for an alert
+ * event. The same row always gets the same id, also when QoS 1 or the outbox sends it again after a
+ * reconnect or restart, so a subscriber de-duplicates on it; the store id (random, per database file)
+ * keeps ids apart across gateways and across a database that was replaced.
+ */
+export function messageId(storeId: string, kind: 'd' | 'e', rowId: number): string {
+  return `${storeId}-${kind}${rowId}`;
+}
+
 export interface DiagnosisPayload {
+  /** Stable message id (messageId): de-duplicate QoS 1 redeliveries on it. */
+  id: string;
   gatewayId: string;
   sensorId: string;
   asset: string;
@@ -28,47 +41,45 @@ export interface DiagnosisPayload {
   severity?: Severity;
   reason?: string;
   indicators?: Indicators;
-  /** Envelope evidence, or null with evidenceNote saying why there is none. */
-  evidence?: {
-    shaftHz: number; speedSource: SpeedSource; bandHz: [number, number];
-    scores: { outer_race: number; inner_race: number; ball: number; cage: number };
-    /** dB over the floor at 1× BPFO, BPFI, 2×BSF, FTF. */
-    linesDb: { bpfo: number; bpfi: number; bsf2: number; ftf: number };
-  } | null;
-  evidenceNote?: string;
-  sensorFaults?: SensorFaultFinding[];
+  /** The shaft speed the evidence used, and where it came from. */
+  shaftHz?: number;
+  speedSource?: SpeedSource;
+  /** Envelope evidence per component, 0-1 (absent without evidence: the reason says why). */
+  evidence?: { outer_race: number; inner_race: number; ball: number; cage: number };
+  /** Kinds of the sensor findings (their details are in the reason). */
+  sensorFaults?: SensorFaultKind[];
 }
 
 const round3 = (x: number) => Math.round(x * 1e3) / 1e3;
-const round1 = (x: number) => Math.round(x * 10) / 10;
 
-export function diagnosisPayload(gatewayId: string, d: Diagnosis): DiagnosisPayload {
+export function diagnosisPayload(gatewayId: string, id: string, d: Diagnosis): DiagnosisPayload {
   const p: DiagnosisPayload = {
-    gatewayId, sensorId: d.sensorId, asset: d.asset, channel: d.channel,
-    windowStart: iso(d.windowStart), windowEnd: iso(d.windowEnd),
+    id, gatewayId, sensorId: d.sensorId, asset: d.asset, channel: d.channel,
+    // As SQLite has them (INTEGER ms, float32 probabilities), so a message built from a committed batch
+    // and the same row read back from the outbox after a reconnect are the same bytes.
+    windowStart: iso(Math.round(d.windowStart)), windowEnd: iso(Math.round(d.windowEnd)),
     classIndex: d.classIndex, className: d.className, kind: d.kind, confidence: round6(d.confidence),
-    probabilities: d.probabilities.map(round6), modelId: d.modelId, modelVersion: d.modelVersion,
+    probabilities: d.probabilities.map((p) => round6(Math.fround(p))), modelId: d.modelId, modelVersion: d.modelVersion,
     latencyMs: Math.round(d.latencyMs * 100) / 100,
   };
-  if (d.fusion) {
-    p.component = d.fusion.component;
-    p.componentConfidence = round6(d.fusion.confidence);
-    p.severity = d.fusion.severity;
-    p.reason = d.fusion.reason;
+  // From what SQLite keeps (store/physics-columns.ts), so a message resent from the outbox after a
+  // reconnect is the same bytes as the one built from the live diagnosis.
+  const st: StoredPhysics = d.physics ? physicsFromRow(physicsParams(d)) : (d as StoredPhysics);
+  if (st.fusion) {
+    p.component = st.fusion.component;
+    p.componentConfidence = round6(st.fusion.confidence);
+    p.severity = st.fusion.severity;
+    p.reason = st.fusion.reason;
   }
-  const ph = d.physics;
-  if (ph) {
-    const i = ph.indicators;
-    p.indicators = { rmsG: round6(i.rmsG), peakG: round6(i.peakG), crest: round3(i.crest), kurtosis: round3(i.kurtosis), velocityMmS: round3(i.velocityMmS), isoZone: i.isoZone };
-    const e = ph.evidence;
-    p.evidence = e ? {
-      shaftHz: round3(e.shaftHz), speedSource: e.speedSource, bandHz: [Math.round(e.bandHz[0]), Math.round(e.bandHz[1])],
-      scores: { outer_race: round3(e.scores.outer_race), inner_race: round3(e.scores.inner_race), ball: round3(e.scores.ball), cage: round3(e.scores.cage) },
-      linesDb: { bpfo: round1(e.linesDb.bpfo[0]), bpfi: round1(e.linesDb.bpfi[0]), bsf2: round1(e.linesDb.bsf2[0]), ftf: round1(e.linesDb.ftf[0]) },
-    } : null;
-    if (ph.evidenceNote) p.evidenceNote = ph.evidenceNote;
-    p.sensorFaults = ph.sensorFaults;
+  const i = st.indicators;
+  if (i) p.indicators = { rmsG: round6(i.rmsG), peakG: round6(i.peakG), crest: round3(i.crest), kurtosis: round3(i.kurtosis), velocityMmS: round3(i.velocityMmS), isoZone: i.isoZone };
+  if (st.shaftHz !== undefined) p.shaftHz = round3(st.shaftHz);
+  if (st.speedSource !== undefined) p.speedSource = st.speedSource;
+  if (st.evidence) {
+    const e = st.evidence;
+    p.evidence = { outer_race: round3(e.outer_race), inner_race: round3(e.inner_race), ball: round3(e.ball), cage: round3(e.cage) };
   }
+  if (st.sensorFaults) p.sensorFaults = st.sensorFaults;
   return p;
 }
 
@@ -110,6 +121,8 @@ export function alertPayload(gatewayId: string, a: ActiveAlert): AlertPayload {
 }
 
 export interface AlertEventPayload {
+  /** Stable message id (messageId): de-duplicate QoS 1 redeliveries on it. */
+  id: string;
   gatewayId: string;
   alertId: number;
   sensorId: string;
@@ -122,21 +135,27 @@ export interface AlertEventPayload {
   at: string;
 }
 
-export function alertEventPayload(gatewayId: string, alertId: number, e: AlertEvent): AlertEventPayload {
+export function alertEventPayload(gatewayId: string, id: string, alertId: number, e: AlertEvent): AlertEventPayload {
   return {
-    gatewayId, alertId, sensorId: e.sensorId, asset: e.asset, transition: e.transition,
+    id, gatewayId, alertId, sensorId: e.sensorId, asset: e.asset, transition: e.transition,
     className: e.className, alertKind: alertKindOf(e.className), previousClassName: e.previousClassName, confidence: round6(e.confidence), at: iso(e.at),
   };
 }
 
-export type HealthStatus = 'ok' | 'fault' | 'unknown';
+export type HealthStatus = 'ok' | 'fault' | 'unknown' | 'degraded';
 
 export interface HealthPayload {
   gatewayId: string;
   sensorId: string;
   asset: string;
-  /** fault: an alert is active; ok: diagnosing, no active alert; unknown: no diagnosis yet. */
+  /**
+   * degraded: the gateway cannot store (disk full, I/O error), so nothing new is diagnosed into the
+   * history or published; fault: an alert is active; ok: diagnosing, no active alert; unknown: no
+   * diagnosis yet.
+   */
   status: HealthStatus;
+  /** Why the status is degraded (e.g. "SQLITE_FULL: database or disk is full"); null otherwise. */
+  problem: string | null;
   lastClass: string | null;
   lastKind: 'normal' | 'fault' | null;
   /** The latest fused verdict's component (normal, outer_race, …, sensor_fault). */
@@ -152,11 +171,12 @@ export interface HealthPayload {
 
 export function healthPayload(
   gatewayId: string, sensorId: string, asset: string, last: Diagnosis | undefined,
-  alert: ActiveAlert | undefined, now: number, activeClassHint: string | null = null,
+  alert: ActiveAlert | undefined, now: number, activeClassHint: string | null = null, problem: string | null = null,
 ): HealthPayload {
   return {
     gatewayId, sensorId, asset,
-    status: alert || activeClassHint !== null ? 'fault' : last ? 'ok' : 'unknown',
+    status: problem !== null ? 'degraded' : alert || activeClassHint !== null ? 'fault' : last ? 'ok' : 'unknown',
+    problem,
     lastClass: last?.className ?? null,
     lastKind: last?.kind ?? null,
     lastComponent: last?.fusion?.component ?? null,

@@ -1,10 +1,10 @@
-// The physics and fusion fields of a diagnosis as SQLite columns (schema step 3), and back. Scalars
+// The physics and fusion fields of a diagnosis as SQLite columns (schema step 4), and back. Scalars
 // only: the full evidence (every line's dB) is published on MQTT but not kept, so a row grows by
 // ~100 bytes, not ~400 (5 million rows on an SD card).
 import type { Diagnosis } from '../types.js';
 import type { Component, Fusion, Indicators, IsoZone, SensorFaultKind, Severity, SpeedSource } from '../physics/types.js';
 
-/** Column names, in the order of the INSERT (partitions.ts) and of schema step 3 (migrations.ts). */
+/** Column names, in the order of the INSERT (partitions.ts) and of schema step 4 (migrations.ts). */
 export const PHYSICS_COLUMNS = [
   'component', 'fused_confidence', 'severity', 'reason',
   'rms_g', 'peak_g', 'crest', 'kurtosis', 'velocity_mm_s', 'iso_zone',

@@ -86,7 +86,7 @@ test('csv: header, RFC 4180 quoting, CRLF lines', async (t) => {
   assert.equal(r.code, 0, r.err);
   const lines = r.out.split('\r\n');
   assert.equal(lines[0], 'time,sensor,asset,channel,class,kind,confidence,component,conf,severity,v mm/s,zone,rpm,model');
-  // These rows were stored without physics (as before schema step 3): its columns are empty.
+  // These rows were stored without physics (as before schema step 4): its columns are empty.
   assert.equal(lines[1], `${new Date(NOW - 5 * MIN).toISOString()},de,pump1,x,"IR007, ""inner""",fault,0.950,,,,,,,drsn-cw-cwru@1.0.0`);
   assert.equal(lines.length, 3, 'one row plus the trailing line break');
 });

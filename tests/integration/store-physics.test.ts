@@ -1,4 +1,4 @@
-// The fused verdict, indicators, speed and evidence of a diagnosis are stored (schema step 3), read
+// The fused verdict, indicators, speed and evidence of a diagnosis are stored (schema step 4), read
 // back by history and the read-only reader, filtered by component and ISO zone; a version-2 database
 // is upgraded in place with its rows intact.
 import test from 'node:test';

@@ -11,14 +11,14 @@ import type { InferenceEngine } from '../model/engines/engine.js';
 import { selectEngine } from '../model/select.js';
 import { netInputLength } from '../model/metadata.js';
 import { warmUpPhysics } from '../physics/sensor-physics.js';
-import { toWire } from '../model/worker-protocol.js';
+import { toWire } from './worker-protocol.js';
 import type { Frame, Window } from '../types.js';
 import type { DspInit, FromDsp, ToDsp, WireWindow } from './dsp-protocol.js';
-import { normalizeData } from './normalize.js';
-import { signalPipeline } from './sensor-pipeline.js';
+import { normalizeData } from '../pipeline/normalize.js';
+import { signalPipeline } from '../pipeline/sensor-pipeline.js';
 
 const port = parentPort;
-if (!port) throw new Error('src/pipeline/dsp-worker.ts runs only as a worker thread (see dsp-pool.ts)');
+if (!port) throw new Error('src/runtime/dsp-worker.ts runs only as a worker thread (see dsp-pool.ts)');
 const init = workerData as DspInit;
 const len = netInputLength(init.model);
 const classes = init.model.classes.length;
@@ -37,7 +37,7 @@ function lane(s: number): Subject<Frame> | null {
   input = new Subject<Frame>();
   lanes.set(s, input);
   try {
-    input.pipe(signalPipeline({ sensor, model: init.model, hop: init.hop, now })).subscribe({
+    input.pipe(signalPipeline({ sensor, model: init.model, hop: init.hop, now, physics: init.physics })).subscribe({
       next: (w) => produced.push({ s, w }),
       error: (e: unknown) => fail(s, e),
     });
@@ -132,7 +132,7 @@ if (init.inference) {
 }
 
 // While the engine loads (or before the first frames): the physics' first window costs no JIT time.
-warmUpPhysics();
+if (init.physics !== false) warmUpPhysics();
 
 let messages = 0;
 port.on('message', (msg: ToDsp) => {

@@ -18,20 +18,22 @@ import { Worker } from 'node:worker_threads';
 import { type OperatorFunction, Observable, type Subscriber } from 'rxjs';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import { logSelection } from '../model/select.js';
-import { fromWire } from '../model/worker-protocol.js';
+import { fromWire } from './worker-protocol.js';
 import type { Logger } from '../log.js';
 import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from '../types.js';
 import { RespawnBackoff, stopWorker } from '../util/worker-supervision.js';
 import { workerSpec } from '../worker-entry.js';
-import { toDiagnosis, type WindowRef } from './classify.js';
+import { toDiagnosis, type WindowRef } from '../pipeline/classify.js';
 import { netInputLength } from '../model/metadata.js';
 import type { DspInference, DspInit, FromDsp, ToDsp, WireFrame } from './dsp-protocol.js';
-import { signalPipeline } from './sensor-pipeline.js';
+import { signalPipeline } from '../pipeline/sensor-pipeline.js';
 
 export interface DspPoolOptions {
   sensors: SensorMeta[];
   model: ModelMetadata;
   hop: number | null;
+  /** Physics on every window (settings pipeline.physics; default on). */
+  physics?: boolean;
   /** Worker threads (≥ 1; sensors are spread round-robin). */
   workers: number;
   log: Logger;
@@ -120,7 +122,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   const hop = opts.hop ?? Math.max(1, Math.floor(model.input.windowLength / 2));
   const fused = opts.inference;
   const init: DspInit = {
-    sensors, model, hop: opts.hop, mainTimeOrigin: performance.timeOrigin,
+    sensors, model, hop: opts.hop, physics: opts.physics, mainTimeOrigin: performance.timeOrigin,
     inference: fused && { modelDir: fused.modelDir, engine: fused.engine, backend: fused.backend, intraOpNumThreads: fused.intraOpNumThreads, batchSize: fused.batchSize },
   };
   const flushMs = fused ? fused.batchMaxWaitMs : FLUSH_MS;

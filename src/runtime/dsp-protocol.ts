@@ -3,7 +3,7 @@
 // of all sensors gathered over a few ms (dsp-pool.ts FLUSH_MS) share one message, as do the windows back.
 // In fused mode (DspInit.inference) the worker also runs the model and sends back probabilities instead.
 import type { BackendChoice, EngineChoice, EngineFallback } from '../model/engines/engine.js';
-import type { WireError } from '../model/worker-protocol.js';
+import type { WireError } from './worker-protocol.js';
 import type { WindowPhysics } from '../physics/types.js';
 import type { ModelMetadata, SensorMeta } from '../types.js';
 
@@ -21,6 +21,8 @@ export interface DspInit {
   sensors: SensorMeta[];
   model: ModelMetadata;
   hop: number | null;
+  /** Physics on every window (settings pipeline.physics); absent = on. */
+  physics?: boolean;
   /** performance.timeOrigin of the main thread: windows' completedAt are sent on its clock. */
   mainTimeOrigin: number;
   inference?: DspInference;
