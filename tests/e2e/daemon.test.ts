@@ -123,9 +123,10 @@ sensors:
     return m ? (JSON.parse(m.payload) as Record<string, unknown>) : undefined;
   }, 'alert raised for m1');
   assert.equal(raised.sensorId ?? raised.sensor, 'm1');
-  assert.match(JSON.stringify(raised), /OR007/);
+  // The alert is about the verdict's component (the DRSN said OR007@6; these sensors have no machine metadata).
+  assert.match(JSON.stringify(raised), /"className":"outer_race","alertKind":"bearing"/);
   const retainedAlert = await until(() => received.find((r) => r.topic === 'drsnd/e2e/pumpA/m1/alert' && r.payload.length > 0), 'retained alert topic');
-  assert.match(retainedAlert.payload, /OR007/);
+  assert.match(retainedAlert.payload, /outer_race/);
 
   // 2. The machine recovers: normal data continues the same stream → alert cleared, retained topic emptied.
   await send(normal);
@@ -170,15 +171,15 @@ sensors:
   // The replayed record (CWRU 105, inner race 0.007", 121,265 samples) was played whole: ~117 windows at 50 % overlap.
   assert.ok(count('r1') >= 110, `replayed record diagnosed: ${count('r1')} windows`);
   assert.equal(published('r1', 'pumpC'), count('r1'));
-  assert.deepEqual(db.prepare("SELECT class_name, state FROM alerts WHERE sensor = 'r1'").all(), [{ class_name: 'IR007', state: 'active' }]);
+  assert.deepEqual(db.prepare("SELECT class_name, state FROM alerts WHERE sensor = 'r1'").all(), [{ class_name: 'inner_race', state: 'active' }]);
   assert.equal(stopped.droppedWindows, 0);
   assert.equal(published('m1', 'pumpA'), count('m1'));
   assert.equal(published('s1', 'pumpB'), count('s1'));
   const alerts = db.prepare("SELECT sensor, class_name, state FROM alerts WHERE sensor IN ('m1', 's1') ORDER BY id").all() as Array<Record<string, unknown>>;
   // m1: outer race, then recovered; s1: inner race 0.021", still active at shutdown.
   assert.deepEqual(alerts, [
-    { sensor: 'm1', class_name: 'OR007@6', state: 'cleared' },
-    { sensor: 's1', class_name: 'IR021', state: 'active' },
+    { sensor: 'm1', class_name: 'outer_race', state: 'cleared' },
+    { sensor: 's1', class_name: 'inner_race', state: 'active' },
   ]);
   const events = db.prepare('SELECT a.sensor, e.transition FROM alert_events e JOIN alerts a ON a.id = e.alert_id ORDER BY e.id').all() as Array<{ sensor: string; transition: string }>;
   assert.deepEqual(events.filter((e) => e.sensor === 'm1').map((e) => e.transition), ['raised', 'cleared']);
@@ -192,7 +193,7 @@ sensors:
   daemonFailed = () => (again.child.exitCode !== null ? `exit ${again.child.exitCode}: ${again.stderr()}` : undefined);
   t.after(async () => { await again.stop('SIGKILL').catch(() => undefined); });
   await again.waitForLog((l) => l.msg === 'open alerts resumed', 'open alert resumed at start-up', 60_000);
-  await until(() => received.find((m) => m.topic === 'drsnd/e2e/pumpB/s1/alert' && m.payload.includes('IR021')), 'retained alert re-asserted after restart');
+  await until(() => received.find((m) => m.topic === 'drsnd/e2e/pumpB/s1/alert' && m.payload.includes('inner_race')), 'retained alert re-asserted after restart');
   const healthy = readF32(cwru, '97_DE_12k.f32', -20_480, 20_480);
   const tNormal = t0 + 3_600_000;
   for (let i = 0; i < healthy.length; i += 512) {
@@ -208,7 +209,7 @@ sensors:
   const after = db2.prepare("SELECT sensor, class_name, state FROM alerts WHERE sensor IN ('m1', 's1') ORDER BY id").all();
   db2.close();
   assert.deepEqual(after, [
-    { sensor: 'm1', class_name: 'OR007@6', state: 'cleared' },
-    { sensor: 's1', class_name: 'IR021', state: 'cleared' },
+    { sensor: 'm1', class_name: 'outer_race', state: 'cleared' },
+    { sensor: 's1', class_name: 'inner_race', state: 'cleared' },
   ], 'the same alert row was closed, no duplicate raised');
 });
