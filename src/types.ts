@@ -1,4 +1,5 @@
 // Shared data contracts between ingest, pipeline, model, store and publish.
+import type { EnvelopeOrderSpectrumSpec, SpectralShapeOod } from './physics/order-spectrum.js';
 // Streams carry frames (typed arrays), never one event per sample: per-sample RxJS is ~50x slower.
 import type { Fusion, MachineInfo, WindowPhysics } from './physics/types.js';
 
@@ -99,7 +100,8 @@ export interface ModelClass {
 
 export type Normalization =
   | { method: 'window-zscore'; epsilon: number }
-  | { method: 'global'; mean: number; std: number };
+  | { method: 'global'; mean: number; std: number }
+  | { method: 'none' };
 
 /** drsn.json, the model folder's metadata (docs/ARCHITECTURE.md). The daemon hard-codes nothing of a model. */
 export interface ModelMetadata {
@@ -110,9 +112,17 @@ export interface ModelMetadata {
   widths?: number[];
   /** Width of the first convolution; absent = the paper's 3. */
   stemKernel?: number;
+  /** Out-of-distribution score calibrated on the training data (models with a representation). */
+  ood?: SpectralShapeOod;
+  /** Pooling before the classifier; absent = the paper's global average ('gap'). */
+  head?: 'gap' | 'flatten';
   /** An ensemble of this many nets, output = mean of their probabilities; absent = one net. */
   members?: number;
-  input: { sampleRateHz: number; windowLength: number; channels: number; unit: Unit; bandLimitHz: number };
+  /**
+   * windowLength: samples the pipeline cuts at sampleRateHz. Without a representation the net sees the
+   * normalized window itself; with one it sees the representation's `bins` floats (netInputLength).
+   */
+  input: { sampleRateHz: number; windowLength: number; channels: number; unit: Unit; bandLimitHz: number; representation?: EnvelopeOrderSpectrumSpec };
   normalization: Normalization;
   classes: ModelClass[];
   files: { onnx?: string; weights?: string };

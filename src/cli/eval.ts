@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import { loadModel } from '../model/metadata.js';
 import type { CliCommand } from './context.js';
-import { checkPython, defaultCache, prepareFromArg, pythonExecutable, runPython } from './train.js';
+import { checkPython, defaultCache, MODEL_INPUT, prepareFromArg, pythonExecutable, runPython } from './train.js';
 
 function usage(message: string): DrsndError {
   return new DrsndError(ErrorCodes.USAGE, `${message}\nusage: drsnd eval --model <dir> [--model <dir> ...] --data <cwru dir | recordings manifest | .mat folder> ` +
@@ -74,10 +74,14 @@ export const evalCommand: CliCommand = async (argv, ctx) => {
   checkPython(python);
   // Every model of one report must share its input spec: they are scored on the same prepared windows.
   const inputs = await Promise.all(models.map(async (m) => (await loadModel(m)).meta.input));
-  const spec = (i: (typeof inputs)[number]) => `${i.sampleRateHz} Hz, band limit ${i.bandLimitHz} Hz, window ${i.windowLength}`;
+  const spec = (i: (typeof inputs)[number]) => `${i.sampleRateHz} Hz, band limit ${i.bandLimitHz} Hz, window ${i.windowLength}${i.representation ? `, ${i.representation.kind}` : ''}`;
   const differ = inputs.find((i) => spec(i) !== spec(inputs[0]));
   if (differ) throw usage(`the models' inputs differ (${spec(inputs[0])} vs ${spec(differ)}); evaluate them separately`);
-  const { dir } = prepareFromArg(values.data, path.resolve(ctx.cwd, values.cache ?? defaultCache(ctx)), ctx, inputs[0]);
+  // A representation's windows are as long as each record's speed needs, not input.windowLength (the most
+  // a spectrum may use): prepare the data exactly as its training did, with the time-domain split minimum.
+  const { sampleRateHz, bandLimitHz, windowLength, representation } = inputs[0];
+  const prepSpec = { sampleRateHz, bandLimitHz, windowLength: representation ? MODEL_INPUT.windowLength : windowLength };
+  const { dir } = prepareFromArg(values.data, path.resolve(ctx.cwd, values.cache ?? defaultCache(ctx)), ctx, prepSpec);
   return runPython(['eval', ...models.flatMap((m) => ['--model', m]), '--data', dir, '--out', out,
     '--title', values.title ?? `Evaluation of ${models.map((m) => path.basename(m)).join(', ')}`,
     ...(values.prefix ? ['--prefix', values.prefix] : []),

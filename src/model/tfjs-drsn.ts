@@ -8,6 +8,7 @@ import { AbsMean, Shortcut, SoftThreshold, ZeroPad1D } from './engines/tfjs-laye
 import { convKernelToTfjs, linearKernelToTfjs, requireTensor, type DrsnWeights, type WeightTensor } from './weights.js';
 
 export type DrsnVariant = 'cw' | 'cs' | 'plain';
+export type DrsnHead = 'gap' | 'flatten';
 
 export const VARIANT_OF_ARCHITECTURE = { 'drsn-cw': 'cw', 'drsn-cs': 'cs', resnet: 'plain' } as const satisfies Record<string, DrsnVariant>;
 
@@ -23,6 +24,8 @@ export interface DrsnSpec {
   bnEpsilon?: number;
   /** Nets averaged on their probabilities (drsn.json `members`); default 1. */
   members?: number;
+  /** Pooling before the classifier (drsn.json `head`); default the paper's global average. */
+  head?: DrsnHead;
 }
 
 /** Deliberate porting bugs, for tests only: each must make the agreement check fail. */
@@ -95,7 +98,13 @@ export function buildDrsn(spec: DrsnSpec, faults: PortingFaults = {}): DrsnTfjsM
       }
     }
     h = relu(bn(h, `${prefix}head_bn`));
-    h = tf.layers.globalAveragePooling1d({ name: `${prefix}pool` }).apply(h) as T;
+    if (spec.head === 'flatten') {
+      // PyTorch flattens [C, T] channel-major; tfjs holds [T, C]: transpose first so head_fc's weights match as they are.
+      h = tf.layers.permute({ dims: [2, 1], name: `${prefix}head_transpose` }).apply(h) as T;
+      h = tf.layers.flatten({ name: `${prefix}flatten` }).apply(h) as T;
+    } else {
+      h = tf.layers.globalAveragePooling1d({ name: `${prefix}pool` }).apply(h) as T;
+    }
     const logits = dense(h, spec.numClasses, `${prefix}head_fc`);
     return tf.layers.activation({ activation: 'softmax', name: `${prefix}probs` }).apply(logits) as T;
   };

@@ -38,9 +38,11 @@ export function uestcReport(results: RecordResult[], faults: FaultSignalRow[], c
   }
   const s0 = score(results, 'fixed', 'drsn');
   lines.push('', `Windows per class: normal ${s0.windows.normal}, inner ${s0.windows.inner_race}, outer ${s0.windows.outer_race}, ball ${s0.windows.ball}.`,
-    'The DRSN alone does not depend on the speed mode (same windows, same probabilities).', '');
+    'A time-domain DRSN alone does not depend on the speed mode (same windows, same probabilities); a DRSN on the',
+    'envelope-order spectrum does (its input is computed at the speed), and has no input before a speed is known.', '');
   lines.push('## Generated sensor faults', '',
-    'Each signal 3 s, through the same path without machine metadata. Target: no window diagnosed Normal by the fusion.',
+    'Each signal 3 s, through the same path without machine metadata (a model on the envelope-order spectrum: the 6205 at',
+    'a fixed 1797 rpm, since it needs both). Target: no window diagnosed Normal by the fusion.',
     'The first windows after a start are `unknown` while the sensor checks settle (a drift shows only against ~0.5 s of baseline).', '');
   lines.push('| signal | rate | windows | DRSN said Normal | fused Normal | sensor_fault | found the expected kind |', '|---|---|---|---|---|---|---|');
   for (const r of faults) lines.push(`| ${r.name} | ${r.rateHz / 1000} kHz | ${r.windows} | ${r.drsnNormal} | **${r.fusedNormal}** | ${r.sensorFault} | ${r.expectedKind} (${r.expect}) |`);

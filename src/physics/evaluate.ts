@@ -11,6 +11,7 @@ import { sensorSchema, type SensorSettings } from '../config/schema.js';
 import { createReplaySource } from '../ingest/replay-source.js';
 import { createLogger, type Logger } from '../log.js';
 import type { InferenceEngine } from '../model/engines/engine.js';
+import { netInputLength } from '../model/metadata.js';
 import { toDiagnosis } from '../pipeline/classify.js';
 import { normalizeData } from '../pipeline/normalize.js';
 import { signalPipeline } from '../pipeline/sensor-pipeline.js';
@@ -103,7 +104,7 @@ export async function diagnoseFrames(frames: Observable<Frame>, settings: Sensor
     signalPipeline({ sensor, model: opts.model, hop: null }),
     toArray(),
   ));
-  const len = opts.model.input.windowLength;
+  const len = netInputLength(opts.model);
   const nClasses = opts.model.classes.length;
   const classes = new Map(opts.model.classes.map((c) => [c.index, c]));
   const batch = opts.batchSize ?? 256;
@@ -202,7 +203,9 @@ export async function evaluateFaultSignals(opts: PathOptions): Promise<FaultSign
   for (const rateHz of [12_000, 20_000]) {
     for (const s of FAULT_SIGNALS) {
       const x = s.generate(rateHz, 3);
-      const settings = sensorSchema.parse({ id: 'generated', asset: 'test', rateHz, unit: 'g', axes: ['x'], range: 50, source: { type: 'simulator' } });
+      // A model on the envelope-order spectrum needs a bearing and a speed: the simulator's 6205 at 1797 rpm.
+      const machine = opts.model.input.representation ? { machine: { bearing: { designation: '6205' }, speed: { rpm: 1797 } } } : {};
+      const settings = sensorSchema.parse({ id: 'generated', asset: 'test', rateHz, unit: 'g', axes: ['x'], range: 50, source: { type: 'simulator' }, ...machine });
       const frames: Frame[] = [];
       for (let i = 0; i < x.length; i += 1024) frames.push({ sensorId: 'generated', t0: 1e12 + (i / rateHz) * 1000, rateHz, unit: 'g', axes: ['x'], channels: [x.slice(i, i + 1024)] });
       const ds = await diagnoseFrames(from(frames), settings, opts);

@@ -60,6 +60,8 @@ export interface WindowPhysics {
   evidence: BearingEvidence | null;
   evidenceNote?: string;
   sensorFaults: SensorFaultFinding[];
+  /** The model's out-of-distribution score of this window and its threshold (models that define one). */
+  ood?: { score: number; threshold: number };
   /** The sensor checks cannot judge drift yet (the first ~0.5 s after a start or a gap). */
   settling?: boolean;
 }

@@ -24,6 +24,7 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { siblingScript, type WorkerScript } from '../worker-entry.js';
 import { createWorkerPool, type Member } from './worker-pool.js';
 import { toDiagnosis, type WindowRef } from '../pipeline/classify.js';
+import { netInputLength } from '../model/metadata.js';
 import type { DspInference, DspInit, FromDsp, ToDsp, WireFrame } from './dsp-protocol.js';
 import { signalPipeline } from '../pipeline/sensor-pipeline.js';
 
@@ -116,8 +117,9 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   for (const sensor of sensors) signalPipeline({ sensor, model, hop: opts.hop });
   const size = Math.min(opts.workers, Math.max(1, sensors.length), os.availableParallelism() * 4);
   const maxQueued = opts.maxQueuedFrames ?? Math.max(1024, QUEUED_FRAMES_PER_SENSOR * Math.ceil(sensors.length / size));
-  const len = model.input.windowLength;
-  const hop = opts.hop ?? Math.max(1, Math.floor(len / 2));
+  // Floats per window on the wire: the net's input (a representation's bins, else the normalized window).
+  const len = netInputLength(model);
+  const hop = opts.hop ?? Math.max(1, Math.floor(model.input.windowLength / 2));
   const fused = opts.inference;
   const init: DspInit = {
     sensors, model, hop: opts.hop, physics: opts.physics, mainTimeOrigin: performance.timeOrigin,

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Subject } from 'rxjs';
 import type { InferenceEngine } from '../model/engines/engine.js';
 import { selectEngine } from '../model/select.js';
+import { netInputLength } from '../model/metadata.js';
 import { warmUpPhysics } from '../physics/sensor-physics.js';
 import { toWire } from './worker-protocol.js';
 import type { Frame, Window } from '../types.js';
@@ -19,7 +20,7 @@ import { signalPipeline } from '../pipeline/sensor-pipeline.js';
 const port = parentPort;
 if (!port) throw new Error('src/runtime/dsp-worker.ts runs only as a worker thread (see dsp-pool.ts)');
 const init = workerData as DspInit;
-const len = init.model.input.windowLength;
+const len = netInputLength(init.model);
 const classes = init.model.classes.length;
 // Worker threads have their own time origin; completedAt must be on the main thread's clock.
 const shift = performance.timeOrigin - init.mainTimeOrigin;

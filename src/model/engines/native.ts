@@ -8,13 +8,14 @@ import path from 'node:path';
 import { DrsndError, ErrorCodes } from '../../errors.js';
 import type { ModelMetadata } from '../../types.js';
 import { packageRoot } from '../../util/package-root.js';
-import { PAPER_STEM_KERNEL, PAPER_WIDTHS } from '../metadata.js';
+import { netInputLength, PAPER_STEM_KERNEL, PAPER_WIDTHS } from '../metadata.js';
 import { VARIANT_OF_ARCHITECTURE } from '../tfjs-drsn.js';
 import { assertWeightsMatch, loadWeights, requireTensor, type DrsnWeights } from '../weights.js';
 import type { InferenceEngine } from './engine.js';
 
-const PLAN_VERSION = 1;
+const PLAN_VERSION = 2;
 const VARIANT_CODE = { cw: 0, cs: 1, plain: 2 } as const;
+const HEAD_CODE = { gap: 0, flatten: 1 } as const;
 
 interface NativeAddon {
   planVersion: number;
@@ -131,7 +132,10 @@ export function buildNativePlan(meta: ModelMetadata, w: DrsnWeights): { plan: In
   const members = meta.members ?? 1;
   const eps = w.bnEpsilon;
   const classes = w.numClasses;
-  const plan: number[] = [PLAN_VERSION, meta.input.windowLength, classes, members, VARIANT_CODE[variant]];
+  const head = meta.head ?? 'gap';
+  // The stem and each stage's first unit halve the length: a flatten head sees the last map's every position.
+  const lastLength = netInputLength(meta) / 16;
+  const plan: number[] = [PLAN_VERSION, netInputLength(meta), classes, members, VARIANT_CODE[variant], HEAD_CODE[head]];
   const params: Float32Array[] = [];
   for (let mi = 0; mi < members; mi++) {
     const p = members > 1 ? `members.${mi}.` : '';
@@ -162,8 +166,9 @@ export function buildNativePlan(meta: ModelMetadata, w: DrsnWeights): { plan: In
       cin = cout;
     }
     plan.push(cin);
-    const head = bnAffine(w, `${p}head_bn`, eps);
-    params.push(head.scale, head.shift, requireTensor(w, `${p}head_fc.weight`, [classes, cin]).data, requireTensor(w, `${p}head_fc.bias`, [classes]).data);
+    const headBn = bnAffine(w, `${p}head_bn`, eps);
+    const fcIn = head === 'flatten' ? cin * lastLength : cin;
+    params.push(headBn.scale, headBn.shift, requireTensor(w, `${p}head_fc.weight`, [classes, fcIn]).data, requireTensor(w, `${p}head_fc.bias`, [classes]).data);
   }
   const flat = new Float32Array(params.reduce((a, t) => a + t.length, 0));
   let at = 0;
@@ -196,7 +201,8 @@ export async function createNativeEngine(opts: NativeEngineOptions): Promise<Inf
   } catch (e) {
     throw new DrsndError(ErrorCodes.MODEL_INVALID, `native engine: model ${opts.meta.id}: ${(e as Error).message}`, { cause: e });
   }
-  const { windowLength, channels } = opts.meta.input;
+  const { channels } = opts.meta.input;
+  const windowLength = netInputLength(opts.meta);
   const classes = opts.meta.classes.length;
   return {
     name: 'native',

@@ -1,6 +1,7 @@
 // tfjs engine: the DRSN rebuilt in tfjs layers (src/model/tfjs-drsn.ts) with weights.json/bin.
 import type * as tfTypes from '@tensorflow/tfjs';
 import { DrsndError, ErrorCodes } from '../../errors.js';
+import { netInputLength } from '../metadata.js';
 import type { ModelMetadata } from '../../types.js';
 import { buildDrsn, loadPytorchWeights, predictBatch, VARIANT_OF_ARCHITECTURE, type PortingFaults } from '../tfjs-drsn.js';
 import { assertWeightsMatch, loadWeights } from '../weights.js';
@@ -22,10 +23,10 @@ export async function createTfjsEngine(opts: TfjsEngineOptions): Promise<Inferen
   }
   const { backend, fallbacks } = await initTfjsBackend(opts.backend);
   const weights = await loadWeights(opts.modelDir, file);
-  const { windowLength } = opts.meta.input;
+  const windowLength = netInputLength(opts.meta);
   assertWeightsMatch(weights, opts.meta);
   const built = buildDrsn(
-    { variant: VARIANT_OF_ARCHITECTURE[opts.meta.architecture], widths: opts.meta.widths, stemKernel: opts.meta.stemKernel, members: opts.meta.members, windowLength, numClasses: weights.numClasses, bnEpsilon: weights.bnEpsilon },
+    { variant: VARIANT_OF_ARCHITECTURE[opts.meta.architecture], widths: opts.meta.widths, stemKernel: opts.meta.stemKernel, members: opts.meta.members, head: opts.meta.head, windowLength, numClasses: weights.numClasses, bnEpsilon: weights.bnEpsilon },
     opts.faults,
   );
   let model: tfTypes.LayersModel | undefined = built.model;
