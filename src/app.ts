@@ -49,6 +49,8 @@ export interface App {
   stats(): AppStats;
   /** The broker in use (the embedded one's URL when mqtt.url is null); undefined before start. */
   readonly mqttUrl: () => string | undefined;
+  /** The HTTP interface's base URL once it listens (http.enabled); else undefined. */
+  readonly httpUrl: () => string | undefined;
 }
 
 interface Stoppable {
@@ -69,6 +71,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
   let subscription: Subscription | undefined;
   let drained: Promise<void> = Promise.resolve();
   let brokerUrl: string | undefined;
+  let httpUrl: () => string | undefined = () => undefined;
   let flushStore: () => void = () => {};
   let stopping = false;
 
@@ -86,6 +89,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     const { Publisher } = await import('./publish/publisher.js');
     const { OutboxRelay } = await import('./publish/outbox-relay.js');
     const { AlertsComponent } = await import('./alerts/alerts.js');
+    const { startInterfaces } = await import('./interfaces.js');
     const { createSource } = await import('./ingest/source.js');
     const { signalPipeline } = await import('./pipeline/sensor-pipeline.js');
     const { validateFrames } = await import('./pipeline/validate.js');
@@ -166,6 +170,16 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     alerts.start();
     stoppables.push({ name: 'alerts', stop: () => alerts.stop() });
     componentStats = () => ({ diagnoses: store.stats.committedRows, lost: store.stats.failedRows, unpublished: relay.stats.pending });
+
+    // Started after everything they read from, so they stop first.
+    const pool = 'fused' in inference ? inference.fused : inference.classifier;
+    const interfaces = await startInterfaces({
+      settings, log, store, publisher, alerts, meta,
+      engine: () => ({ name: stats.engine, liveWorkers: pool.liveWorkers }),
+      running: () => !stopping,
+    });
+    stoppables.push(...interfaces.stoppables);
+    httpUrl = interfaces.httpUrl;
 
     // A line the operator can read in the journal: the daemon is alive and what it currently thinks.
     // Formatted here, every 30 s, not per diagnosis on the commit path.
@@ -269,6 +283,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     alive: () => !stopping,
     stats: () => ({ ...stats, ...componentStats(), badInput: badInput.count() }),
     mqttUrl: () => brokerUrl,
+    httpUrl: () => httpUrl(),
   };
 }
 

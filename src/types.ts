@@ -65,6 +65,8 @@ export interface Diagnosis {
 }
 
 export type AlertTransition = 'raised' | 'changed' | 'cleared';
+/** What alert_events records: the state machine's transitions and an operator's acknowledgement. */
+export type AlertEventKind = AlertTransition | 'acknowledged';
 
 export interface AlertEvent {
   sensorId: string;

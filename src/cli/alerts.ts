@@ -2,6 +2,7 @@
 // records that an operator has seen one. Listing is read-only; ack opens a short write connection.
 import { parseArgs } from 'node:util';
 import { openReadOnly, openReadWrite } from '../store/reader.js';
+import { alertJson } from '../store/json.js';
 import type { AlertRecord } from '../store/rows.js';
 import type { CliCommand, CliContext } from './context.js';
 import {
@@ -26,15 +27,6 @@ const COLUMNS: Column<AlertRecord>[] = [
   { header: 'acknowledged', value: (a) => (a.acknowledgedAt === null ? '' : `${iso(a.acknowledgedAt)}${a.acknowledgedBy ? ` by ${a.acknowledgedBy}` : ''}`) },
 ];
 
-function toJson(a: AlertRecord) {
-  return {
-    id: a.id, state: a.state, sensorId: a.sensorId, asset: a.asset, className: a.className,
-    raisedAt: iso(a.raisedAt), clearedAt: a.clearedAt === null ? null : iso(a.clearedAt),
-    lastChangedAt: iso(a.lastChangedAt), peakConfidence: a.peakConfidence,
-    acknowledgedAt: a.acknowledgedAt === null ? null : iso(a.acknowledgedAt), acknowledgedBy: a.acknowledgedBy,
-  };
-}
-
 async function list(argv: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -55,7 +47,7 @@ async function list(argv: string[], ctx: CliContext): Promise<number> {
   } finally {
     reader.close();
   }
-  if (format === 'json') ctx.out.write(renderJson(rows.map(toJson)));
+  if (format === 'json') ctx.out.write(renderJson(rows.map(alertJson)));
   else if (format === 'csv') ctx.out.write(renderCsv(rows, COLUMNS));
   else ctx.out.write(rows.length ? renderTable(rows, COLUMNS) : values.all ? 'no alerts\n' : 'no active alerts\n');
   return 0;

@@ -1,6 +1,7 @@
 // `drsnd history`: stored diagnoses, newest first, read-only (safe while the daemon runs).
 import { parseArgs } from 'node:util';
 import { openReadOnly } from '../store/reader.js';
+import { diagnosisJson } from '../store/json.js';
 import type { DiagnosisRecord } from '../store/rows.js';
 import type { CliCommand } from './context.js';
 import {
@@ -12,8 +13,6 @@ const USAGE = `usage: drsnd history [--sensor S] [--asset A] [--class C] [--sinc
   T is an ISO time (2026-03-01T12:00Z) or a duration ago (30s, 15m, 2h, 7d, 1w). Default limit 100.
 `;
 
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
-
 const COLUMNS: Column<DiagnosisRecord>[] = [
   { header: 'time', value: (d) => iso(d.windowEnd) },
   { header: 'sensor', value: (d) => d.sensorId },
@@ -24,16 +23,6 @@ const COLUMNS: Column<DiagnosisRecord>[] = [
   { header: 'confidence', value: (d) => d.confidence.toFixed(3), right: true },
   { header: 'model', value: (d) => `${d.modelId}@${d.modelVersion}` },
 ];
-
-function toJson(d: DiagnosisRecord) {
-  return {
-    id: d.id, sensorId: d.sensorId, asset: d.asset, channel: d.channel,
-    windowStart: iso(d.windowStart), windowEnd: iso(d.windowEnd),
-    classIndex: d.classIndex, className: d.className, kind: d.kind, confidence: round(d.confidence, 6),
-    probabilities: d.probabilities.map((p) => round(p, 6)), modelId: d.modelId, modelVersion: d.modelVersion,
-    latencyMs: d.latencyMs, createdAt: iso(d.createdAt),
-  };
-}
 
 export const history: CliCommand = async (argv, ctx) => {
   try {
@@ -66,7 +55,7 @@ export const history: CliCommand = async (argv, ctx) => {
     } finally {
       reader.close();
     }
-    if (format === 'json') ctx.out.write(renderJson(rows.map(toJson)));
+    if (format === 'json') ctx.out.write(renderJson(rows.map(diagnosisJson)));
     else if (format === 'csv') ctx.out.write(renderCsv(rows, COLUMNS));
     else ctx.out.write(rows.length ? renderTable(rows, COLUMNS) : 'no matching diagnoses\n');
     return 0;

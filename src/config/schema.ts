@@ -178,6 +178,24 @@ export const settingsSchema = z.strictObject({
     /** Consecutive normal windows needed to clear an active alert. */
     clearM: z.int().positive().default(5),
   }).prefault({}),
+  /** The HTTP interface (README, "HTTP API"): JSON API, Prometheus /metrics, the dashboard. */
+  http: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Loopback by default; any other address needs `token`. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** 0: any free port (the log line "http listening" says which). */
+    port: z.int().min(0).max(65535).default(8080),
+    /** Bearer token every request must carry (`Authorization: Bearer <token>`); required off loopback. */
+    token: z.string().min(16, 'use at least 16 characters').nullable().default(null),
+    /** Most rows one page of /diagnoses or /alerts returns (a request asking for more gets this many). */
+    maxPageSize: z.int().positive().max(10_000).default(1_000),
+    /** Queries waiting for the read connection; past this a request is answered 503 DRSND_BUSY at once. */
+    maxPendingReads: z.int().positive().default(64),
+    /** Live-stream (server-sent events) clients at once; more are refused with 503. */
+    maxStreamClients: z.int().positive().default(16),
+    metrics: z.boolean().default(true),
+    dashboard: z.boolean().default(true),
+  }).prefault({}),
   sensors: z.array(sensorSchema).default([]),
 }).superRefine((s, ctx) => {
   // Runs even when fields failed (`when` below: zod skips refinements after a wrong type or enum value),
@@ -190,11 +208,20 @@ export const settingsSchema = z.strictObject({
     if (seen.has(id)) ctx.addIssue({ code: 'custom', path: ['sensors', i, 'id'], message: `duplicate sensor id "${id}"` });
     seen.add(id);
   });
+  const http = (s.http ?? {}) as { enabled?: unknown; host?: unknown; token?: unknown };
+  if (http.enabled !== false && typeof http.host === 'string' && !isLoopback(http.host) && (http.token === null || http.token === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['http', 'token'], message: `required when http.host (${http.host}) is not a loopback address: anyone on the network could read and acknowledge alerts` });
+  }
   const { raiseK, raiseN } = (s.alerts ?? {}) as { raiseK?: unknown; raiseN?: unknown };
   if (typeof raiseK === 'number' && typeof raiseN === 'number' && raiseK > raiseN) {
     ctx.addIssue({ code: 'custom', path: ['alerts', 'raiseK'], message: `must be <= alerts.raiseN (${raiseN})` });
   }
 }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null });
+
+/** 127.0.0.0/8, ::1, localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type SensorSettings = z.infer<typeof sensorSchema>;

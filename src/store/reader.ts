@@ -40,7 +40,7 @@ export class StoreReader {
   ackAlert(id: number, by?: string, now: number = Date.now()): AlertRecord {
     if (this.db.readonly) throw storeError(this.path, 'cannot acknowledge', new Error('database opened read-only'));
     this.writer ??= new AlertWriter(this.db);
-    return this.writer.acknowledge(id, by ?? null, now);
+    return this.writer.acknowledge(id, by ?? null, now).alert;
   }
 
   close(): void {

@@ -268,7 +268,16 @@ export class Store {
   }
 
   ackAlert(id: number, by?: string): AlertRecord {
-    return this.ready().alerts.acknowledge(id, by ?? null, this.now());
+    return this.acknowledgeAlert(id, by ?? null).alert;
+  }
+
+  /** Acknowledges an alert and records the 'acknowledged' event (its id is returned) for the outbox. */
+  acknowledgeAlert(id: number, by: string | null): { alert: AlertRecord; eventId: number } {
+    return this.ready().alerts.acknowledge(id, by, this.now());
+  }
+
+  alert(id: number): AlertRecord | undefined {
+    return this.ready().queries.alert(id);
   }
 
   history(filter: HistoryFilter = {}): DiagnosisRecord[] {
