@@ -162,7 +162,11 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
 
     // Diagnoses and alert events reach MQTT only from SQLite: what subscribers see is in the history,
     // and what the broker has not acknowledged is sent again after an outage or a restart.
-    const relay = new OutboxRelay({ store, publisher, gatewayId: settings.gateway.id, settings: settings.mqtt.outbox, log });
+    const { DaemonMetrics } = await import('./metrics/daemon-metrics.js');
+    const metrics = settings.http.enabled && settings.http.metrics ? new DaemonMetrics() : undefined;
+    const relay = new OutboxRelay({
+      store, publisher, gatewayId: settings.gateway.id, settings: settings.mqtt.outbox, log, onLivePublished: metrics?.livePublished,
+    });
     relay.start();
     stoppables.push({ name: 'outbox', stop: () => relay.stop() });
     // Started after the relay, so a committed batch's diagnoses go out before the alert events they raise.
@@ -173,10 +177,14 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
 
     // Started after everything they read from, so they stop first.
     const pool = 'fused' in inference ? inference.fused : inference.classifier;
+    const engineState = () => ({ name: stats.engine, liveWorkers: pool.liveWorkers });
+    if (metrics) {
+      metrics.attach({ store, relay, publisher, alerts, badInput, counters: () => stats, engine: engineState });
+      stoppables.push({ name: 'metrics', stop: () => metrics.stop() });
+    }
     const interfaces = await startInterfaces({
-      settings, log, store, publisher, alerts, meta,
-      engine: () => ({ name: stats.engine, liveWorkers: pool.liveWorkers }),
-      running: () => !stopping,
+      settings, log, store, publisher, alerts, meta, engine: engineState, running: () => !stopping,
+      metrics: metrics && (() => metrics.exposition()),
     });
     stoppables.push(...interfaces.stoppables);
     httpUrl = interfaces.httpUrl;

@@ -22,6 +22,8 @@ export interface InterfacesContext {
   engine: () => { name: string; liveWorkers: number };
   /** false once the daemon is stopping. */
   running: () => boolean;
+  /** Prometheus exposition, when http.metrics. */
+  metrics?: () => string;
 }
 
 export interface Interfaces {
@@ -58,7 +60,7 @@ export async function startInterfaces(ctx: InterfacesContext): Promise<Interface
   };
   const api = new ApiService({ reads, live, maxPageSize: settings.http.maxPageSize });
   const handler = buildHttp({
-    api, log, token: settings.http.token,
+    api, log, token: settings.http.token, metrics: ctx.metrics,
     dashboardDir: settings.http.dashboard ? DASHBOARD_DIR : undefined,
   });
   const server = new HttpServer({ settings: settings.http, handler, log });

@@ -62,6 +62,8 @@ export interface Diagnosis {
   modelId: string;
   modelVersion: string;
   latencyMs: number;
+  /** performance.now() when the window's last sample arrived (live diagnoses only; not stored): metrics' latencies. */
+  completedAt?: number;
 }
 
 export type AlertTransition = 'raised' | 'changed' | 'cleared';

@@ -42,6 +42,7 @@ export function toDiagnosis(w: WindowRef, probs: Float32Array, model: ModelMetad
     modelId: model.id,
     modelVersion: model.version,
     latencyMs: now - w.completedAt,
+    completedAt: w.completedAt,
   };
 }
 

@@ -23,8 +23,8 @@ import {
 } from './rows.js';
 
 export type StoreSettings = Settings['store'];
-/** `firstId`: the row id of committed[0]; the batch's ids follow one by one. */
-export type CommitListener = (committed: readonly Diagnosis[], firstId: number) => void;
+/** `firstId`: the row id of committed[0]; the batch's ids follow one by one. `commitMs`: how long the transaction took. */
+export type CommitListener = (committed: readonly Diagnosis[], firstId: number, commitMs: number) => void;
 /** ok: commits succeed; failing: they do not (disk full, I/O error), `reason` says why. */
 export type StoreHealth = { ok: true } | { ok: false; reason: string };
 
@@ -230,6 +230,7 @@ export class Store {
     const droppedBefore = ring.droppedInline;
     const rotationsBefore = ring.rotations;
     const firstId = ring.lastId + 1;
+    const t0 = performance.now();
     try {
       this.parts.commitBatch(batch, this.now());
     } catch (e) {
@@ -237,6 +238,7 @@ export class Store {
       this.commitFailed(batch.length, e);
       return 0;
     }
+    const commitMs = performance.now() - t0;
     if (this.failing) this.recovered();
     this.stats.committedRows += batch.length;
     this.stats.batches++;
@@ -250,7 +252,7 @@ export class Store {
     }
     for (const fn of this.listeners) {
       try {
-        fn(batch, firstId);
+        fn(batch, firstId, commitMs);
       } catch (err) {
         this.log.error({ err }, 'onCommitted listener failed');
       }

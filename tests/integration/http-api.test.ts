@@ -2,7 +2,7 @@
 // model, simulated bearings): every endpoint answers what the store and the alert state say, paging
 // walks the history without gaps or repeats, bad parameters are 400 with a stable code, an
 // acknowledgement reaches MQTT as an event and on the retained alert, and every response matches the
-// served OpenAPI description.
+// served OpenAPI description, and /metrics counts what happened.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -129,6 +129,31 @@ test('HTTP API on a running daemon: sensors, paged diagnoses, alerts, ack to MQT
   assert.ok(after.body.events.some((e: { transition: string }) => e.transition === 'acknowledged'));
   const unknownAck = await request(`${base}/api/v1/alerts/999999/ack`, { method: 'POST' });
   assert.equal(unknownAck.status, 404);
+
+  // Prometheus: every line parses; the counters agree with what happened.
+  const metrics = await request(`${base}/metrics`);
+  assert.equal(metrics.status, 200);
+  assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  const samples = new Map<string, number>();
+  for (const line of metrics.text.trimEnd().split('\n')) {
+    if (line.startsWith('#')) { assert.match(line, /^# (HELP|TYPE) [a-z_]+ /); continue; }
+    const m = /^([a-z_]+(?:\{[^}]*\})?) (-?[\d.e+-]+|NaN|\+Inf)$/.exec(line);
+    assert.ok(m, `exposition line: ${line}`);
+    samples.set(m[1], Number(m[2]));
+  }
+  const sum = (prefix: string) => [...samples].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
+  assert.ok((samples.get('drsnd_diagnoses_total{sensor="pump1-de",class="Normal"}') ?? 0) > 0);
+  assert.ok(sum('drsnd_diagnoses_total{sensor="fan2-de"') > 0);
+  assert.ok(sum('drsnd_diagnoses_total') >= 60);
+  assert.equal(samples.get(`drsnd_alert_events_total{sensor="fan2-de",class="${alert.className}",transition="acknowledged"}`), 1);
+  assert.ok(sum('drsnd_alert_events_total{sensor="fan2-de"') >= 2);
+  assert.ok((samples.get('drsnd_window_to_commit_seconds_count') ?? 0) >= 60);
+  assert.ok((samples.get('drsnd_window_to_publish_seconds_count') ?? 0) >= 60);
+  assert.ok((samples.get('drsnd_store_commit_seconds_count') ?? 0) > 0);
+  assert.equal(samples.get('drsnd_mqtt_connected'), 1);
+  assert.equal(samples.get('drsnd_inference_threads'), 1);
+  assert.ok((samples.get('process_resident_memory_bytes') ?? 0) > 1e6);
+  assert.ok(samples.has('nodejs_eventloop_delay_seconds{quantile="0.99"}'));
 
   const model = await get('/api/v1/model');
   assert.equal(model.body.id, 'drsn-cw-cwru');
