@@ -130,6 +130,9 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     // gateway being set up) the classifier pool still loads the engine, so a model that cannot run
     // fails at start, not when the first sensor is added.
     const { hop, gapTolerancePeriods, workers: dspWorkers, fused } = settings.pipeline;
+    const snapshotRing = settings.alerts.snapshots.enabled ? settings.alerts.snapshots.ringWindows : 0;
+    /** The threads holding recent windows (alert snapshots), where there are any. */
+    let windowSource: import('./alerts/snapshots.js').WindowSource | undefined;
     const { engine, backend, workers: inferenceWorkers, batchSize, batchMaxWaitMs, queueLimit } = settings.inference;
     const inferenceLog = log.child({ component: 'inference' });
     const onDropFrames = (n: number) => { stats.droppedFrames += n; };
@@ -137,7 +140,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     if (fused && sensors.length > 0) {
       const pool = createDspPool({
         sensors, model: meta, hop, workers: inferenceWorkers > 0 ? inferenceWorkers : os.availableParallelism(), log: inferenceLog,
-        onDrop: onDropFrames,
+        onDrop: onDropFrames, ringWindows: snapshotRing,
         inference: {
           modelDir: model.dir, engine, backend, intraOpNumThreads: 1, batchSize, batchMaxWaitMs,
           onError: (_err, n) => { stats.droppedWindows += n; },
@@ -147,6 +150,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
       const selected = await pool.ready();
       stats.engine = `${selected.engine}/${selected.backend}`;
       inference = { fused: pool };
+      windowSource = pool;
     } else {
       const pool = await createClassifierPool({ modelDir: model.dir, meta, engine, backend, workers: inferenceWorkers, log: inferenceLog });
       stoppables.push({ name: 'inference', stop: () => pool.stop() });
@@ -170,7 +174,11 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     relay.start();
     stoppables.push({ name: 'outbox', stop: () => relay.stop() });
     // Started after the relay, so a committed batch's diagnoses go out before the alert events they raise.
-    const alerts = new AlertsComponent({ settings, sensors, store, publisher, relay, log });
+    const { SnapshotRecorder } = await import('./alerts/snapshots.js');
+    // The split pipeline's DSP workers are made further down: the source is looked up when an alert comes.
+    const lazyWindows = { window: (id: string, ch: string, start: number) => windowSource?.window(id, ch, start) ?? Promise.resolve(undefined) };
+    const snapshots = snapshotRing > 0 ? new SnapshotRecorder({ source: lazyWindows, store, model: meta, settings: settings.alerts.snapshots, log }) : undefined;
+    const alerts = new AlertsComponent({ settings, sensors, store, publisher, relay, log, snapshots });
     alerts.start();
     stoppables.push({ name: 'alerts', stop: () => alerts.stop() });
     componentStats = () => ({ diagnoses: store.stats.committedRows, lost: store.stats.failedRows, unpublished: relay.stats.pending });
@@ -221,7 +229,8 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     } else {
       let signal: (sensor: SensorMeta) => OperatorFunction<Frame, Window>;
       if (dspWorkers > 0 && sensors.length > 0) {
-        const dsp = createDspPool({ sensors, model: meta, hop, workers: dspWorkers, log: log.child({ component: 'dsp' }), onDrop: onDropFrames });
+        const dsp = createDspPool({ sensors, model: meta, hop, workers: dspWorkers, log: log.child({ component: 'dsp' }), onDrop: onDropFrames, ringWindows: snapshotRing });
+        windowSource = dsp;
         stoppables.push({ name: 'dsp workers', stop: () => dsp.stop() });
         signal = (sensor) => dsp.pipeline(sensor.id);
       } else {

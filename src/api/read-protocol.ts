@@ -7,7 +7,7 @@ export interface ReadInit {
 }
 
 /** The queries the read thread answers: StoreReader's read methods. */
-export type ReadOp = 'history' | 'alerts' | 'alert' | 'alertEvents' | 'sensors';
+export type ReadOp = 'history' | 'alerts' | 'alert' | 'alertEvents' | 'sensors' | 'snapshots' | 'snapshot';
 export type ReadArgs<K extends ReadOp> = Parameters<StoreReader[K]>;
 export type ReadResult<K extends ReadOp> = ReturnType<StoreReader[K]>;
 

@@ -9,6 +9,8 @@ import { alertEventJson, alertJson, diagnosisJson } from '../store/json.js';
 import type { AlertFilter, AlertRecord, HistoryFilter } from '../store/rows.js';
 import { parseTime } from '../cli/format.js';
 import type { ReadPool } from './read-pool.js';
+import { snapshotMetaJson } from './snapshot-format.js';
+import type { Snapshot } from '../store/snapshots.js';
 
 export type Params = Record<string, string | undefined>;
 
@@ -91,17 +93,28 @@ export class ApiService {
     return { items: rows.map(alertJson), next: rows.length === limit && last ? `${last.raisedAt}_${last.id}` : null };
   }
 
-  /** One alert with its events (raised, changed, acknowledged, cleared). */
+  /** One alert with its events (raised, changed, acknowledged, cleared) and its snapshots (without samples). */
   async alert(idText: string | undefined) {
-    const id = alertId(idText);
-    const [alert, events] = await Promise.all([this.opts.reads.query('alert', id), this.opts.reads.query('alertEvents', id)]);
+    const id = positiveId(idText, 'alert id');
+    const [alert, events, snapshots] = await Promise.all([
+      this.opts.reads.query('alert', id), this.opts.reads.query('alertEvents', id), this.opts.reads.query('snapshots', id),
+    ]);
     if (!alert) throw new DrsndError(ErrorCodes.NOT_FOUND, `no alert with id ${id}`);
-    return { ...alertJson(alert), events: events.map(alertEventJson) };
+    return { ...alertJson(alert), events: events.map(alertEventJson), snapshots: snapshots.map(snapshotMetaJson) };
+  }
+
+  /** One alert snapshot with its samples. */
+  async snapshot(idText: string | undefined): Promise<Snapshot> {
+    const id = positiveId(idText, 'snapshot id');
+    const s = await this.opts.reads.query('snapshot', id);
+    if (!s) throw new DrsndError(ErrorCodes.NOT_FOUND, `no snapshot with id ${id} (the oldest go beyond alerts.snapshots.maxCount / maxBytes)`);
+    // Structured clone turned the Float32Array into one again; nothing else to do.
+    return s;
   }
 
   /** Acknowledges an alert; `by` names who (at most 100 characters), else the interface's name. */
   acknowledge(idText: string | undefined, by: unknown, via: string) {
-    const id = alertId(idText);
+    const id = positiveId(idText, 'alert id');
     if (by !== undefined && by !== null && (typeof by !== 'string' || by.trim() === '' || by.length > 100)) {
       throw bad('by must be a non-empty string of at most 100 characters');
     }
@@ -147,7 +160,7 @@ function cursor(v: string | undefined): [number, number] | undefined {
   return [Number(m[1]), Number(m[2])];
 }
 
-function alertId(v: string | undefined): number {
-  if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw bad(`alert id must be a positive integer (got "${v ?? ''}")`);
+function positiveId(v: string | undefined, what: string): number {
+  if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw bad(`${what} must be a positive integer (got "${v ?? ''}")`);
   return Number(v);
 }

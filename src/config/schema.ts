@@ -177,6 +177,16 @@ export const settingsSchema = z.strictObject({
     raiseN: z.int().positive().default(5),
     /** Consecutive normal windows needed to clear an active alert. */
     clearM: z.int().positive().default(5),
+    /** The raw window that raised or changed an alert, kept in SQLite (README, "Alert snapshots"). */
+    snapshots: z.strictObject({
+      enabled: z.boolean().default(true),
+      /** Recent windows each inference thread keeps per channel to answer from (~8 KiB each at 2,048 samples). */
+      ringWindows: z.int().min(1).max(64).default(8),
+      /** Snapshots kept at most; the oldest go first. */
+      maxCount: z.int().positive().default(1_000),
+      /** Bytes of samples kept at most (1,000 windows of 2,048 float32 are 8 MiB). */
+      maxBytes: z.int().positive().default(32 * 1024 * 1024),
+    }).prefault({}),
   }).prefault({}),
   /** The HTTP interface (README, "HTTP API"): JSON API, Prometheus /metrics, the dashboard. */
   http: z.strictObject({

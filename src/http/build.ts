@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ApiService, Params } from '../api/service.js';
+import { snapshotCsv, snapshotF32, snapshotJson } from '../api/snapshot-format.js';
 import { openApiDocument } from './openapi.js';
 import { sendError, sendJson } from './respond.js';
 import { serveStatic } from './static.js';
@@ -51,6 +52,17 @@ export function buildHttp(opts: HttpBuildOptions): HttpHandler {
   add('GET', '/api/v1/diagnoses', ({ query }) => api.diagnoses(query));
   add('GET', '/api/v1/alerts', ({ query }) => api.alerts(query));
   add('GET', '/api/v1/alerts/:id', ({ params, query }) => { noParams(query); return api.alert(params.id); });
+  add('GET', '/api/v1/snapshots/:id', async ({ params, query }) => {
+    const format = query.format ?? 'json';
+    if (Object.keys(query).some((k) => k !== 'format') || !['json', 'csv', 'f32'].includes(format)) {
+      throw new DrsndError(ErrorCodes.USAGE, 'the only parameter is format: json (default), csv or f32');
+    }
+    const s = await api.snapshot(params.id);
+    if (format === 'json') return snapshotJson(s);
+    const name = `drsnd-alert${s.alertId}-snapshot${s.id}.${format}`;
+    return new Raw(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/octet-stream',
+      format === 'csv' ? Buffer.from(snapshotCsv(s)) : snapshotF32(s), { 'content-disposition': `attachment; filename="${name}"` });
+  });
   add('POST', '/api/v1/alerts/:id/ack', ({ params, body }) => api.acknowledge(params.id, (body as { by?: unknown } | undefined)?.by, 'http'));
   add('GET', '/api/v1/health', () => api.health(), (r) => ((r as { ready: boolean }).ready ? 200 : 503));
   add('GET', '/api/v1/health/live', () => ({ status: 'alive' }));
@@ -105,7 +117,14 @@ export function buildHttp(opts: HttpBuildOptions): HttpHandler {
       const query: Params = Object.fromEntries(url.searchParams);
       readBody(req, method)
         .then((body) => r.handler({ params, query, body, req }))
-        .then((result) => sendJson(res, r.status?.(result) ?? 200, result))
+        .then((result) => {
+          if (result instanceof Raw) {
+            res.writeHead(200, { 'content-type': result.type, 'content-length': result.body.length, ...result.headers });
+            res.end(result.body);
+          } else {
+            sendJson(res, r.status?.(result) ?? 200, result);
+          }
+        })
         .catch((e: unknown) => fail(res, e));
       return;
     }
@@ -121,6 +140,11 @@ export function buildHttp(opts: HttpBuildOptions): HttpHandler {
     if (!res.headersSent) sendError(res, e);
     else res.destroy();
   }
+}
+
+/** A response that is not JSON (a snapshot as CSV or float32). */
+class Raw {
+  constructor(readonly type: string, readonly body: Buffer, readonly headers: Record<string, string> = {}) {}
 }
 
 function noParams(query: Params): void {

@@ -32,6 +32,10 @@ const schemas = {
     time: nullable(time), updatedAt: time,
   }),
   Check: obj({ ok: { type: 'boolean' }, detail: str }, ['ok']),
+  SnapshotMeta: obj({
+    id: int, alertId: int, eventId: int, sensorId: str, channel: str, windowStart: time, windowEnd: time,
+    rateHz: num, unit: str, className: str, confidence: num, length: { ...int, description: 'samples' }, createdAt: time,
+  }),
 } as const;
 
 const page = (item: string) => obj({ items: { type: 'array', items: ref(item) }, next: { type: ['string', 'null'], description: 'pass as `cursor` for the next (older) page' } });
@@ -56,7 +60,21 @@ export function openApiDocument() {
         ...schemas,
         DiagnosisPage: page('Diagnosis'),
         AlertPage: page('Alert'),
-        AlertDetail: { type: 'object', properties: { ...schemas.Alert.properties, events: { type: 'array', items: ref('AlertEvent') } }, required: [...schemas.Alert.required, 'events'] },
+        AlertDetail: {
+          type: 'object',
+          properties: { ...schemas.Alert.properties, events: { type: 'array', items: ref('AlertEvent') }, snapshots: { type: 'array', items: ref('SnapshotMeta') } },
+          required: [...schemas.Alert.required, 'events', 'snapshots'],
+        },
+        Snapshot: {
+          type: 'object',
+          properties: {
+            ...schemas.SnapshotMeta.properties,
+            samples: { type: 'array', items: num, description: 'the window before normalization, in `unit` at `rateHz`' },
+            spectrum: obj({ binHz: num, magnitude: { type: 'array', items: num, description: 'Hann-windowed single-sided amplitude, bins 0..n/2' } }),
+            evidence: { type: ['object', 'null'], description: 'physics evidence (envelope spectrum, fault-frequency markers) where the daemon has it' },
+          },
+          required: [...schemas.SnapshotMeta.required, 'samples', 'spectrum', 'evidence'],
+        },
         Sensors: obj({ items: { type: 'array', items: ref('SensorState') } }),
         Health: obj({ status: { type: 'string', enum: ['ready', 'not ready'] }, ready: { type: 'boolean' }, checks: obj({ broker: ref('Check'), store: ref('Check'), engine: ref('Check') }) }),
         Model: obj({
@@ -85,6 +103,13 @@ export function openApiDocument() {
         },
       },
       '/api/v1/alerts/{id}': { get: { summary: 'one alert with its events', parameters: [idParam], responses: { 200: json(ref('AlertDetail')), 404: json(ref('Error'), 'no such alert (DRSND_NOT_FOUND)'), ...errors } } },
+      '/api/v1/snapshots/{id}': {
+        get: {
+          summary: 'an alert snapshot: the raw window that raised or changed the alert',
+          parameters: [idParam, q('format', 'json (default, with the spectrum), csv, or f32 (float32 little-endian)', { type: 'string', enum: ['json', 'csv', 'f32'] })],
+          responses: { 200: json(ref('Snapshot')), 404: json(ref('Error'), 'no such snapshot (DRSND_NOT_FOUND)'), ...errors },
+        },
+      },
       '/api/v1/alerts/{id}/ack': {
         post: {
           summary: 'acknowledge an alert: recorded, published on events/alert and on the retained alert',

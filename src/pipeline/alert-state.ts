@@ -4,7 +4,7 @@
 import type { Settings } from '../config/schema.js';
 import type { AlertEvent, Diagnosis } from '../types.js';
 
-export type AlertSettings = Settings['alerts'];
+export type AlertSettings = Omit<Settings['alerts'], 'snapshots'>;
 
 interface Vote {
   className: string;

@@ -42,6 +42,8 @@ export interface DspPoolOptions {
    * (16 per sensor, ~1.4 s, let fused overload latency reach 1.2-2 s: BENCHMARKS.md item 9.)
    */
   maxQueuedFrames?: number;
+  /** Recent raw windows each worker keeps per channel for window() (alert snapshots); 0 or absent: none. */
+  ringWindows?: number;
   /** Tests only: see DspInit.fault (applies to the first workers, not to replacements). */
   fault?: DspInit['fault'];
   /** Fused mode: the workers classify their windows; use diagnoses(), not pipeline(). */
@@ -59,6 +61,11 @@ export interface DspPool {
   /** The sensor's validated frames → its normalized windows, computed in its worker. Completes after the
    *  source completes and every frame sent has been answered. */
   pipeline(sensorId: string): OperatorFunction<Frame, Window>;
+  /**
+   * The raw window (model unit and rate, before normalization) of a sensor's channel that starts at
+   * `start`, from its worker's ring of recent windows; undefined when the ring no longer holds it.
+   */
+  window(sensorId: string, channel: string, start: number): Promise<{ data: Float32Array; end: number } | undefined>;
   /** Fused mode: the sensor's validated frames → its diagnoses (latencyMs from window completion). */
   diagnoses(sensorId: string): OperatorFunction<Frame, Diagnosis>;
   /** Resolves when every worker is ready (fused mode: its engine loaded), with the engine in use;
@@ -88,6 +95,8 @@ interface Slot {
   nextId: number;
   /** Request id → frames per sensor index in it. */
   pending: Map<number, Map<number, number>>;
+  /** window() requests waiting for this worker's answer. */
+  windowRequests: Map<number, (w: { data: Float32Array; end: number } | undefined) => void>;
   /** Frames in the outbox or at the worker: what maxQueuedFrames bounds. */
   queued: number;
   /** Windows the outbox's frames will roughly make (fused mode sends at a batch's worth). */
@@ -118,7 +127,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   const hop = opts.hop ?? Math.max(1, Math.floor(len / 2));
   const fused = opts.inference;
   const init: DspInit = {
-    sensors, model, hop: opts.hop, mainTimeOrigin: performance.timeOrigin,
+    sensors, model, hop: opts.hop, mainTimeOrigin: performance.timeOrigin, ringWindows: opts.ringWindows ?? 0,
     inference: fused && { modelDir: fused.modelDir, engine: fused.engine, backend: fused.backend, intraOpNumThreads: fused.intraOpNumThreads, batchSize: fused.batchSize },
   };
   const flushMs = fused ? fused.batchMaxWaitMs : FLUSH_MS;
@@ -178,11 +187,16 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     const worker = new Worker(spec.entry, { workerData, eval: spec.eval, name: fused ? 'drsnd-fused' : 'drsnd-dsp' });
     live++;
     const slot: Slot = {
-      worker, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), queued: 0,
+      worker, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), windowRequests: new Map(), queued: 0,
       progressAt: performance.now(), ready: !fused, exited: false,
     };
     worker.on('message', (m: FromDsp) => {
       if (m.type === 'windows') answered(slot, m);
+      else if (m.type === 'window') {
+        const done = slot.windowRequests.get(m.id);
+        slot.windowRequests.delete(m.id);
+        done?.(m.buffer ? { data: new Float32Array(m.buffer), end: m.end } : undefined);
+      }
       else if (m.type === 'error') lanes[m.s].sub?.error(fromWire(m.error, ErrorCodes.CONFIG_INVALID));
       else if (m.type === 'ready') {
         slot.ready = true;
@@ -203,6 +217,8 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     worker.on('exit', (code) => {
       live--;
       slot.exited = true;
+      for (const done of slot.windowRequests.values()) done(undefined);
+      slot.windowRequests.clear();
       if (stopping) return;
       // Its frames are lost with it: count them, restart the sensors' streams in the replacement.
       let lost = 0;
@@ -333,6 +349,17 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     pipeline: (sensorId) => operator<Window>(sensorId, false),
     diagnoses: (sensorId) => operator<Diagnosis>(sensorId, true),
     ready: () => started.then(() => selected),
+    window(sensorId, channel, start) {
+      const lane = lanes.find((l) => l.sensor.id === sensorId);
+      const c = lane ? lane.sensor.axes.indexOf(channel) : -1;
+      if (!lane || c < 0 || lane.slot.exited || !opts.ringWindows) return Promise.resolve(undefined);
+      const slot = lane.slot;
+      const id = slot.nextId++;
+      return new Promise((resolve) => {
+        slot.windowRequests.set(id, resolve);
+        slot.worker.postMessage({ type: 'window', id, s: lane.s, c, start } satisfies ToDsp);
+      });
+    },
     get liveWorkers() { return live; },
     async stop(): Promise<void> {
       stopping = true;

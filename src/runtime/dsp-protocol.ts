@@ -23,6 +23,8 @@ export interface DspInit {
   /** performance.timeOrigin of the main thread: windows' completedAt are sent on its clock. */
   mainTimeOrigin: number;
   inference?: DspInference;
+  /** Recent raw windows kept per channel, so an alert's window can be asked for (alert snapshots); 0: none. */
+  ringWindows?: number;
   /** Tests only: on its `crashOnMessage`-th frames message the worker exits abruptly (as on a native
    *  crash); on its `hangOnMessage`-th it blocks forever (as a wedged native call would); on its
    *  `failInferenceOnMessage`-th (fused mode) the engine call fails. */
@@ -56,6 +58,8 @@ export interface WireWindow {
 
 export type ToDsp =
   | { type: 'frames'; id: number; frames: WireFrame[]; buffer: ArrayBuffer }
+  /** Asks for the raw window of sensor `s`, axis `c`, starting at `start` (from the ring). */
+  | { type: 'window'; id: number; s: number; c: number; start: number }
   | { type: 'stop' };
 
 export type FromDsp =
@@ -64,6 +68,8 @@ export type FromDsp =
   | { type: 'windows'; id: number; windows: WireWindow[]; buffer: ArrayBuffer; probs?: boolean; inferenceError?: WireError; lostWindows?: number }
   /** Sensor `s`'s pipeline failed (it takes no more frames); the main side errors that sensor's stream. */
   | { type: 'error'; s: number; error: WireError }
+  /** The window asked for (model unit, model rate, before normalization), or null when the ring no longer has it. */
+  | { type: 'window'; id: number; buffer: ArrayBuffer | null; end: number }
   /** Fused mode: the engine is loaded (or could not be). */
   | { type: 'ready'; engine: string; backend: string; fallbacks: EngineFallback[] }
   | { type: 'init-error'; error: WireError };

@@ -17,6 +17,7 @@ import { OutboxTables } from './outbox.js';
 import { PartitionRing } from './partitions.js';
 import { Queries } from './queries.js';
 import { Retention, type PruneResult } from './retention.js';
+import { SnapshotWriter, type NewSnapshot } from './snapshots.js';
 import {
   encodeProbabilities, type AlertEventRecord, type AlertFilter, type AlertRecord,
   type DiagnosisRecord, type HistoryFilter, type SensorRecord,
@@ -70,7 +71,7 @@ export class Store {
   private checkpointer: Checkpointer | undefined;
   private parts: {
     commitBatch: (ds: Diagnosis[], at: number) => void; upsertMany: (ms: SensorMeta[], at: number) => void;
-    alerts: AlertWriter; queries: Queries; retention: Retention; ring: PartitionRing; outbox: OutboxTables;
+    alerts: AlertWriter; queries: Queries; retention: Retention; ring: PartitionRing; outbox: OutboxTables; snapshots: SnapshotWriter;
   } | undefined;
   private buffer: Diagnosis[] = [];
   private batchTimer: TimerHandle | undefined;
@@ -278,6 +279,15 @@ export class Store {
     return this.ready().alerts.acknowledge(id, by, this.now());
   }
 
+  /** Keeps an alert's raw window; the oldest snapshots go beyond maxCount rows or maxBytes of samples. */
+  saveSnapshot(s: NewSnapshot, bounds: { maxCount: number; maxBytes: number }): { id: number; dropped: number } {
+    try {
+      return this.ready().snapshots.save(s, bounds.maxCount, bounds.maxBytes);
+    } catch (err) {
+      throw storeError(this.path, `cannot save the snapshot of alert ${s.alertId}`, err);
+    }
+  }
+
   alert(id: number): AlertRecord | undefined {
     return this.ready().queries.alert(id);
   }
@@ -433,6 +443,7 @@ export class Store {
     return {
       commitBatch, upsertMany, ring, outbox: new OutboxTables(db),
       alerts: new AlertWriter(db), queries: new Queries(db), retention: new Retention(db, ring, this.settings.retention),
+      snapshots: new SnapshotWriter(db),
     };
   }
 }
