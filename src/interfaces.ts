@@ -38,7 +38,7 @@ export async function startInterfaces(ctx: InterfacesContext): Promise<Interface
   const { settings, log, store, alerts } = ctx;
   const stoppables: Interfaces['stoppables'] = [];
   const out: Interfaces = { httpUrl: () => undefined, stoppables };
-  if (!settings.http.enabled) return out;
+  if (!settings.http.enabled && !settings.mqtt.requests.enabled) return out;
   const { ReadPool } = await import('./api/read-pool.js');
   const { ApiService } = await import('./api/service.js');
   const { buildHttp } = await import('./http/build.js');
@@ -59,6 +59,13 @@ export async function startInterfaces(ctx: InterfacesContext): Promise<Interface
     acknowledge: (id, by) => alerts.acknowledge(id, by),
   };
   const api = new ApiService({ reads, live, maxPageSize: settings.http.maxPageSize });
+  if (settings.mqtt.requests.enabled) {
+    const { MqttRequests } = await import('./api/mqtt-requests.js');
+    const requests = new MqttRequests({ publisher: ctx.publisher, api, log });
+    requests.start();
+    stoppables.push({ name: 'mqtt requests', stop: () => requests.stop() });
+  }
+  if (!settings.http.enabled) return out;
   const handler = buildHttp({
     api, log, token: settings.http.token, metrics: ctx.metrics,
     dashboardDir: settings.http.dashboard ? DASHBOARD_DIR : undefined,

@@ -110,6 +110,8 @@ export const settingsSchema = z.strictObject({
     }).prefault({}),
     maxPayloadBytes: z.int().positive().default(4 * 1024 * 1024),
     reconnectMs: positive.default(2_000),
+    /** Request/response on <base>/request/<op> (README, "MQTT requests"); the broker's ACL says who may. */
+    requests: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   }).prefault({}),
   store: z.strictObject({
     path: z.string().default('./data/drsnd.db'),
