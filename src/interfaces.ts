@@ -43,6 +43,7 @@ export async function startInterfaces(ctx: InterfacesContext): Promise<Interface
   const { ApiService } = await import('./api/service.js');
   const { buildHttp } = await import('./http/build.js');
   const { HttpServer } = await import('./http/server.js');
+  const { LiveStream } = await import('./http/stream.js');
 
   let storeProblem: string | null = null;
   const unsubscribe = store.onHealth((h) => { storeProblem = h.ok ? null : h.reason; });
@@ -66,12 +67,15 @@ export async function startInterfaces(ctx: InterfacesContext): Promise<Interface
     stoppables.push({ name: 'mqtt requests', stop: () => requests.stop() });
   }
   if (!settings.http.enabled) return out;
+  const stream = new LiveStream({ onUpdate: (fn) => alerts.onUpdate(fn), maxClients: settings.http.maxStreamClients });
+  stream.start();
   const handler = buildHttp({
-    api, log, token: settings.http.token, metrics: ctx.metrics,
+    api, log, token: settings.http.token, metrics: ctx.metrics, routes: [stream.route],
     dashboardDir: settings.http.dashboard ? DASHBOARD_DIR : undefined,
   });
   const server = new HttpServer({ settings: settings.http, handler, log });
   await server.start();
+  stoppables.push({ name: 'live stream', stop: () => stream.stop() });
   stoppables.push({ name: 'http', stop: () => server.stop() });
   out.httpUrl = () => server.url;
   return out;

@@ -121,6 +121,12 @@ export function openApiDocument() {
       '/api/v1/health': { get: { summary: 'readiness: broker connected, store writing, inference engine running', responses: { 200: json(ref('Health')), 503: json(ref('Health'), 'not ready'), 401: errors[401] } } },
       '/api/v1/health/live': { get: { summary: 'liveness: the daemon answers', responses: { 200: json(obj({ status: { type: 'string', enum: ['alive'] } })) } } },
       '/api/v1/model': { get: { summary: 'the model in use (drsn.json) and the engine running it', responses: { 200: json(ref('Model')), 401: errors[401] } } },
+      '/api/v1/stream': {
+        get: {
+          summary: 'live server-sent events: `health` (a SensorState, at most ~1/s per sensor unless it changes) and `alert` (every transition and acknowledgement)',
+          responses: { 200: { description: 'text/event-stream' }, 503: json(ref('Error'), 'too many stream clients (DRSND_BUSY)') },
+        },
+      },
       '/api/v1/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
     },
   };
