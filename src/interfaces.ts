@@ -8,7 +8,7 @@ import type { Settings } from './config/schema.js';
 import type { Logger } from './log.js';
 import type { Publisher } from './publish/publisher.js';
 import type { Store } from './store/store.js';
-import type { ModelMetadata } from './types.js';
+import type { ModelMetadata, SensorMeta } from './types.js';
 import { packageRoot } from './util/package-root.js';
 
 export interface InterfacesContext {
@@ -18,6 +18,7 @@ export interface InterfacesContext {
   publisher: Publisher;
   alerts: AlertsComponent;
   meta: ModelMetadata;
+  sensors: readonly SensorMeta[];
   /** "native/cpu" etc.; and how many inference threads are alive now. */
   engine: () => { name: string; liveWorkers: number };
   /** false once the daemon is stopping. */
@@ -38,6 +39,14 @@ export async function startInterfaces(ctx: InterfacesContext): Promise<Interface
   const { settings, log, store, alerts } = ctx;
   const stoppables: Interfaces['stoppables'] = [];
   const out: Interfaces = { httpUrl: () => undefined, stoppables };
+  if (settings.homeassistant.enabled) {
+    const { HomeAssistantDiscovery } = await import('./integrations/homeassistant.js');
+    const ha = new HomeAssistantDiscovery({
+      settings: settings.homeassistant, gatewayId: settings.gateway.id, sensors: ctx.sensors, publisher: ctx.publisher, modelId: ctx.meta.id, log,
+    });
+    ha.start();
+    stoppables.push({ name: 'home assistant', stop: () => ha.stop() });
+  }
   if (!settings.http.enabled && !settings.mqtt.requests.enabled) return out;
   const { ReadPool } = await import('./api/read-pool.js');
   const { ApiService } = await import('./api/service.js');

@@ -208,6 +208,12 @@ export const settingsSchema = z.strictObject({
     metrics: z.boolean().default(true),
     dashboard: z.boolean().default(true),
   }).prefault({}),
+  /** Home Assistant MQTT discovery (README, "Home Assistant"); opt-in. */
+  homeassistant: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** Home Assistant's discovery prefix (its MQTT integration's setting). */
+    discoveryPrefix: z.string().min(1).regex(/^[^#+]+$/, 'no MQTT wildcards').default('homeassistant'),
+  }).prefault({}),
   sensors: z.array(sensorSchema).default([]),
 }).superRefine((s, ctx) => {
   // Runs even when fields failed (`when` below: zod skips refinements after a wrong type or enum value),
