@@ -191,7 +191,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
       stoppables.push({ name: 'metrics', stop: () => metrics.stop() });
     }
     const interfaces = await startInterfaces({
-      settings, log, store, publisher, alerts, meta, sensors, engine: engineState, running: () => !stopping,
+      settings, log, store, publisher, alerts, meta, sensors, engine: engineState, brokerUrl, mqttSettings, running: () => !stopping,
       metrics: metrics && (() => metrics.exposition()),
     });
     stoppables.push(...interfaces.stoppables);

@@ -19,6 +19,9 @@ export interface InterfacesContext {
   alerts: AlertsComponent;
   meta: ModelMetadata;
   sensors: readonly SensorMeta[];
+  /** The broker in use and the MQTT settings as connected (the embedded broker speaks 3.1.1). */
+  brokerUrl?: string;
+  mqttSettings: Settings['mqtt'];
   /** "native/cpu" etc.; and how many inference threads are alive now. */
   engine: () => { name: string; liveWorkers: number };
   /** false once the daemon is stopping. */
@@ -46,6 +49,15 @@ export async function startInterfaces(ctx: InterfacesContext): Promise<Interface
     });
     ha.start();
     stoppables.push({ name: 'home assistant', stop: () => ha.stop() });
+  }
+  if (settings.sparkplug.enabled && ctx.brokerUrl) {
+    const { SparkplugNode } = await import('./integrations/sparkplug.js');
+    const node = new SparkplugNode({
+      settings: settings.sparkplug, mqtt: ctx.mqttSettings, url: ctx.brokerUrl, gatewayId: settings.gateway.id, alerts,
+      components: new Map(ctx.meta.classes.map((c) => [c.name, c.component])), log,
+    });
+    node.start();
+    stoppables.push({ name: 'sparkplug', stop: () => node.stop() });
   }
   if (!settings.http.enabled && !settings.mqtt.requests.enabled) return out;
   const { ReadPool } = await import('./api/read-pool.js');

@@ -214,6 +214,13 @@ export const settingsSchema = z.strictObject({
     /** Home Assistant's discovery prefix (its MQTT integration's setting). */
     discoveryPrefix: z.string().min(1).regex(/^[^#+]+$/, 'no MQTT wildcards').default('homeassistant'),
   }).prefault({}),
+  /** Sparkplug B edge node (README, "Sparkplug B"); opt-in. */
+  sparkplug: z.strictObject({
+    enabled: z.boolean().default(false),
+    groupId: id.default('drsnd'),
+    /** The edge node id; null: gateway.id. */
+    edgeNodeId: id.nullable().default(null),
+  }).prefault({}),
   sensors: z.array(sensorSchema).default([]),
 }).superRefine((s, ctx) => {
   // Runs even when fields failed (`when` below: zod skips refinements after a wrong type or enum value),
