@@ -12,6 +12,8 @@ import { RateLimitedLog } from '../log.js';
 import type { Publisher } from '../publish/publisher.js';
 import { errorResponse } from '../http/respond.js';
 import type { ApiService, Params } from './service.js';
+import { JsonText } from './pages.js';
+
 
 /** Requests are a few parameters; anything bigger is refused unread. */
 const MAX_REQUEST_BYTES = 4096;
@@ -62,19 +64,23 @@ export class MqttRequests {
     const responseTopic = props?.responseTopic ?? `${this.opts.publisher.topics.base}/response/${op}`;
     let id: unknown = null;
     let reply: Record<string, unknown>;
+    let text: string | undefined;
     try {
       const params = parse(payload);
       id = params.id ?? null;
       delete params.id;
       const fn = this.ops[op];
       if (!fn) throw new DrsndError(ErrorCodes.USAGE, `unknown request "${op}" (known: ${Object.keys(this.ops).join(', ')})`);
-      reply = { id, ok: true, result: await fn(params) };
+      const result = await fn(params);
+      // A page from the read thread is JSON text already: spliced in, not parsed and stringified again.
+      reply = { id, ok: true, result };
+      if (result instanceof JsonText) text = `{"id":${JSON.stringify(id ?? null)},"ok":true,"result":${result.text}}`;
     } catch (e) {
       this.stats.failed++;
       if (!(e instanceof DrsndError)) this.log.error({ err: e, op }, 'MQTT request failed');
       reply = { id, ok: false, error: errorResponse(e).body.error };
     }
-    const sent = this.opts.publisher.send(responseTopic, JSON.stringify(reply), {
+    const sent = this.opts.publisher.send(responseTopic, text ?? JSON.stringify(reply), {
       properties: props?.correlationData ? { correlationData: props.correlationData } : undefined,
     });
     if (!sent) this.limited.warn('reply', { op, responseTopic }, 'MQTT reply not sent (disconnected, or larger than mqtt.maxPayloadBytes: ask for a smaller limit)');

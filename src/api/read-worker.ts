@@ -4,15 +4,23 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openReadOnly } from '../store/reader.js';
 import { toWire } from '../runtime/worker-protocol.js';
-import type { FromReader, ReadInit, ToReader } from './read-protocol.js';
+import { alertsPage, historyPage } from './pages.js';
+import type { FromReader, ReadInit, ReadOps, ToReader } from './read-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('src/api/read-worker.ts runs only as a worker thread (see read-pool.ts)');
 const init = workerData as ReadInit;
 
 let reader: ReturnType<typeof openReadOnly>;
+let ops: ReadOps;
 try {
   reader = openReadOnly(init.path);
+  const r = reader;
+  ops = {
+    history: (f) => r.history(f), alerts: (f) => r.alerts(f), alert: (id) => r.alert(id), alertEvents: (id) => r.alertEvents(id),
+    sensors: () => r.sensors(), snapshots: (id) => r.snapshots(id), snapshot: (id) => r.snapshot(id),
+    historyPage: (f) => historyPage(r, f), alertsPage: (f) => alertsPage(r, f),
+  };
   port.postMessage({ type: 'ready' } satisfies FromReader);
 } catch (e) {
   port.postMessage({ type: 'init-error', error: toWire(e) } satisfies FromReader);
@@ -26,8 +34,8 @@ port.on('message', (msg: ToReader) => {
     return;
   }
   try {
-    const fn = reader[msg.op] as (...args: unknown[]) => unknown;
-    port.postMessage({ type: 'result', id: msg.id, result: fn.apply(reader, msg.args) } satisfies FromReader);
+    const fn = ops[msg.op] as (...args: unknown[]) => unknown;
+    port.postMessage({ type: 'result', id: msg.id, result: fn(...msg.args) } satisfies FromReader);
   } catch (e) {
     port.postMessage({ type: 'error', id: msg.id, error: toWire(e) } satisfies FromReader);
   }

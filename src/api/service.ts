@@ -5,11 +5,12 @@
 // readiness, the model, acknowledging) comes from `live`.
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { HealthPayload } from '../publish/payloads.js';
-import { alertEventJson, alertJson, diagnosisJson } from '../store/json.js';
+import { alertEventJson, alertJson } from '../store/json.js';
 import type { AlertFilter, AlertRecord, HistoryFilter } from '../store/rows.js';
 import { parseTime } from '../cli/format.js';
 import type { ReadPool } from './read-pool.js';
 import { snapshotMetaJson } from './snapshot-format.js';
+import { JsonText } from './pages.js';
 import type { Snapshot } from '../store/snapshots.js';
 
 export type Params = Record<string, string | undefined>;
@@ -61,8 +62,8 @@ export class ApiService {
     return { items: this.opts.live.sensors() };
   }
 
-  /** The filters of `drsnd history` (sensor, asset, class, since, until), newest first, paged by `cursor`. */
-  async diagnoses(p: Params): Promise<Page<ReturnType<typeof diagnosisJson>>> {
+  /** The filters of `drsnd history` (sensor, asset, class, since, until), newest first, paged by `cursor`: a Page<diagnosisJson> as JSON text. */
+  async diagnoses(p: Params): Promise<JsonText> {
     known(p, ['sensor', 'asset', 'class', 'since', 'until', 'limit', 'cursor']);
     const now = this.now();
     const limit = this.limit(p.limit);
@@ -74,13 +75,11 @@ export class ApiService {
     };
     const c = cursor(p.cursor);
     if (c) filter.before = { windowEnd: c[0], id: c[1] };
-    const rows = await this.opts.reads.query('history', filter);
-    const last = rows.at(-1);
-    return { items: rows.map(diagnosisJson), next: rows.length === limit && last ? `${last.windowEnd}_${last.id}` : null };
+    return new JsonText(await this.opts.reads.query('historyPage', { ...filter, limit }));
   }
 
-  /** state: active | cleared | all (default all); sensor; newest raised first, paged by `cursor`. */
-  async alerts(p: Params): Promise<Page<ReturnType<typeof alertJson>>> {
+  /** state: active | cleared | all (default all); sensor; newest raised first, paged by `cursor`: a Page<alertJson> as JSON text. */
+  async alerts(p: Params): Promise<JsonText> {
     known(p, ['state', 'sensor', 'limit', 'cursor']);
     const limit = this.limit(p.limit);
     const state = p.state ?? 'all';
@@ -88,9 +87,7 @@ export class ApiService {
     const filter: AlertFilter = { active: state === 'all' ? undefined : state === 'active', sensor: text(p.sensor), limit };
     const c = cursor(p.cursor);
     if (c) filter.before = { raisedAt: c[0], id: c[1] };
-    const rows = await this.opts.reads.query('alerts', filter);
-    const last = rows.at(-1);
-    return { items: rows.map(alertJson), next: rows.length === limit && last ? `${last.raisedAt}_${last.id}` : null };
+    return new JsonText(await this.opts.reads.query('alertsPage', { ...filter, limit }));
   }
 
   /** One alert with its events (raised, changed, acknowledged, cleared) and its snapshots (without samples). */

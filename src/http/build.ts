@@ -8,6 +8,7 @@ import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ApiService, Params } from '../api/service.js';
 import { snapshotCsv, snapshotF32, snapshotJson } from '../api/snapshot-format.js';
+import { JsonText } from '../api/pages.js';
 import { openApiDocument } from './openapi.js';
 import { sendError, sendJson } from './respond.js';
 import { serveStatic } from './static.js';
@@ -35,6 +36,7 @@ export interface HttpBuildOptions {
 type Handler = (m: { params: Record<string, string>; query: Params; body: unknown; req: IncomingMessage }) => unknown;
 interface Route { method: string; pattern: RegExp; names: string[]; handler: Handler; status?: (result: unknown) => number }
 
+const METRICS_CACHE_MS = 1_000;
 /** Request bodies (an acknowledgement's `by`) are tiny; anything larger is refused. */
 const MAX_BODY_BYTES = 4096;
 
@@ -70,6 +72,7 @@ export function buildHttp(opts: HttpBuildOptions): HttpHandler {
   add('GET', '/api/v1/openapi.json', () => openApiDocument());
   const extra = new Map((opts.routes ?? []).map((r) => [`${r.method} ${r.path}`, r]));
   const tokenHash = opts.token === null ? null : sha256(opts.token);
+  let metricsCache: { at: number; text: string } | undefined;
 
   const authorized = (req: IncomingMessage): boolean => {
     if (tokenHash === null) return true;
@@ -95,7 +98,10 @@ export function buildHttp(opts: HttpBuildOptions): HttpHandler {
       return;
     }
     if (url.pathname === '/metrics' && opts.metrics && method === 'GET') {
-      const text = opts.metrics();
+      // At most one exposition a second: a scrape storm costs the event loop no more than one scraper.
+      const now = Date.now();
+      if (metricsCache === undefined || now - metricsCache.at >= METRICS_CACHE_MS) metricsCache = { at: now, text: opts.metrics() };
+      const text = metricsCache.text;
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
       return;
@@ -118,7 +124,10 @@ export function buildHttp(opts: HttpBuildOptions): HttpHandler {
       readBody(req, method)
         .then((body) => r.handler({ params, query, body, req }))
         .then((result) => {
-          if (result instanceof Raw) {
+          if (result instanceof JsonText) {
+            res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(result.text), 'cache-control': 'no-store' });
+            res.end(result.text);
+          } else if (result instanceof Raw) {
             res.writeHead(200, { 'content-type': result.type, 'content-length': result.body.length, ...result.headers });
             res.end(result.body);
           } else {
