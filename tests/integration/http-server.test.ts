@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { ApiService } from '../../src/api/service.js';
 import { ReadPool } from '../../src/api/read-pool.js';
+import { checkConfigCommand } from '../../src/cli/check-config.js';
 import { loadSettings } from '../../src/config/load.js';
 import { isDrsndError } from '../../src/errors.js';
 import { buildHttp } from '../../src/http/build.js';
@@ -66,12 +67,17 @@ test('a token guards the API and /metrics, not the dashboard; static files never
   }
 });
 
-test('http.host off loopback without a token is refused at configuration time', () => {
+test('http.host off loopback without a token is refused at configuration time; check-config hides the token', async () => {
   assert.throws(() => loadSettings({ overrides: { http: { host: '0.0.0.0' } } }),
     (e: unknown) => isDrsndError(e, 'DRSND_CONFIG_INVALID') && e.details.some((d) => d.startsWith('http.token: required')));
   assert.equal(loadSettings({ overrides: { http: { host: '0.0.0.0', token: TOKEN } } }).http.host, '0.0.0.0');
   assert.equal(loadSettings({ overrides: { http: { host: '0.0.0.0', enabled: false } } }).http.enabled, false);
   assert.throws(() => loadSettings({ overrides: { http: { token: 'short' } } }), /http\.token/);
+  // check-config never prints it.
+  let text = '';
+  const out = { write: (s: string) => { text += s; return true; } } as unknown as NodeJS.WritableStream;
+  await checkConfigCommand(['--json'], { settings: loadSettings({ overrides: { http: { token: TOKEN } } }), out, err: out, cwd: '.' });
+  assert.ok(!text.includes(TOKEN) && JSON.parse(text.slice(0, text.lastIndexOf('}') + 1)).http.token === '***');
 });
 
 test('queries beyond http.maxPendingReads are refused at once with 503 DRSND_BUSY; the rest are answered', async (t) => {
