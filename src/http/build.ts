@@ -1,7 +1,8 @@
 // The HTTP interface as a request handler, built from its parts and options once (fastify's
 // `build(opts)`): no socket here, so tests and the server (server.ts) share it. node:http, not a
 // framework: a dozen routes of JSON, one event stream and a few static files need no router library,
-// and the production install stays small (issue 21: ≤ 60 MB); fastify 5 would bring ~15 packages.
+// and the production install stays small (issue 21: ≤ 60 MB); a fresh `npm install fastify`
+// (5.x) is 48 packages, 16 MB.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DrsndError, ErrorCodes } from '../errors.js';

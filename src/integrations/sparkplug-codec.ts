@@ -2,7 +2,7 @@
 // fields drsnd sends and reads: Payload { timestamp = 1, metrics = 2, seq = 3 } and Metric { name = 1,
 // timestamp = 3, datatype = 4, long_value = 11, double_value = 13, boolean_value = 14,
 // string_value = 15 }. Hand-written rather than Eclipse Tahu's sparkplug-payload in production: that
-// package brings protobufjs 6 (~22 MB installed) into an install being cut to ≤ 60 MB (issue 21); the
+// package brings protobufjs 6 (22 MB installed; `du -sh` of a fresh install) into an install being cut to ≤ 60 MB (issue 21); the
 // tests decode what this writes with Tahu's own decoder (devDependency) to prove the bytes right.
 
 /** Sparkplug B datatype codes (spec 6.4.16). */
