@@ -74,9 +74,13 @@ export interface Diagnosis {
   physics?: WindowPhysics;
   /** The verdict: the DRSN's class above (className, probabilities) fused with the physics (src/physics/fuse.ts). */
   fusion?: Fusion;
+  /** performance.now() when the window's last sample arrived (live diagnoses only; not stored): metrics' latencies. */
+  completedAt?: number;
 }
 
 export type AlertTransition = 'raised' | 'changed' | 'cleared';
+/** What alert_events records: the state machine's transitions and an operator's acknowledgement. */
+export type AlertEventKind = AlertTransition | 'acknowledged';
 
 export interface AlertEvent {
   sensorId: string;

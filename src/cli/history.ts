@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import { COMPONENTS, type Component } from '../physics/types.js';
 import { openReadOnly } from '../store/reader.js';
+import { diagnosisJson } from '../store/json.js';
 import type { DiagnosisRecord } from '../store/rows.js';
 import type { CliCommand } from './context.js';
 import {
@@ -15,8 +16,6 @@ const USAGE = `usage: drsnd history [--sensor S] [--asset A] [--class C] [--comp
   --class is the DRSN's class; --component the fused verdict: ${COMPONENTS.join(', ')}.
   --min-zone A|B|C|D: only windows whose ISO velocity zone is at least this (sensors with machine.iso).
 `;
-
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 const COLUMNS: Column<DiagnosisRecord>[] = [
   { header: 'time', value: (d) => iso(d.windowEnd) },
@@ -34,17 +33,6 @@ const COLUMNS: Column<DiagnosisRecord>[] = [
   { header: 'rpm', value: (d) => (d.shaftHz === undefined ? '' : `${Math.round(d.shaftHz * 60)} ${d.speedSource ?? ''}`), right: true },
   { header: 'model', value: (d) => `${d.modelId}@${d.modelVersion}` },
 ];
-
-function toJson(d: DiagnosisRecord) {
-  return {
-    id: d.id, sensorId: d.sensorId, asset: d.asset, channel: d.channel,
-    windowStart: iso(d.windowStart), windowEnd: iso(d.windowEnd),
-    classIndex: d.classIndex, className: d.className, kind: d.kind, confidence: round(d.confidence, 6),
-    probabilities: d.probabilities.map((p) => round(p, 6)), modelId: d.modelId, modelVersion: d.modelVersion,
-    latencyMs: d.latencyMs, createdAt: iso(d.createdAt),
-    fusion: d.fusion, indicators: d.indicators, shaftHz: d.shaftHz, speedSource: d.speedSource, evidence: d.evidence, sensorFaults: d.sensorFaults,
-  };
-}
 
 const ZONES = ['A', 'B', 'C', 'D'] as const;
 function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], flag: string): T | undefined {
@@ -87,7 +75,7 @@ export const history: CliCommand = async (argv, ctx) => {
     } finally {
       reader.close();
     }
-    if (format === 'json') ctx.out.write(renderJson(rows.map(toJson)));
+    if (format === 'json') ctx.out.write(renderJson(rows.map(diagnosisJson)));
     else if (format === 'csv') ctx.out.write(renderCsv(rows, COLUMNS));
     else ctx.out.write(rows.length ? renderTable(rows, COLUMNS) : 'no matching diagnoses\n');
     return 0;

@@ -20,6 +20,7 @@ export const NON_SETTING_ENV: Readonly<Record<string, string>> = Object.freeze({
   DRSND_PYTHON: 'the Python with PyTorch for train, eval and the tests (DRSN_PYTHON is the deprecated old name)',
   DRSND_CWRU_DIR: 'where tests and benchmarks find the CWRU data',
   DRSND_UESTC_DIR: 'where tests find the UESTC data (the unseen machine)',
+  DRSND_CHROMIUM: "the Chromium the dashboard test drives (default: Debian's /usr/bin/chromium)",
   DRSND_CI: '1 in .ci/run: a skipped test or the broker fallback fails the run',
 });
 

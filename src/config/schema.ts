@@ -177,6 +177,8 @@ export const settingsSchema = z.strictObject({
     }).prefault({}),
     maxPayloadBytes: z.int().positive().default(4 * 1024 * 1024),
     reconnectMs: positive.default(2_000),
+    /** Request/response on <base>/request/<op> (README, "MQTT requests"); the broker's ACL says who may. */
+    requests: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   }).prefault({}),
   store: z.strictObject({
     path: z.string().default('./data/drsnd.db'),
@@ -268,6 +270,47 @@ export const settingsSchema = z.strictObject({
     raiseN: z.int().positive().default(5),
     /** Consecutive normal windows needed to clear an active alert. */
     clearM: z.int().positive().default(5),
+    /** The raw window that raised or changed an alert, kept in SQLite (README, "Alert snapshots"). */
+    snapshots: z.strictObject({
+      enabled: z.boolean().default(true),
+      /** Recent windows each inference thread keeps per channel to answer from (~8 KiB each at 2,048 samples). */
+      ringWindows: z.int().min(1).max(64).default(8),
+      /** Snapshots kept at most; the oldest go first. */
+      maxCount: z.int().positive().default(1_000),
+      /** Bytes of samples kept at most (1,000 windows of 2,048 float32 are 8 MiB). */
+      maxBytes: z.int().positive().default(32 * 1024 * 1024),
+    }).prefault({}),
+  }).prefault({}),
+  /** The HTTP interface (README, "HTTP API"): JSON API, Prometheus /metrics, the dashboard. */
+  http: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Loopback by default; any other address needs `token`. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** 0: any free port (the log line "http listening" says which). */
+    port: z.int().min(0).max(65535).default(8080),
+    /** Bearer token every request must carry (`Authorization: Bearer <token>`); required off loopback. */
+    token: z.string().min(16, 'use at least 16 characters').nullable().default(null),
+    /** Most rows one page of /diagnoses or /alerts returns (a request asking for more gets this many). */
+    maxPageSize: z.int().positive().max(10_000).default(1_000),
+    /** Queries waiting for the read connection; past this a request is answered 503 DRSND_BUSY at once. */
+    maxPendingReads: z.int().positive().default(64),
+    /** Live-stream (server-sent events) clients at once; more are refused with 503. */
+    maxStreamClients: z.int().positive().default(16),
+    metrics: z.boolean().default(true),
+    dashboard: z.boolean().default(true),
+  }).prefault({}),
+  /** Home Assistant MQTT discovery (README, "Home Assistant"); opt-in. */
+  homeassistant: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** Home Assistant's discovery prefix (its MQTT integration's setting). */
+    discoveryPrefix: z.string().min(1).regex(/^[^#+]+$/, 'no MQTT wildcards').default('homeassistant'),
+  }).prefault({}),
+  /** Sparkplug B edge node (README, "Sparkplug B"); opt-in. */
+  sparkplug: z.strictObject({
+    enabled: z.boolean().default(false),
+    groupId: id.default('drsnd'),
+    /** The edge node id; null: gateway.id. */
+    edgeNodeId: id.nullable().default(null),
   }).prefault({}),
   sensors: z.array(sensorSchema).default([]),
 }).superRefine((s, ctx) => {
@@ -294,11 +337,20 @@ export const settingsSchema = z.strictObject({
   if ((typeof emb.username === 'string') !== (typeof emb.password === 'string')) {
     ctx.addIssue({ code: 'custom', path: ['mqtt', 'embedded', typeof emb.username === 'string' ? 'password' : 'username'], message: 'set both embedded.username and embedded.password, or neither' });
   }
+  const http = (s.http ?? {}) as { enabled?: unknown; host?: unknown; token?: unknown };
+  if (http.enabled !== false && typeof http.host === 'string' && !isLoopback(http.host) && (http.token === null || http.token === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['http', 'token'], message: `required when http.host (${http.host}) is not a loopback address: anyone on the network could read and acknowledge alerts` });
+  }
   const { raiseK, raiseN } = (s.alerts ?? {}) as { raiseK?: unknown; raiseN?: unknown };
   if (typeof raiseK === 'number' && typeof raiseN === 'number' && raiseK > raiseN) {
     ctx.addIssue({ code: 'custom', path: ['alerts', 'raiseK'], message: `must be <= alerts.raiseN (${raiseN})` });
   }
 }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null });
+
+/** 127.0.0.0/8, ::1, localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type SensorSettings = z.infer<typeof sensorSchema>;

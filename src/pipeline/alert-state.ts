@@ -8,7 +8,7 @@
 import type { Settings } from '../config/schema.js';
 import type { AlertEvent, Diagnosis } from '../types.js';
 
-export type AlertSettings = Settings['alerts'];
+export type AlertSettings = Omit<Settings['alerts'], 'snapshots'>;
 
 /** What an alert is about: the bearing (a component), the measurement, or input unlike anything known. */
 export type AlertKind = 'bearing' | 'sensor_fault' | 'unknown';

@@ -48,6 +48,7 @@ export function toDiagnosis(w: WindowRef, probs: Float32Array, model: ModelMetad
     latencyMs: now - w.completedAt,
     ...(w.physics ? { physics: w.physics } : {}),
     fusion: fuse({ drsn: drsnByComponent(probs, model.classes), drsnClass: cls.name, physics: w.physics, ood: w.physics?.ood }),
+    completedAt: w.completedAt,
   };
 }
 

@@ -1,5 +1,5 @@
 // JSON payloads published by drsnd (docs/topics.md shows an example of each). Pure builders.
-import type { AlertEvent, AlertTransition, Diagnosis } from '../types.js';
+import type { AlertEvent, AlertEventKind, Diagnosis } from '../types.js';
 import type { Component, Indicators, SensorFaultKind, Severity, SpeedSource } from '../physics/types.js';
 import { physicsFromRow, physicsParams, type StoredPhysics } from '../store/physics-columns.js';
 import { isoTime as iso } from '../util/iso-time.js';
@@ -94,6 +94,9 @@ export interface ActiveAlert {
   peakConfidence: number;
   raisedAt: number;
   changedAt: number;
+  /** Set once an operator acknowledged it (CLI, HTTP or MQTT); optional for alerts built before. */
+  acknowledgedAt?: number | null;
+  acknowledgedBy?: string | null;
 }
 
 export interface AlertPayload {
@@ -110,6 +113,8 @@ export interface AlertPayload {
   peakConfidence: number;
   raisedAt: string;
   changedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
 }
 
 export function alertPayload(gatewayId: string, a: ActiveAlert): AlertPayload {
@@ -117,6 +122,7 @@ export function alertPayload(gatewayId: string, a: ActiveAlert): AlertPayload {
     gatewayId, alertId: a.alertId, sensorId: a.sensorId, asset: a.asset, state: 'active',
     className: a.className, alertKind: alertKindOf(a.className), previousClassName: a.previousClassName, confidence: round6(a.confidence),
     peakConfidence: round6(a.peakConfidence), raisedAt: iso(a.raisedAt), changedAt: iso(a.changedAt),
+    acknowledgedAt: a.acknowledgedAt == null ? null : iso(a.acknowledgedAt), acknowledgedBy: a.acknowledgedBy ?? null,
   };
 }
 
@@ -127,19 +133,26 @@ export interface AlertEventPayload {
   alertId: number;
   sensorId: string;
   asset: string;
-  transition: AlertTransition;
+  transition: AlertEventKind;
   className: string;
   alertKind: AlertKind;
   previousClassName: string | null;
   confidence: number;
   at: string;
+  /** Only on `acknowledged`: who acknowledged (null when nobody was named). */
+  by?: string | null;
 }
 
-export function alertEventPayload(gatewayId: string, id: string, alertId: number, e: AlertEvent): AlertEventPayload {
-  return {
+/** An event as stored: a state machine transition, or an acknowledgement with who made it. */
+export type StoredAlertEvent = Omit<AlertEvent, 'transition'> & { transition: AlertEventKind; by?: string | null };
+
+export function alertEventPayload(gatewayId: string, id: string, alertId: number, e: StoredAlertEvent): AlertEventPayload {
+  const p: AlertEventPayload = {
     id, gatewayId, alertId, sensorId: e.sensorId, asset: e.asset, transition: e.transition,
     className: e.className, alertKind: alertKindOf(e.className), previousClassName: e.previousClassName, confidence: round6(e.confidence), at: iso(e.at),
   };
+  if (e.transition === 'acknowledged') p.by = e.by ?? null;
+  return p;
 }
 
 export type HealthStatus = 'ok' | 'fault' | 'unknown' | 'degraded';

@@ -49,6 +49,8 @@ export interface DspPoolOptions {
   clock?: Clock;
   /** The worker module; default dsp-worker.js beside this file. */
   script?: WorkerScript;
+  /** Recent raw windows each worker keeps per channel for window() (alert snapshots); 0 or absent: none. */
+  ringWindows?: number;
   /** Fused mode: the workers classify their windows; use diagnoses(), not pipeline(). */
   inference?: DspInference & {
     /** Longest a frame waits for company before it is sent (the batch time bound). */
@@ -64,6 +66,11 @@ export interface DspPool {
   /** The sensor's validated frames → its normalized windows, computed in its worker. Completes after the
    *  source completes and every frame sent has been answered. */
   pipeline(sensorId: string): OperatorFunction<Frame, Window>;
+  /**
+   * The raw window (model unit and rate, before normalization) of a sensor's channel that starts at
+   * `start`, from its worker's ring of recent windows; undefined when the ring no longer holds it.
+   */
+  window(sensorId: string, channel: string, start: number): Promise<{ data: Float32Array; end: number } | undefined>;
   /** Fused mode: the sensor's validated frames → its diagnoses (latencyMs from window completion). */
   diagnoses(sensorId: string): OperatorFunction<Frame, Diagnosis>;
   /** Resolves when every worker is ready (fused mode: its engine loaded), with the engine in use;
@@ -95,6 +102,8 @@ interface Slot {
   nextId: number;
   /** Request id → frames per sensor index in it. */
   pending: Map<number, Map<number, number>>;
+  /** window() requests waiting for this worker's answer. */
+  windowRequests: Map<number, (w: { data: Float32Array; end: number } | undefined) => void>;
   /** Frames in the outbox or at the worker: what maxQueuedFrames bounds. */
   queued: number;
   /** Windows the outbox's frames will roughly make (fused mode sends at a batch's worth). */
@@ -122,7 +131,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   const hop = opts.hop ?? Math.max(1, Math.floor(model.input.windowLength / 2));
   const fused = opts.inference;
   const init: DspInit = {
-    sensors, model, hop: opts.hop, physics: opts.physics, mainTimeOrigin: performance.timeOrigin,
+    sensors, model, hop: opts.hop, physics: opts.physics, mainTimeOrigin: performance.timeOrigin, ringWindows: opts.ringWindows ?? 0,
     inference: fused && { modelDir: fused.modelDir, engine: fused.engine, backend: fused.backend, intraOpNumThreads: fused.intraOpNumThreads, batchSize: fused.batchSize },
   };
   const flushMs = fused ? fused.batchMaxWaitMs : FLUSH_MS;
@@ -172,7 +181,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   };
 
   const addSlot = (member: Member): Slot => {
-    const slot: Slot = { member, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), queued: 0 };
+    const slot: Slot = { member, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), windowRequests: new Map(), queued: 0 };
     slots[member.index] = slot;
     slotOf.set(member, slot);
     return slot;
@@ -184,10 +193,19 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     handshake: !!fused, timeoutMs: fused ? fused.batchTimeoutMs ?? BATCH_TIMEOUT_MS : undefined,
     stopMessage: { type: 'stop' } satisfies ToDsp, log, clock,
     onMessage(member, m) {
-      if (m.type === 'windows') answered(slotOf.get(member)!, m);
-      else lanes[m.s].sub?.error(fromWire(m.error, ErrorCodes.CONFIG_INVALID));
+      const slot = slotOf.get(member)!;
+      if (m.type === 'windows') answered(slot, m);
+      else if (m.type === 'window') {
+        const done = slot.windowRequests.get(m.id);
+        slot.windowRequests.delete(m.id);
+        done?.(m.buffer ? { data: new Float32Array(m.buffer), end: m.end } : undefined);
+      } else lanes[m.s].sub?.error(fromWire(m.error, ErrorCodes.CONFIG_INVALID));
     },
     onExit(member) {
+      // A window asked for went with the worker's ring.
+      const gone = slotOf.get(member)!;
+      for (const done of gone.windowRequests.values()) done(undefined);
+      gone.windowRequests.clear();
       // Its frames are lost with it: count them, restart the sensors' streams in the replacement.
       const slot = slotOf.get(member)!;
       let lost = 0;
@@ -299,10 +317,26 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     pipeline: (sensorId) => operator<Window>(sensorId, false),
     diagnoses: (sensorId) => operator<Diagnosis>(sensorId, true),
     ready: () => pool.started,
+    window(sensorId, channel, start) {
+      const lane = lanes.find((l) => l.sensor.id === sensorId);
+      const c = lane ? lane.sensor.axes.indexOf(channel) : -1;
+      const slot = lane && slots[lane.w];
+      if (!lane || !slot || c < 0 || slot.member.exited || !opts.ringWindows) return Promise.resolve(undefined);
+      const id = slot.nextId++;
+      return new Promise((resolve) => {
+        slot.windowRequests.set(id, resolve);
+        slot.member.post({ type: 'window', id, s: lane.s, c, start } satisfies ToDsp);
+      });
+    },
     get liveWorkers() { return pool.live; },
     async stop(): Promise<void> {
       for (const slot of slots) clock.clearTimeout(slot.flushTimer);
       await pool.stop();
+      // A stopped pool calls no onExit: nobody is left to answer a window asked for.
+      for (const slot of slots) {
+        for (const done of slot.windowRequests.values()) done(undefined);
+        slot.windowRequests.clear();
+      }
     },
   };
 }

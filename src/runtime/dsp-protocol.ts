@@ -26,6 +26,8 @@ export interface DspInit {
   /** performance.timeOrigin of the main thread: windows' completedAt are sent on its clock. */
   mainTimeOrigin: number;
   inference?: DspInference;
+  /** Recent raw windows kept per channel, so an alert's window can be asked for (alert snapshots); 0: none. */
+  ringWindows?: number;
 }
 
 /** One frame; its channels are `sensors[s].axes.length` runs of `n` floats from float offset `o`. */
@@ -59,6 +61,8 @@ export interface WireWindow {
 
 export type ToDsp =
   | { type: 'frames'; id: number; frames: WireFrame[]; buffer: ArrayBuffer }
+  /** Asks for the raw window of sensor `s`, axis `c`, starting at `start` (from the ring). */
+  | { type: 'window'; id: number; s: number; c: number; start: number }
   | { type: 'stop' };
 
 export type FromDsp =
@@ -67,5 +71,7 @@ export type FromDsp =
   | { type: 'windows'; id: number; windows: WireWindow[]; buffer: ArrayBuffer; probs?: boolean; inferenceError?: WireError; lostWindows?: number }
   /** Sensor `s`'s pipeline failed (it takes no more frames); the main side errors that sensor's stream. */
   | { type: 'error'; s: number; error: WireError }
+  /** The window asked for (model unit, model rate, before normalization), or null when the ring no longer has it. */
+  | { type: 'window'; id: number; buffer: ArrayBuffer | null; end: number }
   /** Fused mode: the engine is loaded (or could not be). */
   | Handshake;

@@ -28,6 +28,27 @@ const now = (): number => performance.now() + shift;
 
 /** Windows produced while handling the current message. */
 let produced: { s: number; w: Window }[] = [];
+/**
+ * The last ringWindows windows per sensor and axis (`s:c`), for alert snapshots. The windower hands
+ * out a fresh array per window and normalization writes elsewhere, so keeping the reference costs no
+ * copy; only a window asked for is copied and sent back.
+ */
+const rings = new Map<string, Window[]>();
+const ringWindows = init.ringWindows ?? 0;
+
+function keep(s: number, w: Window): void {
+  const key = `${s}:${w.channel}`;
+  let ring = rings.get(key);
+  if (!ring) rings.set(key, (ring = []));
+  ring.push(w);
+  if (ring.length > ringWindows) ring.shift();
+}
+
+function answerWindow(msg: Extract<ToDsp, { type: 'window' }>): void {
+  const w = rings.get(`${msg.s}:${init.sensors[msg.s].axes[msg.c]}`)?.find((x) => x.start === msg.start);
+  const copy = w ? w.data.slice() : null;
+  port!.postMessage({ type: 'window', id: msg.id, buffer: copy ? copy.buffer : null, end: w?.end ?? 0 } satisfies FromDsp, copy ? [copy.buffer] : []);
+}
 const lanes = new Map<number, Subject<Frame> | null>();
 
 function lane(s: number): Subject<Frame> | null {
@@ -38,7 +59,10 @@ function lane(s: number): Subject<Frame> | null {
   lanes.set(s, input);
   try {
     input.pipe(signalPipeline({ sensor, model: init.model, hop: init.hop, now, physics: init.physics })).subscribe({
-      next: (w) => produced.push({ s, w }),
+      next: (w) => {
+        produced.push({ s, w });
+        if (ringWindows > 0) keep(s, w);
+      },
       error: (e: unknown) => fail(s, e),
     });
   } catch (e) {
@@ -136,6 +160,11 @@ if (init.physics !== false) warmUpPhysics();
 port.on('message', (msg: ToDsp) => {
   if (msg.type === 'stop') {
     chain = chain.then(() => engine).then((e) => e?.dispose()).finally(() => port.close());
+    return;
+  }
+  if (msg.type === 'window') {
+    // At once, not behind the engine calls queued in `chain`: the window asked for is already in the ring.
+    answerWindow(msg);
     return;
   }
   if (!init.inference) {

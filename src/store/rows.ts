@@ -1,5 +1,5 @@
 // What the store's queries return, and the mapping from SQLite rows (snake_case, BLOBs) to them.
-import type { AlertTransition, Diagnosis } from '../types.js';
+import type { AlertEventKind, Diagnosis } from '../types.js';
 import type { Component } from '../physics/types.js';
 import { physicsFromRow, type PhysicsRow, type StoredPhysics } from './physics-columns.js';
 
@@ -23,6 +23,8 @@ export interface HistoryFilter {
   until?: number;
   /** Default 100. Results are newest first. */
   limit?: number;
+  /** Keyset paging: only rows older than this one (window end, then id), i.e. the next page. */
+  before?: { windowEnd: number; id: number };
 }
 
 export type AlertState = 'active' | 'cleared';
@@ -44,18 +46,23 @@ export interface AlertRecord {
 export interface AlertFilter {
   /** true: only active; false: only cleared; undefined: all. */
   active?: boolean;
+  sensor?: string;
   /** Default 100. Results are newest raised first. */
   limit?: number;
+  /** Keyset paging: only alerts raised before this one (raise time, then id), i.e. the next page. */
+  before?: { raisedAt: number; id: number };
 }
 
 export interface AlertEventRecord {
   id: number;
   alertId: number;
-  transition: AlertTransition;
+  transition: AlertEventKind;
   className: string;
   previousClassName: string | null;
   confidence: number;
   at: number;
+  /** Who acknowledged (an acknowledgement's `--by`, or the interface); null otherwise. */
+  by: string | null;
 }
 
 export interface SensorRecord {
@@ -113,14 +120,14 @@ export function toAlertRecord(r: AlertRow): AlertRecord {
 }
 
 export interface AlertEventRow {
-  id: number; alert_id: number; transition: AlertTransition; class_name: string;
-  previous_class_name: string | null; confidence: number; at: number;
+  id: number; alert_id: number; transition: AlertEventKind; class_name: string;
+  previous_class_name: string | null; confidence: number; at: number; by: string | null;
 }
 
 export function toAlertEventRecord(r: AlertEventRow): AlertEventRecord {
   return {
     id: r.id, alertId: r.alert_id, transition: r.transition, className: r.class_name,
-    previousClassName: r.previous_class_name, confidence: r.confidence, at: r.at,
+    previousClassName: r.previous_class_name, confidence: r.confidence, at: r.at, by: r.by,
   };
 }
 

@@ -101,6 +101,9 @@ sensors:
   });
 
   await until(() => received.find((m) => m.topic === 'drsnd/e2e/status' && m.payload === 'online'), 'status online');
+  // 'online' says the publisher is connected, not that the sensors' sources are: frames sent before the
+  // MQTT sensor's subscription would find nobody at the broker (no session yet).
+  await daemon.waitForLog((l) => l.msg === 'subscribed' && l.sensor === 'm1', 'the MQTT sensor subscribed', 60_000);
 
   // 1. A faulty stream over MQTT: outer race 0.007" (CWRU 130), from the end of the record (the test split).
   const fault = readF32(cwru, '130_DE.f32', -18_432, 18_432);

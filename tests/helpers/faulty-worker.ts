@@ -33,7 +33,8 @@ const on = port.on.bind(port);
 port.on = ((event: string, listener: (msg: { type: string; n?: number }) => void) => {
   if (event !== 'message') return on(event, listener);
   return on('message', (msg: { type: string; n?: number }) => {
-    if (msg.type !== 'stop') {
+    // Work messages only: a stop, or a window asked for from the snapshot ring, is not work.
+    if (msg.type !== 'stop' && msg.type !== 'window') {
       work++;
       if (hits(fault.crash, msg)) process.exit(70);
       if (hits(fault.hang, msg)) for (;;); // eslint-disable-line no-empty
