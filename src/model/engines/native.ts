@@ -8,8 +8,7 @@ import path from 'node:path';
 import { DrsndError, ErrorCodes } from '../../errors.js';
 import type { ModelMetadata } from '../../types.js';
 import { packageRoot } from '../../util/package-root.js';
-import { PAPER_STEM_KERNEL, PAPER_WIDTHS } from '../metadata.js';
-import { VARIANT_OF_ARCHITECTURE } from '../tfjs-drsn.js';
+import { PAPER_STEM_KERNEL, PAPER_WIDTHS, VARIANT_OF_ARCHITECTURE } from '../metadata.js';
 import { assertWeightsMatch, loadWeights, requireTensor, type DrsnWeights } from '../weights.js';
 import type { InferenceEngine } from './engine.js';
 
