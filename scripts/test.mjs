@@ -20,6 +20,9 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const compiled = path.join(root, 'dist', 'tests');
 // Two files at a time on CI's 2 cores; a test may take minutes (training smoke runs, spawned daemons).
 const defaults = ['--test-concurrency=2', '--test-timeout=300000'];
+// Node 20 prints TAP when its output is not a terminal, Node 22+ prints the spec reporter everywhere.
+// Logs (CI) get TAP on every Node so that their closing `# pass N` / `# fail N` lines read the same.
+if (!process.stdout.isTTY) defaults.push('--test-reporter=tap');
 
 function listTests(dir) {
   const out = [];
