@@ -10,7 +10,7 @@
 //
 // Usage: node scripts/test.mjs [--node-test-flag ...] [filter ...]
 //   flags starting with "--" go to `node --test` (after the defaults below, so they can override them);
-//   any other argument keeps only the files whose path contains it (e.g. `store-`, `e2e/`).
+//   other arguments keep only the files whose path contains one of them (e.g. `store-` `e2e/`).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -45,7 +45,7 @@ const sourceOf = (js) => path.join(root, path.relative(path.join(root, 'dist'), 
 const all = listTests(compiled).sort();
 const stale = all.filter((f) => !existsSync(sourceOf(f)));
 for (const f of stale) console.log(`# test: skipping ${path.relative(root, f)} (no ${path.relative(root, sourceOf(f))}: stale build output)`);
-const files = all.filter((f) => !stale.includes(f) && filters.every((s) => path.relative(root, f).includes(s)));
+const files = all.filter((f) => !stale.includes(f) && (filters.length === 0 || filters.some((s) => path.relative(root, f).includes(s))));
 if (files.length === 0) {
   console.error(`test: no test files under ${path.relative(root, compiled)}${filters.length ? ` matching ${filters.join(' ')}` : ''}`);
   process.exit(1);
