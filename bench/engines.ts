@@ -1,7 +1,7 @@
 // Engine throughput and latency through the real worker pool (createClassifierPool), i.e. including
 // the copy into a batch, the transfer to the worker and back: what the daemon gets, not a kernel number.
 import type { BackendChoice, EngineChoice } from '../src/model/engines/engine.js';
-import { createClassifierPool, type ClassifierPool } from '../src/model/pool.js';
+import { createClassifierPool, type ClassifierPool } from '../src/runtime/classifier-pool.js';
 import { createLogger } from '../src/log.js';
 import type { BenchModel } from './lib/model.js';
 import { percentile, round } from './lib/stats.js';

@@ -7,8 +7,8 @@ import { BadInputCounter } from './bad-input.js';
 import type { Settings } from './config/schema.js';
 import type { Logger } from './log.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-broker.js';
-import type { ClassifierPool } from './model/pool.js';
-import type { DspPool } from './pipeline/dsp-pool.js';
+import type { ClassifierPool } from './runtime/classifier-pool.js';
+import type { DspPool } from './runtime/dsp-pool.js';
 import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from './types.js';
 
 export interface AppDeps {
@@ -70,14 +70,14 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
   async function startAll(): Promise<void> {
     // Imported here so `drsnd history` and friends never load the engines.
     const { loadModel, checkModelInput } = await import('./model/metadata.js');
-    const { createClassifierPool } = await import('./model/pool.js');
+    const { createClassifierPool } = await import('./runtime/classifier-pool.js');
     const { Store } = await import('./store/store.js');
     const { Publisher } = await import('./publish/publisher.js');
     const { createSource } = await import('./ingest/source.js');
     const { signalPipeline } = await import('./pipeline/sensor-pipeline.js');
     const { validateFrames } = await import('./pipeline/validate.js');
     const { normalizeWindows } = await import('./pipeline/normalize.js');
-    const { createDspPool } = await import('./pipeline/dsp-pool.js');
+    const { createDspPool } = await import('./runtime/dsp-pool.js');
     const { microBatch } = await import('./pipeline/micro-batch.js');
     const { classifyBatches } = await import('./pipeline/classify.js');
     const { AlertTracker } = await import('./pipeline/alert-state.js');

@@ -25,7 +25,7 @@ export type SignalPipelineOptions = Pick<SensorPipelineOptions, 'sensor' | 'mode
 
 /**
  * convert units → resample + band-limit → window per channel, on frames already validated: pure
- * computation with no I/O, so it runs on the main thread or in a DSP worker (src/pipeline/dsp-pool.ts).
+ * computation with no I/O, so it runs on the main thread or in a DSP worker (src/runtime/dsp-pool.ts).
  * Throws a DrsndError (CONFIG_INVALID) at build time when the sensor's rate cannot be resampled to the
  * model's: the designResampler call exists for that check (the design is cached for the resamplers).
  */

@@ -1,4 +1,4 @@
-// What both worker pools (src/model/pool.ts, src/pipeline/dsp-pool.ts) do to keep their threads:
+// What both worker pools (src/runtime/classifier-pool.ts, src/runtime/dsp-pool.ts) do to keep their threads:
 // retry a worker that cannot start with a doubling back-off (an engine that fails to load must not
 // spin a core respawning), and stop a worker politely, then by force.
 import type { Worker } from 'node:worker_threads';

@@ -11,7 +11,7 @@ import { isDrsndError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { loadModel } from '../../src/model/metadata.js';
-import { createDspPool, type DspPoolOptions } from '../../src/pipeline/dsp-pool.js';
+import { createDspPool, type DspPoolOptions } from '../../src/runtime/dsp-pool.js';
 import { normalizeWindows } from '../../src/pipeline/normalize.js';
 import { signalPipeline } from '../../src/pipeline/sensor-pipeline.js';
 import type { Diagnosis, Frame, SensorMeta } from '../../src/types.js';

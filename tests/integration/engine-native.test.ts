@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { ErrorCodes, isDrsndError } from '../../src/errors.js';
 import { buildNativePlan, createNativeEngine, loadNativeAddon, nativeBuildDir } from '../../src/model/engines/native.js';
 import { loadModel } from '../../src/model/metadata.js';
-import { createClassifierPool } from '../../src/model/pool.js';
+import { createClassifierPool } from '../../src/runtime/classifier-pool.js';
 import { loadWeights } from '../../src/model/weights.js';
 import { projectRoot } from '../helpers/data.js';
 import { maxAbsDiff, nativeUnavailable, readReference } from '../helpers/model-fixture.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { pino } from 'pino';
 import { loadModel } from '../../src/model/metadata.js';
-import { createClassifierPool, type ClassifierPool } from '../../src/model/pool.js';
+import { createClassifierPool, type ClassifierPool } from '../../src/runtime/classifier-pool.js';
 import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { ErrorCodes, isDrsndError } from '../../src/errors.js';
 import { exportRandomModel, maxAbsDiff, readReference, removeModelDir, splitWindows, type Reference } from '../helpers/model-fixture.js';

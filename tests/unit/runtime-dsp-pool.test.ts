@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { from, lastValueFrom, merge, Subject, toArray } from 'rxjs';
 import { isDrsndError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
-import { createDspPool } from '../../src/pipeline/dsp-pool.js';
+import { createDspPool } from '../../src/runtime/dsp-pool.js';
 import { normalizeWindows } from '../../src/pipeline/normalize.js';
 import { signalPipeline } from '../../src/pipeline/sensor-pipeline.js';
 import type { Frame, ModelMetadata, SensorMeta, Window } from '../../src/types.js';

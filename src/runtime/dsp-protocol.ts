@@ -3,7 +3,7 @@
 // of all sensors gathered over a few ms (dsp-pool.ts FLUSH_MS) share one message, as do the windows back.
 // In fused mode (DspInit.inference) the worker also runs the model and sends back probabilities instead.
 import type { BackendChoice, EngineChoice, EngineFallback } from '../model/engines/engine.js';
-import type { WireError } from '../model/worker-protocol.js';
+import type { WireError } from './worker-protocol.js';
 import type { ModelMetadata, SensorMeta } from '../types.js';
 
 /** Fused mode: the worker loads this engine and classifies its windows itself. */

@@ -1,7 +1,7 @@
 // Messages between the classifier pool (main thread) and its inference workers.
 import { DrsndError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { ModelMetadata } from '../types.js';
-import type { BackendChoice, EngineChoice, EngineFallback } from './engines/engine.js';
+import type { BackendChoice, EngineChoice, EngineFallback } from '../model/engines/engine.js';
 
 export interface WorkerInit {
   modelDir: string;

@@ -18,14 +18,14 @@ import { Worker } from 'node:worker_threads';
 import { type OperatorFunction, Observable, type Subscriber } from 'rxjs';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import { logSelection } from '../model/select.js';
-import { fromWire } from '../model/worker-protocol.js';
+import { fromWire } from './worker-protocol.js';
 import type { Logger } from '../log.js';
 import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from '../types.js';
 import { RespawnBackoff, stopWorker } from '../util/worker-supervision.js';
 import { workerSpec } from '../worker-entry.js';
-import { toDiagnosis, type WindowRef } from './classify.js';
+import { toDiagnosis, type WindowRef } from '../pipeline/classify.js';
 import type { DspInference, DspInit, FromDsp, ToDsp, WireFrame } from './dsp-protocol.js';
-import { signalPipeline } from './sensor-pipeline.js';
+import { signalPipeline } from '../pipeline/sensor-pipeline.js';
 
 export interface DspPoolOptions {
   sensors: SensorMeta[];

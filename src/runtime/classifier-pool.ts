@@ -6,10 +6,10 @@ import { Worker } from 'node:worker_threads';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Classifier, ModelMetadata } from '../types.js';
-import type { BackendChoice, EngineChoice } from './engines/engine.js';
+import type { BackendChoice, EngineChoice } from '../model/engines/engine.js';
 import { RespawnBackoff, stopWorker } from '../util/worker-supervision.js';
 import { workerSpec } from '../worker-entry.js';
-import { logSelection } from './select.js';
+import { logSelection } from '../model/select.js';
 import { fromWire, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
 
 export interface ClassifierPoolOptions {
@@ -71,7 +71,7 @@ export async function createClassifierPool(opts: ClassifierPoolOptions): Promise
     modelDir: opts.modelDir, meta: opts.meta, engine: opts.engine, backend: opts.backend,
     intraOpNumThreads: opts.intraOpNumThreads ?? 1, fault: opts.fault,
   };
-  const spec = workerSpec(import.meta.url, 'worker');
+  const spec = workerSpec(import.meta.url, 'classifier-worker');
   const batchTimeoutMs = opts.batchTimeoutMs ?? BATCH_TIMEOUT_MS;
   const slots = new Set<Slot>();
   const queue: Job[] = [];

@@ -9,14 +9,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Subject } from 'rxjs';
 import type { InferenceEngine } from '../model/engines/engine.js';
 import { selectEngine } from '../model/select.js';
-import { toWire } from '../model/worker-protocol.js';
+import { toWire } from './worker-protocol.js';
 import type { Frame, Window } from '../types.js';
 import type { DspInit, FromDsp, ToDsp, WireWindow } from './dsp-protocol.js';
-import { normalizeData } from './normalize.js';
-import { signalPipeline } from './sensor-pipeline.js';
+import { normalizeData } from '../pipeline/normalize.js';
+import { signalPipeline } from '../pipeline/sensor-pipeline.js';
 
 const port = parentPort;
-if (!port) throw new Error('src/pipeline/dsp-worker.ts runs only as a worker thread (see dsp-pool.ts)');
+if (!port) throw new Error('src/runtime/dsp-worker.ts runs only as a worker thread (see dsp-pool.ts)');
 const init = workerData as DspInit;
 const len = init.model.input.windowLength;
 const classes = init.model.classes.length;
