@@ -110,7 +110,7 @@ export async function runHotPath(meta: ModelMetadata, broker: BenchBroker | unde
   add(row('toDiagnosis (argmax → Diagnosis)', time(() => { for (let i = 0; i < 100; i++) toDiagnosis(wnd, probs, meta, classes, 1); return 100; }, seconds), 'diagnoses/s', 1, ''));
 
   const ds = Array.from({ length: 2000 }, (_, i) => diagnosisFor(i, meta));
-  add(row('diagnosis payload + JSON.stringify', time(() => { for (const d of ds.slice(0, 200)) JSON.stringify(diagnosisPayload('gw', d)); return 200; }, seconds), 'messages/s', 1, ''));
+  add(row('diagnosis payload + JSON.stringify', time(() => { for (const d of ds.slice(0, 200)) JSON.stringify(diagnosisPayload('gw', 'bench-d1', d)); return 200; }, seconds), 'messages/s', 1, ''));
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'drsnd-bench-hot-'));
   try {
@@ -136,7 +136,7 @@ export async function runHotPath(meta: ModelMetadata, broker: BenchBroker | unde
     await sub.subscribeAsync('hot/delivered/#', { qos: 0 });
     let got = 0;
     sub.on('message', () => { got++; });
-    const payloads = ds.map((d) => JSON.stringify(diagnosisPayload('gw', d)));
+    const payloads = ds.map((d) => JSON.stringify(diagnosisPayload('gw', 'bench-d1', d)));
     const burst = async (prefix: string, waitDelivered: boolean): Promise<number> => {
       const target = got + payloads.length;
       let acked = 0;

@@ -17,12 +17,19 @@ export interface AppDeps {
   cwd: string;
   /** Called when the daemon is fully up (DB, model, MQTT): main.ts sends READY=1. */
   onReady?: () => void;
+  /** Called when the daemon cannot go on (its database file was deleted or replaced): main.ts stops it and exits 1. */
+  onFatal?: (err: Error) => void;
 }
 
 export interface AppStats {
   framesIn: number;
   windows: number;
+  /** Diagnoses committed to SQLite (what reaches the history and MQTT). */
   diagnoses: number;
+  /** Diagnoses the store could not write (disk full, I/O error): not in the history, never published. */
+  lost: number;
+  /** Committed diagnoses the broker has not acknowledged yet (the outbox backlog). */
+  unpublished: number;
   /** Windows without a diagnosis: dropped at the split path's inference queue, or lost to a failed engine call. */
   droppedWindows: number;
   /** Frames dropped because a worker (fused, or split DSP) fell behind or died with them. */
@@ -53,7 +60,11 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
   const log = deps.log;
   const stop$ = new Subject<void>();
   const stoppables: Stoppable[] = [];
-  const stats: AppStats = { framesIn: 0, windows: 0, diagnoses: 0, droppedWindows: 0, droppedFrames: 0, badInput: 0, engine: 'none', lastActivity: Date.now() };
+  const stats: AppStats = {
+    framesIn: 0, windows: 0, diagnoses: 0, lost: 0, unpublished: 0, droppedWindows: 0, droppedFrames: 0, badInput: 0, engine: 'none', lastActivity: Date.now(),
+  };
+  // Counters owned by components (store, outbox), read when stats are asked for.
+  let componentStats: () => Pick<AppStats, 'diagnoses' | 'lost' | 'unpublished'> = () => ({ diagnoses: 0, lost: 0, unpublished: 0 });
   const badInput = new BadInputCounter(log.child({ component: 'ingest' }), settings.log.badInputIntervalMs);
   let subscription: Subscription | undefined;
   let drained: Promise<void> = Promise.resolve();
@@ -73,6 +84,8 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     const { createClassifierPool } = await import('./runtime/classifier-pool.js');
     const { Store } = await import('./store/store.js');
     const { Publisher } = await import('./publish/publisher.js');
+    const { OutboxRelay } = await import('./publish/outbox-relay.js');
+    const { AlertsComponent } = await import('./alerts/alerts.js');
     const { createSource } = await import('./ingest/source.js');
     const { signalPipeline } = await import('./pipeline/sensor-pipeline.js');
     const { validateFrames } = await import('./pipeline/validate.js');
@@ -80,7 +93,6 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     const { createDspPool } = await import('./runtime/dsp-pool.js');
     const { microBatch } = await import('./pipeline/micro-batch.js');
     const { classifyBatches } = await import('./pipeline/classify.js');
-    const { AlertTracker } = await import('./pipeline/alert-state.js');
 
     let mqttSettings = settings.mqtt;
     if (settings.mqtt.url === null) {
@@ -93,6 +105,14 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     } else {
       brokerUrl = settings.mqtt.url;
     }
+
+    // The store first: it takes the database's lock, so a second daemon on the same file stops here,
+    // before loading a model and starting inference workers.
+    const store = new Store({ settings: settings.store, log, cwd: deps.cwd });
+    await store.start();
+    stoppables.push({ name: 'store', stop: () => store.stop() });
+    flushStore = () => store.flush();
+    store.onFatal((err) => deps.onFatal?.(err));
 
     const model = await loadModel(path.resolve(deps.cwd, settings.model.dir));
     const meta: ModelMetadata = model.meta;
@@ -130,50 +150,31 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
       inference = { classifier: pool };
     }
 
-    const store = new Store({ settings: settings.store, log, cwd: deps.cwd });
-    await store.start();
-    stoppables.push({ name: 'store', stop: () => store.stop() });
     store.upsertSensors(sensors);
-    flushStore = () => store.flush();
 
     const publisher = new Publisher({ settings: { ...settings, mqtt: mqttSettings }, log, url: brokerUrl });
     await publisher.start();
     stoppables.push({ name: 'publisher', stop: () => publisher.stop() });
 
-    // Alerts still open from the last run carry on: the state machine resumes them (so recovery clears
-    // them) and the publisher re-asserts their retained topics.
-    const openAlerts = store.alerts({ active: true });
-    const lastBySensor = new Map<string, Diagnosis>();
+    // Diagnoses and alert events reach MQTT only from SQLite: what subscribers see is in the history,
+    // and what the broker has not acknowledged is sent again after an outage or a restart.
+    const relay = new OutboxRelay({ store, publisher, gatewayId: settings.gateway.id, settings: settings.mqtt.outbox, log });
+    relay.start();
+    stoppables.push({ name: 'outbox', stop: () => relay.stop() });
+    // Started after the relay, so a committed batch's diagnoses go out before the alert events they raise.
+    const alerts = new AlertsComponent({ settings, sensors, store, publisher, relay, log });
+    alerts.start();
+    stoppables.push({ name: 'alerts', stop: () => alerts.stop() });
+    componentStats = () => ({ diagnoses: store.stats.committedRows, lost: store.stats.failedRows, unpublished: relay.stats.pending });
+
     // A line the operator can read in the journal: the daemon is alive and what it currently thinks.
     // Formatted here, every 30 s, not per diagnosis on the commit path.
     const summary = setInterval(() => {
-      const last = Object.fromEntries([...lastBySensor].map(([id, d]) => [id, `${d.className} ${d.confidence.toFixed(2)}`]));
-      log.info({ ...stats, badInput: badInput.count(), last }, 'summary');
+      const last = Object.fromEntries([...alerts.lastDiagnoses()].map(([id, d]) => [id, `${d.className} ${d.confidence.toFixed(2)}`]));
+      log.info({ ...stats, ...componentStats(), badInput: badInput.count(), last }, 'summary');
     }, SUMMARY_INTERVAL_MS);
     summary.unref();
     stoppables.push({ name: 'summary', stop: () => clearInterval(summary) });
-    const tracker = new AlertTracker(settings.alerts, new Map(openAlerts.map((a) => [a.sensorId, a.className])));
-    publisher.restoreAlerts(openAlerts);
-    if (openAlerts.length > 0) log.info({ alerts: openAlerts.map((a) => ({ id: a.id, sensor: a.sensorId, class: a.className })) }, 'open alerts resumed');
-    // Publishing and alerting happen only on committed rows: what subscribers see is in the history.
-    store.onCommitted((committed: Diagnosis[]) => {
-      for (const d of committed) {
-        publisher.publishDiagnosis(d);
-        // One failing alert write must not keep the rest of the batch from being published.
-        try {
-          const event = tracker.update(d);
-          if (event) {
-            const { alertId } = store.recordAlertEvent(event);
-            publisher.publishAlertEvent(event, alertId);
-            log.info({ sensor: event.sensorId, transition: event.transition, class: event.className, alertId }, 'alert');
-          }
-        } catch (err) {
-          log.error({ err, sensor: d.sensorId }, 'alert update failed');
-        }
-        publisher.publishHealth(d, tracker.active(d.sensorId));
-        lastBySensor.set(d.sensorId, d);
-      }
-    });
 
     const { username, password, protocolVersion, reconnectMs } = mqttSettings;
     const sourceCtx = {
@@ -217,7 +218,6 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     drained = new Promise<void>((resolve) => {
       subscription = diagnoses$.subscribe({
         next: (d: Diagnosis) => {
-          stats.diagnoses++;
           stats.lastActivity = Date.now();
           store.enqueue(d);
         },
@@ -267,7 +267,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     start,
     stop,
     alive: () => !stopping,
-    stats: () => ({ ...stats, badInput: badInput.count() }),
+    stats: () => ({ ...stats, ...componentStats(), badInput: badInput.count() }),
     mqttUrl: () => brokerUrl,
   };
 }

@@ -12,6 +12,10 @@ export const ErrorCodes = {
   BAD_INPUT: 'DRSND_BAD_INPUT',
   SERIAL_PORT: 'DRSND_SERIAL_PORT',
   STORE: 'DRSND_STORE',
+  /** Another drsnd owns this database (its lock file is held). */
+  STORE_LOCKED: 'DRSND_STORE_LOCKED',
+  /** The database file was deleted or replaced under the running daemon. */
+  STORE_REPLACED: 'DRSND_STORE_REPLACED',
   NOT_FOUND: 'DRSND_NOT_FOUND',
   USAGE: 'DRSND_USAGE',
 } as const;

@@ -85,7 +85,10 @@ async function runDaemon(ctx: CliContext): Promise<number> {
   const { createSdNotifier } = await import('./util/sd-notify.js');
   const log = createLogger(ctx.settings.log.level);
   const notifier = createSdNotifier(log.child({ component: 'systemd' }));
-  const app = createApp(ctx.settings, { log, cwd: ctx.cwd });
+  // A component that cannot go on (the database file deleted or replaced) stops the daemon with exit 1,
+  // so systemd restarts it on a clean state.
+  let fatal: (err: Error) => void = () => undefined;
+  const app = createApp(ctx.settings, { log, cwd: ctx.cwd, onFatal: (err) => fatal(err) });
   let shuttingDown: Promise<number> | undefined;
   let firstSignalAt = 0;
   const shutdown = (signal: string): Promise<number> => {
@@ -121,6 +124,10 @@ async function runDaemon(ctx: CliContext): Promise<number> {
   };
   const done = new Promise<number>((resolve) => {
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void shutdown(sig).then(resolve));
+    fatal = (err) => {
+      log.fatal({ err }, 'stopping: cannot go on');
+      void shutdown('fatal').then(() => resolve(1));
+    };
   });
   try {
     await app.start();
@@ -139,7 +146,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (isDrsndError(err)) {
-      process.stderr.write(`drsnd: ${err.message}\n`);
+      process.stderr.write(`drsnd [${err.code}]: ${err.message}\n`);
       process.exitCode = err.code === ErrorCodes.USAGE ? 2 : 1;
     } else {
       process.stderr.write(`drsnd: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -98,8 +98,16 @@ export const settingsSchema = z.strictObject({
      *  often (the newest state follows when the interval ends). 0: after every committed batch. At 12
      *  windows/s per sensor, health per diagnosis doubled the MQTT messages (BENCHMARKS.md). */
     healthIntervalMs: z.int().min(0).default(1_000),
-    /** Messages kept while the broker is unreachable; the oldest diagnosis is dropped first at the bound. */
-    maxQueue: z.int().positive().default(10_000),
+    /**
+     * Diagnoses and alert events are published from SQLite (the outbox) and marked when the broker
+     * acknowledged them; what an outage or a restart held back goes out after it, in order.
+     */
+    outbox: z.strictObject({
+      /** Messages sent and not yet acknowledged (PUBACK), at most. A broker that enforces a smaller MQTT 5 Receive Maximum needs this lowered to it. */
+      maxInflight: z.int().positive().max(65_535).default(2_000),
+      /** Messages per second at most while publishing a backlog; must exceed the live rate (~11.7 per channel) to catch up. */
+      ratePerSec: z.int().positive().default(5_000),
+    }).prefault({}),
     maxPayloadBytes: z.int().positive().default(4 * 1024 * 1024),
     reconnectMs: positive.default(2_000),
   }).prefault({}),

@@ -10,9 +10,11 @@ export class AlertWriter {
   private readonly changeAlert: Statement;
   private readonly clearAlert: Statement;
   private readonly insertEvent: Statement;
+  private readonly nextEventId: Statement;
+  private readonly setLastEventId: Statement;
   private readonly ack: Statement;
   private readonly byId: Statement;
-  private readonly recordTx: (e: AlertEvent) => { alertId: number };
+  private readonly recordTx: (e: AlertEvent) => { alertId: number; eventId: number };
 
   constructor(db: Database) {
     this.activeBySensor = db.prepare(`SELECT id, class_name FROM alerts WHERE sensor = ? AND state = 'active'`);
@@ -26,8 +28,13 @@ export class AlertWriter {
     this.clearAlert = db.prepare(`
       UPDATE alerts SET state = 'cleared', cleared_at = @at, last_changed_at = @at WHERE id = @id`);
     this.insertEvent = db.prepare(`
-      INSERT INTO alert_events (alert_id, transition, class_name, previous_class_name, confidence, at)
-      VALUES (@alertId, @transition, @className, @previousClassName, @confidence, @at)`);
+      INSERT INTO alert_events (id, alert_id, transition, class_name, previous_class_name, confidence, at)
+      VALUES (@id, @alertId, @transition, @className, @previousClassName, @confidence, @at)`);
+    // Event ids are never reused, even after retention removed the newest ones: subscribers
+    // de-duplicate QoS 1 redeliveries by id (outbox.last_id, schema step 3).
+    this.nextEventId = db.prepare(`
+      SELECT 1 + max(last_id, coalesce((SELECT max(id) FROM alert_events), 0)) AS id FROM outbox WHERE stream = 'alert_events'`);
+    this.setLastEventId = db.prepare(`UPDATE outbox SET last_id = ? WHERE stream = 'alert_events'`);
     this.ack = db.prepare('UPDATE alerts SET acknowledged_at = @at, acknowledged_by = @by WHERE id = @id');
     this.byId = db.prepare('SELECT * FROM alerts WHERE id = ?');
     this.recordTx = db.transaction((e: AlertEvent) => this.apply(e));
@@ -37,20 +44,20 @@ export class AlertWriter {
    * Records one transition. The state machine upstream is the authority, but after a restart or a
    * wiped database the store may disagree with it, so: a raise while one is active becomes a change
    * of that alert, a change without an active alert becomes a raise, and a clear without an active
-   * alert records nothing and returns alertId 0.
+   * alert records nothing and returns alertId 0 (and eventId 0).
    */
-  record(e: AlertEvent): { alertId: number } {
+  record(e: AlertEvent): { alertId: number; eventId: number } {
     // Times are INTEGER epoch ms in a STRICT table; window times carry sub-millisecond fractions.
     return this.recordTx({ ...e, at: Math.round(e.at) });
   }
 
-  private apply(e: AlertEvent): { alertId: number } {
+  private apply(e: AlertEvent): { alertId: number; eventId: number } {
     const active = this.activeBySensor.get(e.sensorId) as { id: number; class_name: string } | undefined;
     let alertId: number;
     let transition = e.transition;
     let previousClassName = e.previousClassName;
     if (e.transition === 'cleared') {
-      if (!active) return { alertId: 0 };
+      if (!active) return { alertId: 0, eventId: 0 };
       alertId = active.id;
       this.clearAlert.run({ id: alertId, at: e.at });
     } else if (active) {
@@ -65,10 +72,12 @@ export class AlertWriter {
         sensorId: e.sensorId, asset: e.asset, className: e.className, at: e.at, confidence: e.confidence,
       }).lastInsertRowid);
     }
+    const eventId = (this.nextEventId.get() as { id: number }).id;
     this.insertEvent.run({
-      alertId, transition, className: e.className, previousClassName, confidence: e.confidence, at: e.at,
+      id: eventId, alertId, transition, className: e.className, previousClassName, confidence: e.confidence, at: e.at,
     });
-    return { alertId };
+    this.setLastEventId.run(eventId);
+    return { alertId, eventId };
   }
 
   /** Marks an alert acknowledged (again, if it already was: the latest ack wins). */

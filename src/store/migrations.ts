@@ -1,6 +1,7 @@
 // Schema history. Append a step, never edit one that has shipped: a gateway's database is at
 // `PRAGMA user_version` = number of steps applied, and db.ts applies the rest in order, each in
 // its own transaction, so a power cut mid-upgrade leaves the file at the last complete step.
+import { randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 
 export type Migration = (db: Database) => void;
@@ -115,6 +116,36 @@ export const migrations: readonly Migration[] = [
     const rows0 = (db.prepare('SELECT count(*) AS n FROM diagnoses_p0').get() as { n: number }).n;
     const add = db.prepare('INSERT INTO diagnosis_partitions (part, rows, current) VALUES (?, ?, ?)');
     for (let k = 0; k < 8; k++) add.run(k, k === 0 ? rows0 : 0, k === 0 ? 1 : 0);
+  },
+
+  // 3: SQLite is the outbox (issue 19): what reached the broker is recorded here, not in memory, so an
+  // outage of any length or a restart (even after SIGKILL) resends exactly what is missing. Per stream,
+  // `acked`: every row with id <= acked was acknowledged by the broker (PUBACK), or deleted by retention
+  // before it was (then counted in `lost`); `last_id`: the highest id ever given to a row, so ids are
+  // never reused even when retention empties every table, and a subscriber de-duplicating by id never
+  // drops a new message. Rows present at the upgrade count as published: the older drsnd sent them
+  // live, and resending a whole history at the first start would flood the broker. `store_id` tells
+  // two databases apart in message ids (a deleted or replaced file starts ids again).
+  // alerts.retained_acked: the state whose retained alert message (payload, or empty once cleared) the
+  // broker acknowledged, so a clear cut short by a crash is sent again at the next start.
+  (db) => {
+    const maxDiagnosisId = Math.max(0, ...Array.from({ length: 8 }, (_, k) =>
+      (db.prepare(`SELECT max(id) AS v FROM diagnoses_p${k}`).get() as { v: number | null }).v ?? 0));
+    const maxEventId = (db.prepare('SELECT max(id) AS v FROM alert_events').get() as { v: number | null }).v ?? 0;
+    db.exec(`
+      CREATE TABLE outbox (
+        stream  TEXT PRIMARY KEY CHECK (stream IN ('diagnoses', 'alert_events')),
+        acked   INTEGER NOT NULL,
+        last_id INTEGER NOT NULL,
+        lost    INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+      ALTER TABLE alerts ADD COLUMN retained_acked TEXT CHECK (retained_acked IN ('active', 'cleared'));
+      UPDATE alerts SET retained_acked = state;`);
+    const add = db.prepare('INSERT INTO outbox (stream, acked, last_id) VALUES (?, ?, ?)');
+    add.run('diagnoses', maxDiagnosisId, maxDiagnosisId);
+    add.run('alert_events', maxEventId, maxEventId);
+    db.prepare(`INSERT INTO store_meta (key, value) VALUES ('store_id', ?)`).run(randomBytes(6).toString('hex'));
   },
 ];
 

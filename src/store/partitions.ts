@@ -3,7 +3,9 @@
 // a whole table is one DELETE without WHERE, which SQLite does by freeing its pages without visiting rows
 // or indexes: ~0.1 s and a few dozen WAL pages for 600,000 rows, where deleting rows one by one cost
 // 7 µs and 0.23 WAL pages per row, all of it written again by the next checkpoint (BENCHMARKS.md item 13).
-// Row ids stay one sequence across the ring, so "newer" is still "larger id".
+// Row ids stay one sequence across the ring, so "newer" is still "larger id", and the outbox's cursor
+// (outbox.ts) is an id that survives the ring moving on. Ids are never reused (outbox.last_id), and rows
+// deleted before the broker acknowledged them are counted there as lost.
 import type { Database, Statement } from 'better-sqlite3';
 
 export const PARTITIONS = 8;
@@ -26,8 +28,14 @@ export class PartitionRing {
   private readonly maxEnds: Statement[];
   private readonly deleteOldest: Statement[];
   private readonly deleteOlder: Statement[];
+  private readonly unpublishedAll: Statement[];
+  private readonly unpublishedOldest: Statement[];
+  private readonly unpublishedOlder: Statement[];
   private readonly setRows: Statement;
   private readonly setCurrent: Statement;
+  private readonly setLastId: Statement;
+  private readonly addLost: Statement;
+  private readonly lastIdFloor: Statement;
 
   constructor(private readonly db: Database, maxRows: number) {
     this.partRows = Math.max(1, Math.ceil(maxRows / (PARTITIONS - 1)));
@@ -41,10 +49,21 @@ export class PartitionRing {
     this.maxIds = each((t) => `SELECT max(id) AS v FROM ${t}`);
     this.maxEnds = each((t) => `SELECT max(window_end) AS v FROM ${t}`);
     // LIMIT on a subquery rather than DELETE ... LIMIT, which needs a compile-time SQLite option.
-    this.deleteOldest = each((t) => `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} ORDER BY id LIMIT ?)`);
-    this.deleteOlder = each((t) => `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE window_end < ? LIMIT ?)`);
+    // Each deletion's rows are chosen in a fixed order, so the count of unpublished rows among them
+    // (taken just before, in the same transaction) is of exactly the rows that go.
+    const oldest = (t: string) => `SELECT id FROM ${t} ORDER BY id LIMIT @n`;
+    const older = (t: string) => `SELECT id FROM ${t} WHERE window_end < @cutoff ORDER BY window_end LIMIT @n`;
+    this.deleteOldest = each((t) => `DELETE FROM ${t} WHERE id IN (${oldest(t)})`);
+    this.deleteOlder = each((t) => `DELETE FROM ${t} WHERE id IN (${older(t)})`);
+    const acked = `(SELECT acked FROM outbox WHERE stream = 'diagnoses')`;
+    this.unpublishedAll = each((t) => `SELECT count(*) AS n FROM ${t} WHERE id > ${acked}`);
+    this.unpublishedOldest = each((t) => `SELECT count(*) AS n FROM (${oldest(t)}) WHERE id > ${acked}`);
+    this.unpublishedOlder = each((t) => `SELECT count(*) AS n FROM (${older(t)}) WHERE id > ${acked}`);
     this.setRows = db.prepare('UPDATE diagnosis_partitions SET rows = ? WHERE part = ?');
     this.setCurrent = db.prepare('UPDATE diagnosis_partitions SET current = (part = ?)');
+    this.setLastId = db.prepare(`UPDATE outbox SET last_id = ? WHERE stream = 'diagnoses'`);
+    this.addLost = db.prepare(`UPDATE outbox SET lost = lost + ? WHERE stream = 'diagnoses'`);
+    this.lastIdFloor = db.prepare(`SELECT last_id AS v FROM outbox WHERE stream = 'diagnoses'`);
     this.load();
   }
 
@@ -54,8 +73,14 @@ export class PartitionRing {
       { part: number; rows: number; current: number }[];
     this.rows = Array.from({ length: PARTITIONS }, (_, k) => parts.find((p) => p.part === k)?.rows ?? 0);
     this.cur = parts.find((p) => p.current === 1)?.part ?? 0;
-    this.nextId = 1 + Math.max(0, ...this.maxIds.map((s) => (s.get() as { v: number | null }).v ?? 0));
+    const floor = (this.lastIdFloor.get() as { v: number } | undefined)?.v ?? 0;
+    this.nextId = 1 + Math.max(floor, ...this.maxIds.map((s) => (s.get() as { v: number | null }).v ?? 0));
     this.dirty.clear();
+  }
+
+  /** The id of the newest row (0 before the first). */
+  get lastId(): number {
+    return this.nextId - 1;
   }
 
   get totalRows(): number {
@@ -93,12 +118,14 @@ export class PartitionRing {
 
   saveCounts(): void {
     for (const k of this.dirty) this.setRows.run(this.rows[k], k);
+    if (this.dirty.has(this.cur)) this.setLastId.run(this.lastId);
     this.dirty.clear();
   }
 
   /** Empties table k (one statement, in the caller's transaction or its own); returns the rows it held. */
   clear(k: number): number {
     const n = this.rows[k];
+    this.countLost(this.unpublishedAll[k].get());
     this.clears[k].run();
     this.rows[k] = 0;
     this.dirty.add(k);
@@ -107,7 +134,8 @@ export class PartitionRing {
 
   /** Deletes up to n of table k's oldest rows; returns how many went. */
   deleteOldestRows(k: number, n: number): number {
-    const changes = this.deleteOldest[k].run(n).changes;
+    this.countLost(this.unpublishedOldest[k].get({ n }));
+    const changes = this.deleteOldest[k].run({ n }).changes;
     this.rows[k] -= changes;
     this.dirty.add(k);
     return changes;
@@ -115,7 +143,8 @@ export class PartitionRing {
 
   /** Deletes up to `limit` rows of table k whose window ended before `cutoff`; returns how many went. */
   deleteOlderThan(k: number, cutoff: number, limit: number): number {
-    const changes = this.deleteOlder[k].run(cutoff, limit).changes;
+    this.countLost(this.unpublishedOlder[k].get({ cutoff, n: limit }));
+    const changes = this.deleteOlder[k].run({ cutoff, n: limit }).changes;
     this.rows[k] -= changes;
     this.dirty.add(k);
     return changes;
@@ -124,6 +153,12 @@ export class PartitionRing {
   /** The newest window end in table k, or null when it is empty. */
   newestEnd(k: number): number | null {
     return (this.maxEnds[k].get() as { v: number | null }).v;
+  }
+
+  /** Rows about to be deleted that the broker never acknowledged: lost to MQTT, counted in the outbox. */
+  private countLost(r: unknown): void {
+    const n = (r as { n: number }).n;
+    if (n > 0) this.addLost.run(n);
   }
 
   private rotate(): void {

@@ -24,9 +24,15 @@ export class Retention {
   private stopped = false;
 
   constructor(private readonly db: Database, private readonly ring: PartitionRing, private readonly settings: RetentionSettings) {
-    // Active alerts are kept whatever their age; their events go with them (ON DELETE CASCADE).
-    this.deleteOldAlerts = db.prepare(
-      `DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE state = 'cleared' AND cleared_at < ? LIMIT ?)`);
+    // Active alerts are kept whatever their age; their events go with them (ON DELETE CASCADE). An alert
+    // whose events or cleared retained message the broker has not acknowledged yet stays until it has:
+    // alerts are few, and an outage longer than maxAgeDays must not lose them.
+    this.deleteOldAlerts = db.prepare(`
+      DELETE FROM alerts WHERE id IN (
+        SELECT id FROM alerts a WHERE state = 'cleared' AND cleared_at < ? AND retained_acked IS 'cleared'
+          AND NOT EXISTS (SELECT 1 FROM alert_events e WHERE e.alert_id = a.id
+                          AND e.id > (SELECT acked FROM outbox WHERE stream = 'alert_events'))
+        LIMIT ?)`);
   }
 
   /**

@@ -1,12 +1,19 @@
-// The daemon's SQLite store: batched diagnosis writes, alert lifecycle, history queries, retention.
+// The daemon's SQLite store: batched diagnosis writes, alert lifecycle, history queries, retention, the
+// outbox tables MQTT is published from, the lock that makes this process the database's one owner, and
+// what happens when the disk fails under it (issue 19).
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Settings } from '../config/schema.js';
+import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AlertEvent, Diagnosis, SensorMeta } from '../types.js';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { AlertWriter } from './alert-writer.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { openDatabase, storeError } from './db.js';
+import { lockStore, type StoreLock } from './lock.js';
+import { OutboxTables } from './outbox.js';
 import { PartitionRing } from './partitions.js';
 import { Queries } from './queries.js';
 import { Retention, type PruneResult } from './retention.js';
@@ -16,14 +23,20 @@ import {
 } from './rows.js';
 
 export type StoreSettings = Settings['store'];
-export type CommitListener = (committed: Diagnosis[]) => void;
+/** `firstId`: the row id of committed[0]; the batch's ids follow one by one. */
+export type CommitListener = (committed: readonly Diagnosis[], firstId: number) => void;
+/** ok: commits succeed; failing: they do not (disk full, I/O error), `reason` says why. */
+export type StoreHealth = { ok: true } | { ok: false; reason: string };
 
 export interface StoreOptions {
   settings: StoreSettings;
   log: Logger;
   /** Directory that a relative settings.path resolves against (default: process working directory). */
   cwd?: string;
+  /** Wall clock (epoch ms) for the times written to rows. */
   now?: () => number;
+  /** Timers (batch, retention, file check); tests pass a virtual clock. */
+  clock?: Clock;
 }
 
 export interface StoreStats {
@@ -31,6 +44,8 @@ export interface StoreStats {
   batches: number;
   /** Rows lost because their transaction failed (disk full, I/O error) or they arrived after stop(). */
   failedRows: number;
+  /** Commits that failed. */
+  failedBatches: number;
   pruned: PruneResult;
 }
 
@@ -38,56 +53,83 @@ export interface StoreStats {
 const OPTIMIZE_EVERY_PASSES = 60;
 /** How often the checkpoint worker folds the WAL back (SQLite's own trigger, 1,000 pages, came several times a second at 300 channels). */
 const CHECKPOINT_INTERVAL_MS = 250;
+/** While commits fail, one error line at the start and then at most one per this interval. */
+const FAILING_LOG_INTERVAL_MS = 30_000;
+/** How often the file at store.path is compared with the one open (deleted or replaced underneath). */
+const FILE_CHECK_INTERVAL_MS = 2_000;
 
 export class Store {
   readonly path: string;
-  readonly stats: StoreStats = { committedRows: 0, batches: 0, failedRows: 0, pruned: { byAge: 0, byCount: 0, alerts: 0 } };
+  readonly stats: StoreStats = { committedRows: 0, batches: 0, failedRows: 0, failedBatches: 0, pruned: { byAge: 0, byCount: 0, alerts: 0 } };
   private readonly settings: StoreSettings;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly clock: Clock;
   private db: Database | undefined;
+  private lock: StoreLock | undefined;
   private checkpointer: Checkpointer | undefined;
   private parts: {
     commitBatch: (ds: Diagnosis[], at: number) => void; upsertMany: (ms: SensorMeta[], at: number) => void;
-    alerts: AlertWriter; queries: Queries; retention: Retention; ring: PartitionRing;
+    alerts: AlertWriter; queries: Queries; retention: Retention; ring: PartitionRing; outbox: OutboxTables;
   } | undefined;
   private buffer: Diagnosis[] = [];
-  private batchTimer: NodeJS.Timeout | undefined;
-  private retentionTimer: NodeJS.Timeout | undefined;
+  private batchTimer: TimerHandle | undefined;
+  private retentionTimer: TimerHandle | undefined;
+  private fileTimer: TimerHandle | undefined;
+  /** The open file's identity, to notice it deleted or replaced (another inode at the path). */
+  private file: { dev: number; ino: number } | undefined;
   private pruning: Promise<PruneResult> | undefined;
   private passes = 0;
   private readonly listeners = new Set<CommitListener>();
+  private readonly healthListeners = new Set<(h: StoreHealth) => void>();
+  private readonly fatalListeners = new Set<(err: DrsndError) => void>();
+  /** While commits fail: since when, rows lost in this episode, when the last line was logged. */
+  private failing: { since: number; rows: number; loggedAt: number; reason: string } | undefined;
 
   constructor(opts: StoreOptions) {
     this.settings = opts.settings;
     this.log = opts.log.child({ component: 'store' });
     this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
     this.path = path.resolve(opts.cwd ?? process.cwd(), opts.settings.path);
   }
 
   async start(): Promise<void> {
-    const db = openDatabase(this.path, { synchronous: this.settings.synchronous });
+    // The lock first: a second daemon must not even migrate the file the first one writes.
+    const lock = lockStore(this.path);
+    let db: Database;
+    try {
+      db = openDatabase(this.path, { synchronous: this.settings.synchronous });
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
     try {
       this.db = db;
+      this.lock = lock;
       this.parts = this.prepare(db);
       db.pragma('optimize = 0x10002');
+      this.file = fileIdentity(this.path);
     } catch (e) {
       db.close();
+      lock.release();
       this.db = undefined;
+      this.lock = undefined;
       throw storeError(this.path, 'cannot prepare statements', e);
     }
     if (this.settings.checkpoint === 'worker') {
       this.checkpointer = await startCheckpointer(db, { path: this.path, synchronous: this.settings.synchronous, intervalMs: CHECKPOINT_INTERVAL_MS }, this.log);
     }
-    const { intervalSec } = this.settings.retention;
-    this.retentionTimer = setInterval(() => void this.maintain(), intervalSec * 1000);
-    this.retentionTimer.unref();
-    this.log.info({ path: this.path, checkpoint: this.checkpointing }, 'store open');
+    this.armRetention();
+    this.armFileCheck();
+    this.log.info({ path: this.path, checkpoint: this.checkpointing, storeId: this.parts.outbox.storeId }, 'store open');
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.retentionTimer);
+    this.clock.clearTimeout(this.retentionTimer);
+    this.clock.clearTimeout(this.fileTimer);
     this.retentionTimer = undefined;
+    this.fileTimer = undefined;
     this.flush();
     this.parts?.retention.stop();
     await this.pruning?.catch(() => undefined);
@@ -99,11 +141,53 @@ export class Store {
     this.parts = undefined;
     if (!db) return;
     try {
-      db.pragma('optimize');
+      if (!this.failing) db.pragma('optimize');
     } finally {
       db.close();
+      this.lock?.release();
+      this.lock = undefined;
     }
     this.listeners.clear();
+    this.healthListeners.clear();
+    this.fatalListeners.clear();
+  }
+
+  /** The open connection (diagnostics and tests, e.g. a max_page_count standing in for a full disk). */
+  get database(): Database | undefined {
+    return this.db;
+  }
+
+  /** The outbox tables (src/publish/outbox-relay.ts publishes from them). */
+  get outbox(): OutboxTables {
+    return this.ready().outbox;
+  }
+
+  /** The id of the newest committed diagnosis (0 before the first). */
+  get lastDiagnosisId(): number {
+    return this.ready().ring.lastId;
+  }
+
+  /** Called when commits start failing and when they succeed again. Returns the unsubscribe function. */
+  onHealth(fn: (h: StoreHealth) => void): () => void {
+    this.healthListeners.add(fn);
+    return () => this.healthListeners.delete(fn);
+  }
+
+  /**
+   * Called once if the database file is deleted or replaced under the daemon. Every later row would go
+   * to a file nobody can open, so the owner must stop (the app exits non-zero; systemd restarts it on
+   * whatever file is at store.path then) rather than reopen in place: a start re-derives everything held
+   * from the file (ring, outbox cursors, open alerts, the lock) and is tested; an in-place reopen would
+   * be a second, rarely run path doing the same.
+   */
+  onFatal(fn: (err: DrsndError) => void): () => void {
+    this.fatalListeners.add(fn);
+    return () => this.fatalListeners.delete(fn);
+  }
+
+  /** false while commits fail. */
+  get healthy(): boolean {
+    return this.failing === undefined;
   }
 
   /** Who folds the WAL into the database now: the checkpoint worker, or SQLite inside commits. */
@@ -130,14 +214,14 @@ export class Store {
     this.buffer.push(d);
     if (this.buffer.length >= this.settings.batchMaxRows) {
       this.flush();
-    } else if (!this.batchTimer) {
-      this.batchTimer = setTimeout(() => this.flush(), this.settings.batchMaxMs);
+    } else if (this.batchTimer === undefined) {
+      this.batchTimer = this.clock.setTimeout(() => { this.batchTimer = undefined; this.flush(); }, this.settings.batchMaxMs);
     }
   }
 
   /** Commits the buffered diagnoses now; returns how many were committed. */
   flush(): number {
-    clearTimeout(this.batchTimer);
+    this.clock.clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
     const batch = this.buffer;
     if (batch.length === 0 || !this.parts) return 0;
@@ -145,15 +229,15 @@ export class Store {
     const ring = this.parts.ring;
     const droppedBefore = ring.droppedInline;
     const rotationsBefore = ring.rotations;
+    const firstId = ring.lastId + 1;
     try {
       this.parts.commitBatch(batch, this.now());
     } catch (e) {
-      ring.load(); // the rollback undid the rows and the rotation the ring had counted
       // The batch is dropped, not retried: retrying a full disk would grow memory without bound.
-      this.stats.failedRows += batch.length;
-      this.log.error({ err: storeError(this.path, 'batch commit failed', e), rows: batch.length }, 'diagnoses lost');
+      this.commitFailed(batch.length, e);
       return 0;
     }
+    if (this.failing) this.recovered();
     this.stats.committedRows += batch.length;
     this.stats.batches++;
     // The ring took its empty table: empty the next-oldest now rather than at the next timer tick, so
@@ -166,7 +250,7 @@ export class Store {
     }
     for (const fn of this.listeners) {
       try {
-        fn(batch);
+        fn(batch, firstId);
       } catch (err) {
         this.log.error({ err }, 'onCommitted listener failed');
       }
@@ -175,7 +259,7 @@ export class Store {
   }
 
   /** Records an alert transition in its own transaction (alerts are rare and must not wait for a batch). */
-  recordAlertEvent(e: AlertEvent): { alertId: number } {
+  recordAlertEvent(e: AlertEvent): { alertId: number; eventId: number } {
     try {
       return this.ready().alerts.record(e);
     } catch (err) {
@@ -218,6 +302,71 @@ export class Store {
   /** Folds the WAL into the database file and truncates it; `busy` when a reader kept it from finishing. */
   checkpoint(): { busy: boolean } {
     return this.ready().retention.checkpoint();
+  }
+
+  /** A failed commit: counted, one error line per episode (then one per FAILING_LOG_INTERVAL_MS), listeners told once. */
+  private commitFailed(rows: number, e: unknown): void {
+    try {
+      this.parts?.ring.load(); // the rollback undid the rows and the rotation the ring had counted
+    } catch {
+      // The file may be unreadable too; the next commit reloads nothing it has not written.
+    }
+    this.stats.failedRows += rows;
+    this.stats.failedBatches++;
+    const code = (e as { code?: string }).code;
+    const reason = `${code ?? 'error'}: ${e instanceof Error ? e.message : String(e)}`;
+    const now = this.clock.now();
+    if (!this.failing) {
+      this.failing = { since: now, rows, loggedAt: now, reason };
+      // The message and code, not the stack: it is the same at every batch and says nothing to act on.
+      this.log.error({ path: this.path, reason, rows }, 'storage failing: diagnoses are not being stored (disk full or I/O error?); retrying with every batch');
+      for (const fn of this.healthListeners) fn({ ok: false, reason });
+      this.checkFile();
+      return;
+    }
+    this.failing.rows += rows;
+    if (now - this.failing.loggedAt >= FAILING_LOG_INTERVAL_MS) {
+      this.failing.loggedAt = now;
+      this.log.error({ path: this.path, reason, lost: this.failing.rows, forMs: Math.round(now - this.failing.since) }, 'storage still failing');
+    }
+  }
+
+  private recovered(): void {
+    const f = this.failing!;
+    this.failing = undefined;
+    this.log.warn({ path: this.path, lost: f.rows, forMs: Math.round(this.clock.now() - f.since) }, 'storage recovered');
+    for (const fn of this.healthListeners) fn({ ok: true });
+  }
+
+  private armRetention(): void {
+    this.retentionTimer = this.clock.setTimeout(() => {
+      void this.maintain();
+      if (this.retentionTimer !== undefined) this.armRetention();
+    }, this.settings.retention.intervalSec * 1000);
+    (this.retentionTimer as { unref?: () => void }).unref?.();
+  }
+
+  private armFileCheck(): void {
+    this.fileTimer = this.clock.setTimeout(() => {
+      this.checkFile();
+      if (this.fileTimer !== undefined) this.armFileCheck();
+    }, FILE_CHECK_INTERVAL_MS);
+    (this.fileTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** The file at store.path must still be the one open: same device and inode. */
+  private checkFile(): void {
+    if (!this.file || !this.db) return;
+    const now = fileIdentity(this.path);
+    if (now && now.dev === this.file.dev && now.ino === this.file.ino) return;
+    this.file = undefined;
+    this.clock.clearTimeout(this.fileTimer);
+    this.fileTimer = undefined;
+    const err = new DrsndError(ErrorCodes.STORE_REPLACED, now
+      ? `store ${this.path}: the database file was replaced while drsnd had it open; stopping so a restart opens the new one`
+      : `store ${this.path}: the database file was deleted while drsnd had it open; stopping so a restart creates a new one`);
+    this.log.fatal({ path: this.path, code: err.code }, err.message);
+    for (const fn of this.fatalListeners) fn(err);
   }
 
   private async maintain(): Promise<void> {
@@ -271,8 +420,17 @@ export class Store {
       }
     });
     return {
-      commitBatch, upsertMany, ring,
+      commitBatch, upsertMany, ring, outbox: new OutboxTables(db),
       alerts: new AlertWriter(db), queries: new Queries(db), retention: new Retention(db, ring, this.settings.retention),
     };
+  }
+}
+
+function fileIdentity(p: string): { dev: number; ino: number } | undefined {
+  try {
+    const st = statSync(p);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return undefined;
   }
 }

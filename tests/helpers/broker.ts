@@ -63,7 +63,16 @@ export async function spawnMosquitto(bin: string, port: number, conf: string, ex
   return child;
 }
 
-export async function startTestBroker(): Promise<TestBroker> {
+export interface TestBrokerOptions {
+  /**
+   * mosquitto keeps sessions (a persistent subscriber's subscription and its queued messages) and
+   * retained messages in a file, saved after every change, so they survive a SIGKILL and restart.
+   * Only with mosquitto; aedes is in-memory.
+   */
+  persistence?: boolean;
+}
+
+export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<TestBroker> {
   const bin = mosquittoPath();
   const port = await freePort();
   if (!bin) {
@@ -78,8 +87,13 @@ export async function startTestBroker(): Promise<TestBroker> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-mosq-'));
   const conf = path.join(dir, 'mosquitto.conf');
   let child: ChildProcess | undefined;
+  // autosave_on_changes with an interval of 1 saves the database after each change; no queue limits, so a
+  // subscriber that is away while the broker restarts misses nothing the broker accepted.
+  const extra = opts.persistence
+    ? ['persistence true', `persistence_location ${dir}/`, 'autosave_on_changes true', 'autosave_interval 1', 'max_queued_messages 0', 'max_inflight_messages 0']
+    : [];
   const launch = async () => {
-    child = await spawnMosquitto(bin, port, conf);
+    child = await spawnMosquitto(bin, port, conf, extra);
   };
   const kill = async () => {
     const c = child;

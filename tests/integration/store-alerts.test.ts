@@ -34,13 +34,13 @@ test('raise, change, clear: one alert row, three events, peak confidence kept', 
   assert.equal(a.className, 'IR007');
   assert.equal(a.raisedAt, 1_000);
 
-  assert.deepEqual(store.recordAlertEvent(ev('changed', 'IR014', 'IR007', 0.97, 2_000)), { alertId });
+  assert.equal(store.recordAlertEvent(ev('changed', 'IR014', 'IR007', 0.97, 2_000)).alertId, alertId);
   [a] = store.alerts({ active: true });
   assert.equal(a.className, 'IR014');
   assert.equal(a.lastChangedAt, 2_000);
   assert.equal(a.peakConfidence, 0.97);
 
-  assert.deepEqual(store.recordAlertEvent(ev('cleared', 'IR014', null, 0.9, 3_000)), { alertId });
+  assert.equal(store.recordAlertEvent(ev('cleared', 'IR014', null, 0.9, 3_000)).alertId, alertId);
   assert.deepEqual(store.alerts({ active: true }), []);
   [a] = store.alerts({ active: false });
   assert.equal(a.state, 'cleared');
@@ -49,6 +49,7 @@ test('raise, change, clear: one alert row, three events, peak confidence kept', 
   assert.equal(a.raisedAt, 1_000);
 
   const events = store.alertEvents(alertId);
+  assert.deepEqual(events.map((e) => e.id), [1, 2, 3], 'event ids: the outbox publishes them in this order');
   assert.deepEqual(events.map((e) => [e.transition, e.className, e.previousClassName, e.at]), [
     ['raised', 'IR007', null, 1_000], ['changed', 'IR014', 'IR007', 2_000], ['cleared', 'IR014', null, 3_000],
   ]);
@@ -61,7 +62,7 @@ test('raise, change, clear: one alert row, three events, peak confidence kept', 
 
 test('the store tolerates a state machine that restarted: raise while active, change or clear without one', async (t) => {
   const store = await openStore(t);
-  assert.deepEqual(store.recordAlertEvent(ev('cleared', 'IR007', null, 0.9, 500)), { alertId: 0 });
+  assert.deepEqual(store.recordAlertEvent(ev('cleared', 'IR007', null, 0.9, 500)), { alertId: 0, eventId: 0 }, 'nothing recorded');
   assert.deepEqual(store.alerts(), []);
 
   const { alertId } = store.recordAlertEvent(ev('changed', 'IR007', 'OR007@6', 0.9, 1_000));

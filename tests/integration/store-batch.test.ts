@@ -8,6 +8,7 @@ import { settingsSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { Store } from '../../src/store/store.js';
 import type { Diagnosis } from '../../src/types.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { sqlite } from '../../src/store/sqlite.js';
 
 // The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
@@ -24,7 +25,8 @@ function diag(i: number, over: Partial<Diagnosis> = {}): Diagnosis {
 async function openStore(t: test.TestContext, store: Record<string, unknown>) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-store-batch-'));
   const settings = settingsSchema.parse({ store: { path: 'db/drsnd.db', ...store } });
-  const s = new Store({ settings: settings.store, log: createLogger('silent'), cwd: dir });
+  const clock = new ManualClock();
+  const s = new Store({ settings: settings.store, log: createLogger('silent'), cwd: dir, clock });
   await s.start();
   // A second connection, as another process would see the file.
   const other = new BetterSqlite3(s.path, { readonly: true });
@@ -34,7 +36,7 @@ async function openStore(t: test.TestContext, store: Record<string, unknown>) {
     await s.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { store: s, count, dir };
+  return { store: s, count, dir, clock };
 }
 
 test('a batch commits when it reaches batchMaxRows, not before', async (t) => {
@@ -46,16 +48,23 @@ test('a batch commits when it reaches batchMaxRows, not before', async (t) => {
   assert.equal(store.stats.batches, 1);
 });
 
-test('a partial batch commits after batchMaxMs', async (t) => {
-  const { store, count } = await openStore(t, { batchMaxRows: 1000, batchMaxMs: 40 });
-  const committed = new Promise<Diagnosis[]>((resolve) => store.onCommitted(resolve));
+test('a partial batch commits after batchMaxMs, not before (virtual time)', async (t) => {
+  const { store, count, clock } = await openStore(t, { batchMaxRows: 1000, batchMaxMs: 40 });
+  const committed: Array<{ n: number; firstId: number }> = [];
+  store.onCommitted((ds, firstId) => committed.push({ n: ds.length, firstId }));
   store.enqueue(diag(0));
+  await clock.advance(20);
   store.enqueue(diag(1));
   store.enqueue(diag(2));
-  assert.equal(count(), 0);
-  const ds = await committed;
-  assert.equal(ds.length, 3);
+  await clock.advance(19);
+  assert.equal(count(), 0, 'nothing before batchMaxMs after the first row');
+  assert.deepEqual(committed, []);
+  await clock.advance(1);
+  assert.deepEqual(committed, [{ n: 3, firstId: 1 }]);
   assert.equal(count(), 3);
+  store.enqueue(diag(3));
+  await clock.advance(40);
+  assert.deepEqual(committed[1], { n: 1, firstId: 4 }, 'ids continue across batches');
 });
 
 test('onCommitted runs after the transaction: another connection already sees the rows', async (t) => {

@@ -11,6 +11,7 @@ import { migrations } from '../../src/store/migrations.js';
 import { Store } from '../../src/store/store.js';
 import type { Diagnosis } from '../../src/types.js';
 import { captureLogger, waitFor } from '../helpers/capture.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { sqlite } from '../../src/store/sqlite.js';
 
@@ -31,13 +32,14 @@ function diag(windowEnd: number): Diagnosis {
 async function openStore(t: test.TestContext, retention: Record<string, unknown>) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-store-retention-'));
   const settings = settingsSchema.parse({ store: { path: path.join(dir, 'drsnd.db'), batchMaxRows: 10_000, retention } });
-  const store = new Store({ settings: settings.store, log: createLogger('silent'), now: () => NOW });
+  const clock = new ManualClock();
+  const store = new Store({ settings: settings.store, log: createLogger('silent'), now: () => NOW, clock });
   await store.start();
   const other = new BetterSqlite3(store.path, { readonly: true });
   const ends = () => (other.prepare('SELECT window_end AS t FROM diagnoses ORDER BY window_end').all() as { t: number }[]).map((r) => r.t);
   const parts = () => other.prepare('SELECT part, rows, current FROM diagnosis_partitions ORDER BY part').all() as PartRow[];
   t.after(async () => { other.close(); await store.stop(); rmSync(dir, { recursive: true, force: true }); });
-  return { store, ends, parts, countsTrue: () => assertCountsTrue(parts(), other) };
+  return { store, ends, parts, clock, countsTrue: () => assertCountsTrue(parts(), other) };
 }
 
 interface PartRow { part: number; rows: number; current: number }
@@ -109,20 +111,38 @@ test('at the cap a pass empties the oldest table whole; rows + the room left in 
   countsTrue();
 });
 
-test('old cleared alerts go with their events; active alerts stay whatever their age', async (t) => {
+test('old cleared alerts go with their events once published; active alerts stay whatever their age', async (t) => {
   const { store } = await openStore(t, { maxAgeDays: 10 });
-  const old = store.recordAlertEvent({ sensorId: 's1', asset: 'pump1', transition: 'raised', className: 'B007', previousClassName: null, confidence: 0.9, at: NOW - 40 * DAY });
-  store.recordAlertEvent({ sensorId: 's1', asset: 'pump1', transition: 'cleared', className: 'B007', previousClassName: null, confidence: 0.9, at: NOW - 39 * DAY });
-  const stale = store.recordAlertEvent({ sensorId: 's2', asset: 'pump1', transition: 'raised', className: 'IR007', previousClassName: null, confidence: 0.9, at: NOW - 40 * DAY });
+  const raise = (sensorId: string, at: number) => store.recordAlertEvent({ sensorId, asset: 'pump1', transition: 'raised', className: 'B007', previousClassName: null, confidence: 0.9, at });
+  const clear = (sensorId: string, at: number) => store.recordAlertEvent({ sensorId, asset: 'pump1', transition: 'cleared', className: 'B007', previousClassName: null, confidence: 0.9, at });
+  const old = raise('s1', NOW - 40 * DAY);
+  clear('s1', NOW - 39 * DAY);
+  const stale = raise('s2', NOW - 40 * DAY);
+  // The broker acknowledged those events and the emptied retained alert.
+  const published = store.recordAlertEvent({ sensorId: 's2', asset: 'pump1', transition: 'changed', className: 'IR007', previousClassName: 'B007', confidence: 0.9, at: NOW - 40 * DAY });
+  store.outbox.ack('alert_events', published.eventId);
+  store.outbox.retainedAcked(old.alertId, 'cleared');
+  // Never published (an outage longer than maxAgeDays): kept until it is.
+  const unsent = raise('s3', NOW - 40 * DAY);
+  clear('s3', NOW - 39 * DAY);
+  store.outbox.retainedAcked(unsent.alertId, 'cleared');
+
   const r = await store.prune();
   assert.equal(r.alerts, 1);
-  assert.deepEqual(store.alerts().map((a) => a.id), [stale.alertId]);
+  assert.deepEqual(store.alerts().map((a) => a.id).sort(), [stale.alertId, unsent.alertId].sort());
   assert.deepEqual(store.alertEvents(old.alertId), [], 'events cascade with their alert');
-  assert.equal(store.alertEvents(stale.alertId).length, 1);
+  assert.equal(store.alertEvents(stale.alertId).length, 2);
+  assert.equal(store.alertEvents(unsent.alertId).length, 2, 'unpublished events are not deleted');
+  // Event ids are never reused, even though the newest of them were deleted with their alert.
+  store.outbox.ack('alert_events', 1_000);
+  await store.prune();
+  assert.deepEqual(store.alerts().map((a) => a.id), [stale.alertId]);
+  const next = raise('s4', NOW);
+  assert.ok(next.eventId > unsent.eventId + 1, `new event id ${next.eventId} after ${unsent.eventId + 1}`);
 });
 
 test('pruning runs on its own timer and yields between steps', async (t) => {
-  const { store, ends } = await openStore(t, { maxAgeDays: 1, stepRows: 10, intervalSec: 0.05 });
+  const { store, ends, clock } = await openStore(t, { maxAgeDays: 1, stepRows: 10, intervalSec: 60 });
   // 900 rows past the age limit, 100 within it.
   for (let i = 0; i < 1_000; i++) store.enqueue(diag(NOW - 2 * DAY + i * (DAY / 500)));
   store.flush();
@@ -139,9 +159,10 @@ test('pruning runs on its own timer and yields between steps', async (t) => {
   for (let i = 0; i < 50; i++) store.enqueue(diag(NOW - 3 * DAY + i));
   store.flush();
   assert.equal(ends().length, 550);
-  const deadline = Date.now() + 5_000;
-  while (ends().length > 500 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(ends().length, 500);
+  await clock.advance(59_999);
+  assert.equal(ends().length, 550, 'nothing before intervalSec (virtual time)');
+  await clock.advance(1);
+  await waitFor(() => ends().length === 500, 'the timer\'s pass');
   assert.ok(ends().every((e) => e >= NOW - DAY));
 });
 

@@ -1,7 +1,7 @@
 // Payloads on the topics: what a dashboard parses. Health status follows the debounced alert, not one window.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { alertEventPayload, diagnosisPayload, healthPayload, type ActiveAlert } from '../../src/publish/payloads.js';
+import { alertEventPayload, diagnosisPayload, healthPayload, messageId, type ActiveAlert } from '../../src/publish/payloads.js';
 import type { Diagnosis } from '../../src/types.js';
 
 const d: Diagnosis = {
@@ -14,8 +14,9 @@ const alert: ActiveAlert = {
   confidence: 0.9, peakConfidence: 0.95, raisedAt: 1_000, changedAt: 1_000,
 };
 
-test('diagnosis payload: ISO times, rounded numbers, gateway id', () => {
-  const p = diagnosisPayload('gw', d);
+test('diagnosis payload: stable id, ISO times, rounded numbers, gateway id', () => {
+  const p = diagnosisPayload('gw', messageId('a1b2c3', 'd', 42), d);
+  assert.equal(p.id, 'a1b2c3-d42');
   assert.equal(p.gatewayId, 'gw');
   assert.equal(p.windowStart, '1970-01-01T00:00:00.000Z');
   assert.equal(p.windowEnd, '1970-01-01T00:00:00.170Z');
@@ -23,6 +24,13 @@ test('diagnosis payload: ISO times, rounded numbers, gateway id', () => {
   assert.equal(p.confidence, 0.676543);
   assert.equal(p.latencyMs, 3.14);
   assert.equal(p.channel, 'y');
+});
+
+test('a diagnosis built from memory equals the same row read back from SQLite (integer ms, float32 probabilities)', () => {
+  const live: Diagnosis = { ...d, windowStart: 1_000.6, windowEnd: 1_171.4, probabilities: [0.1000000014901, 0.9] };
+  const stored: Diagnosis = { ...d, windowStart: 1_001, windowEnd: 1_171, probabilities: [Math.fround(0.1000000014901), Math.fround(0.9)] };
+  assert.deepEqual(diagnosisPayload('gw', 'x-d1', live), diagnosisPayload('gw', 'x-d1', stored));
+  assert.equal(diagnosisPayload('gw', 'x-d1', live).windowStart, '1970-01-01T00:00:01.001Z', 'rounded as SQLite rounds, not truncated');
 });
 
 test('health status: unknown before data, ok without an alert even on a faulty window, fault with an alert', () => {
@@ -39,9 +47,17 @@ test('health status: unknown before data, ok without an alert even on a faulty w
   const hinted = healthPayload('gw', 'de', 'pump1', d, undefined, 0, 'B007');
   assert.equal(hinted.status, 'fault', 'an alert known only to the tracker still counts');
   assert.deepEqual(hinted.activeAlert, { alertId: null, className: 'B007', raisedAt: null });
+  assert.equal(ok.problem, null);
+});
+
+test('health is degraded while the store fails, with the reason, and keeps the alert it knows', () => {
+  const h = healthPayload('gw', 'de', 'pump1', d, alert, 0, null, 'storage: SQLITE_FULL: database or disk is full');
+  assert.equal(h.status, 'degraded');
+  assert.equal(h.problem, 'storage: SQLITE_FULL: database or disk is full');
+  assert.equal(h.activeAlert?.alertId, 5);
 });
 
 test('alert event payload carries the transition and both class names', () => {
-  const p = alertEventPayload('gw', 5, { sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', previousClassName: 'B007', confidence: 0.91, at: 3_000 });
-  assert.deepEqual(p, { gatewayId: 'gw', alertId: 5, sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', previousClassName: 'B007', confidence: 0.91, at: '1970-01-01T00:00:03.000Z' });
+  const p = alertEventPayload('gw', 'a1b2c3-e7', 5, { sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', previousClassName: 'B007', confidence: 0.91, at: 3_000 });
+  assert.deepEqual(p, { id: 'a1b2c3-e7', gatewayId: 'gw', alertId: 5, sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', previousClassName: 'B007', confidence: 0.91, at: '1970-01-01T00:00:03.000Z' });
 });
