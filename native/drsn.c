@@ -27,8 +27,10 @@
 #define VW 16
 #elif defined(__AVX__)
 #define VW 8
+#elif defined(__SSE2__) || defined(__ARM_NEON)
+#define VW 4 // SSE2 (every x86-64), NEON (every aarch64; armv7 with -mfpu=neon, see native/build.mjs)
 #else
-#define VW 4 // SSE2, NEON
+#define VW 1 // no SIMD unit the compiler targets (e.g. armv7 with VFP only): plain scalar code
 #endif
 #endif
 #ifndef NV
@@ -79,7 +81,11 @@ typedef struct {
 
 static inline vf loadv(const float *p) { return *(const vfu *)p; }
 static inline void storev(float *p, vf v) { *(vfu *)p = v; }
+#if VW == 1
+static inline vf reluv(vf v) { return (vf){v[0] > 0 ? v[0] : 0}; } // a 1-lane compare is lowered "piecewise"
+#else
 static inline vf reluv(vf v) { return (vf)((vi)v & (v > (vf){0})); }
+#endif
 
 // One tile: `cb` output channels from co, TT time steps from t. Inlined with constant cb and K so the
 // loops unroll and the accumulators live in registers.

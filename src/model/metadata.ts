@@ -12,6 +12,11 @@ export const PAPER_WIDTHS: readonly number[] = [4, 8, 16];
 /** Width of the paper's first convolution: what a drsn.json without `stemKernel` means. */
 export const PAPER_STEM_KERNEL = 3;
 
+/** The block variant of each architecture. Here, not in tfjs-drsn.ts, so that the native engine can
+ * read it without loading TensorFlow.js (an optional dependency, left out of lean bundles). */
+export type DrsnVariant = 'cw' | 'cs' | 'plain';
+export const VARIANT_OF_ARCHITECTURE = { 'drsn-cw': 'cw', 'drsn-cs': 'cs', resnet: 'plain' } as const satisfies Record<string, DrsnVariant>;
+
 export const METADATA_FILE = 'drsn.json';
 
 const positive = z.number().positive();

@@ -9,7 +9,6 @@ import type { ModelMetadata } from '../types.js';
 import type { BackendChoice, EngineChoice, EngineFallback, InferenceEngine } from './engines/engine.js';
 import { createNativeEngine } from './engines/native.js';
 import { createOnnxEngine } from './engines/onnx.js';
-import { createTfjsEngine } from './engines/tfjs.js';
 import type { PortingFaults } from './tfjs-drsn.js';
 
 export interface SelectEngineOptions {
@@ -58,6 +57,11 @@ export async function selectEngine(opts: SelectEngineOptions): Promise<SelectedE
     }
   }
   try {
+    // Loaded only when reached: TensorFlow.js is an optional dependency (lean bundles leave it out).
+    const { createTfjsEngine } = await import('./engines/tfjs.js').catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+      throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `tfjs engine: @tensorflow/tfjs is not installed (${reason(e)})`, { cause: e });
+    });
     const engine = await createTfjsEngine({ modelDir, meta, backend: opts.backend, faults: opts.faults });
     fallbacks.push(...engine.fallbacks);
     return done(engine, fallbacks, opts.log);

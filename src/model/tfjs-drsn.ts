@@ -3,14 +3,12 @@
 // on (`PortingFaults`) so tests can prove the engine-agreement check would catch each of them.
 import * as tf from '@tensorflow/tfjs';
 import { DrsndError, ErrorCodes } from '../errors.js';
-import { PAPER_STEM_KERNEL, PAPER_WIDTHS } from './metadata.js';
+import { PAPER_STEM_KERNEL, PAPER_WIDTHS, type DrsnVariant } from './metadata.js';
 import { AbsMean, Shortcut, SoftThreshold, ZeroPad1D } from './engines/tfjs-layers.js';
 import { convKernelToTfjs, linearKernelToTfjs, requireTensor, type DrsnWeights, type WeightTensor } from './weights.js';
 
-export type DrsnVariant = 'cw' | 'cs' | 'plain';
+export { VARIANT_OF_ARCHITECTURE, type DrsnVariant } from './metadata.js';
 export type DrsnHead = 'gap' | 'flatten';
-
-export const VARIANT_OF_ARCHITECTURE = { 'drsn-cw': 'cw', 'drsn-cs': 'cs', resnet: 'plain' } as const satisfies Record<string, DrsnVariant>;
 
 export interface DrsnSpec {
   variant: DrsnVariant;

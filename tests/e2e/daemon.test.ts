@@ -6,13 +6,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { decodeF32LE } from '../../src/data/recording.js';
 import { startTestBroker } from '../helpers/broker.js';
 import { cwruDir, projectRoot } from '../helpers/data.js';
 import { ptyPair } from '../helpers/pty.js';
 import { runCli, spawnDaemon } from '../helpers/daemon.js';
+import { sqlite } from '../../src/store/sqlite.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const Database = sqlite();
 
 const RATE = 12_000;
 const MODEL_DIR = path.join(projectRoot, 'models', 'drsn-cw-cwru');

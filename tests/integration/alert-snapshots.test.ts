@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import BetterSqlite3 from 'better-sqlite3';
+import { sqlite } from '../../src/store/sqlite.js';
 import { createApp } from '../../src/app.js';
 import { alertsCommand } from '../../src/cli/alerts.js';
 import { settingsSchema } from '../../src/config/schema.js';
@@ -26,6 +26,9 @@ import { waitFor } from '../helpers/capture.js';
 import { projectRoot } from '../helpers/data.js';
 import { request } from '../helpers/http.js';
 import { tempDir } from '../helpers/temp.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const BetterSqlite3 = sqlite();
 
 const MODEL_DIR = path.join(projectRoot, 'models', 'drsn-cw-cwru');
 

@@ -12,9 +12,12 @@ import { Store } from '../../src/store/store.js';
 import { openReadWrite } from '../../src/store/reader.js';
 import { openDatabase } from '../../src/store/db.js';
 import { migrations } from '../../src/store/migrations.js';
-import BetterSqlite3 from 'better-sqlite3';
+import { sqlite } from '../../src/store/sqlite.js';
 import { tempDir } from '../helpers/temp.js';
 import type { AlertEvent } from '../../src/types.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const BetterSqlite3 = sqlite();
 
 async function openStore(t: test.TestContext, now: () => number = Date.now) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-store-alerts-'));

@@ -3,12 +3,15 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { isDrsndError, ErrorCodes } from '../../src/errors.js';
 import { openDatabase, openDatabaseReadOnly } from '../../src/store/db.js';
 import { SCHEMA_VERSION } from '../../src/store/migrations.js';
 import { openReadOnly } from '../../src/store/reader.js';
 import { tempDir } from '../helpers/temp.js';
+import { sqlite } from '../../src/store/sqlite.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const BetterSqlite3 = sqlite();
 
 test('a new database gets the full schema, WAL, NORMAL sync and foreign keys', (t) => {
   const file = path.join(tempDir(t, 'drsnd-store-db-'), 'nested', 'drsnd.db');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { sqlite } from '../../src/store/sqlite.js';
 import { settingsSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { migrations } from '../../src/store/migrations.js';
@@ -14,6 +14,9 @@ import { openReadOnly } from '../../src/store/reader.js';
 import { Store } from '../../src/store/store.js';
 import type { WindowPhysics } from '../../src/physics/types.js';
 import type { Diagnosis } from '../../src/types.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const Database = sqlite();
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 
