@@ -12,12 +12,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
 import { connectAsync } from 'mqtt';
 import { freePort } from '../tests/helpers/broker.js';
 import { Gate } from '../tests/helpers/gate.js';
 import { startBenchBroker } from './lib/broker.js';
 import { ROOT } from './lib/paths.js';
+import { sqlite } from '../src/store/sqlite.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const Database = sqlite();
 
 const { values: a } = parseArgs({
   options: {

@@ -50,6 +50,8 @@ const raw = deepMerge({
   store: { path: cfg.dbPath },
   model: { dir: cfg.modelDir },
   inference: { engine: cfg.engine, workers: cfg.workers },
+  // Any free port: trials may overlap a user's daemon on 8080; bench/http-load.ts reads the URL from `started`.
+  http: { port: 0 },
   sensors: Array.from({ length: cfg.sensors }, (_, i) => ({
     id: `s${i}`, asset: `a${Math.floor(i / 10)}`, rateHz: cfg.rateHz, axes: ['x'],
     // Mixed recordings / conditions, so diagnoses (and alerts) vary like a real plant.
@@ -83,7 +85,7 @@ const sample = (): DaemonSample => {
   loop.reset();
   return r;
 };
-send({ type: 'started', engine: app.stats().engine });
+send({ type: 'started', engine: app.stats().engine, httpUrl: app.httpUrl() });
 const timer = setInterval(() => send(sample()), 1000);
 process.on('message', (m: { type: string }) => {
   if (m.type !== 'stop') return;

@@ -30,6 +30,8 @@ export interface TrialOptions extends TrialShape {
   engine?: DaemonConfig['engine'];
   workers?: number;
   say?: (s: string) => void;
+  /** Started once the daemon is up (with its HTTP URL), stopped before it stops: extra load during the trial (bench/http-load.ts). */
+  load?: (httpUrl: string | undefined) => () => Promise<void>;
 }
 
 export interface TrialResult {
@@ -137,13 +139,15 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [],
   });
   let engine = '';
+  let httpUrl: string | undefined;
+  let stopLoad: (() => Promise<void>) | undefined;
   let stopMs = 0;
   let leftOpen: string[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`bench daemon exited (code ${code}) before starting`)));
-      child.on('message', (m: { type: string; engine?: string; message?: string }) => {
-        if (m.type === 'started') { engine = m.engine ?? ''; resolve(); }
+      child.on('message', (m: { type: string; engine?: string; message?: string; httpUrl?: string }) => {
+        if (m.type === 'started') { engine = m.engine ?? ''; httpUrl = m.httpUrl; resolve(); }
         if (m.type === 'error') reject(new Error(`bench daemon: ${m.message}`));
       });
     });
@@ -151,8 +155,11 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     received.clear();
     child.on('message', (m: DaemonSample) => { if (m.type === 'sample') samples.push(m); });
     const mosqCpuStart = o.broker.cpuSeconds();
+    stopLoad = o.load?.(httpUrl);
     await new Promise((r) => setTimeout(r, o.seconds * 1000));
     const mosqCpuEnd = o.broker.cpuSeconds();
+    await stopLoad?.();
+    stopLoad = undefined;
     let openResources: string[] | undefined;
     const exited = new Promise<void>((resolve) => {
       child.on('message', (m: { type: string; openResources?: string[] }) => { if (m.type === 'stopped') openResources = m.openResources; });
@@ -169,6 +176,7 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     r.stop = { ms: stopMs, openResourcesAfterStop: leftOpen };
     return r;
   } finally {
+    await stopLoad?.();
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');

@@ -27,8 +27,10 @@
 #define VW 16
 #elif defined(__AVX__)
 #define VW 8
+#elif defined(__SSE2__) || defined(__ARM_NEON)
+#define VW 4 // SSE2 (every x86-64), NEON (every aarch64; armv7 with -mfpu=neon, see native/build.mjs)
 #else
-#define VW 4 // SSE2, NEON
+#define VW 1 // no SIMD unit the compiler targets (e.g. armv7 with VFP only): plain scalar code
 #endif
 #endif
 #ifndef NV
@@ -41,10 +43,12 @@ typedef float vf __attribute__((vector_size(VW * 4)));
 typedef float vfu __attribute__((vector_size(VW * 4), aligned(4)));
 typedef int32_t vi __attribute__((vector_size(VW * 4)));
 
-#define PLAN_VERSION 1
+#define PLAN_VERSION 2
 #define TT (VW * NV) // time steps per tile
 
 enum { VARIANT_CW = 0, VARIANT_CS = 1, VARIANT_PLAIN = 2 };
+// Head: global average pooling (the paper's), or the whole last map flattened channel-major into the FC.
+enum { HEAD_GAP = 0, HEAD_FLATTEN = 1 };
 
 typedef struct {
   int cin, cout, stride;
@@ -62,11 +66,12 @@ typedef struct {
   unit_t *units;
   int headC;
   const float *hbs, *hbb;        // head bn scale/shift [headC]
-  const float *fcw, *fcb;        // [classes][headC], [classes]
+  const float *fcw, *fcb;        // [classes][headC] (flatten: [classes][headC][Lf]), [classes]
 } member_t;
 
 typedef struct {
-  int L, classes, nMembers, variant;
+  int L, classes, nMembers, variant, head;
+  int Lf;                        // length after the last unit
   member_t *members;
   float *params;                 // owned copy
   int MG, S, maxC;               // margin, row stride, widest layer
@@ -76,7 +81,11 @@ typedef struct {
 
 static inline vf loadv(const float *p) { return *(const vfu *)p; }
 static inline void storev(float *p, vf v) { *(vfu *)p = v; }
+#if VW == 1
+static inline vf reluv(vf v) { return (vf){v[0] > 0 ? v[0] : 0}; } // a 1-lane compare is lowered "piecewise"
+#else
 static inline vf reluv(vf v) { return (vf)((vi)v & (v > (vf){0})); }
+#endif
 
 // One tile: `cb` output channels from co, TT time steps from t. Inlined with constant cb and K so the
 // loops unroll and the accumulators live in registers.
@@ -240,21 +249,41 @@ static void forward_member(net_t *n, const member_t *m, const float *w, float *p
     float *sw = X; X = Y; Y = sw;
     L = Lo;
   }
-  // Head: BN, ReLU, mean over time, FC, softmax.
+  // Head: BN, ReLU, then mean over time (gap) or every position (flatten), FC, softmax.
   const int C = m->headC;
-  for (int c = 0; c < C; c++) {
-    const float sc = m->hbs[c], sh = m->hbb[c];
-    const float *x = X + c * S + MG;
-    float s = 0;
-    for (int t = 0; t < L; t++) { const float v = x[t] * sc + sh; s += v > 0 ? v : 0; }
-    a[c] = s / (float)L;
-  }
   float mx = -INFINITY;
-  for (int k = 0; k < n->classes; k++) {
-    float v = m->fcb[k];
-    for (int c = 0; c < C; c++) v += m->fcw[k * C + c] * a[c];
-    probs[k] = v;
-    if (v > mx) mx = v;
+  if (n->head == HEAD_FLATTEN) {
+    // The map after BN + ReLU, in H0's rows (free now). Only [MG, MG + L) of each row: the margins must stay
+    // zero, the next window's convolutions read them as padding.
+    for (int c = 0; c < C; c++) {
+      const float sc = m->hbs[c], sh = m->hbb[c];
+      const float *x = X + c * S + MG;
+      float *h = n->H0 + c * S + MG;
+      for (int t = 0; t < L; t++) { const float v = x[t] * sc + sh; h[t] = v > 0 ? v : 0; }
+    }
+    for (int k = 0; k < n->classes; k++) {
+      float v = m->fcb[k];
+      for (int c = 0; c < C; c++) {
+        const float *wk = m->fcw + ((size_t)k * C + c) * L, *h = n->H0 + c * S + MG;
+        for (int t = 0; t < L; t++) v += wk[t] * h[t];
+      }
+      probs[k] = v;
+      if (v > mx) mx = v;
+    }
+  } else {
+    for (int c = 0; c < C; c++) {
+      const float sc = m->hbs[c], sh = m->hbb[c];
+      const float *x = X + c * S + MG;
+      float s = 0;
+      for (int t = 0; t < L; t++) { const float v = x[t] * sc + sh; s += v > 0 ? v : 0; }
+      a[c] = s / (float)L;
+    }
+    for (int k = 0; k < n->classes; k++) {
+      float v = m->fcb[k];
+      for (int c = 0; c < C; c++) v += m->fcw[k * C + c] * a[c];
+      probs[k] = v;
+      if (v > mx) mx = v;
+    }
   }
   float sum = 0;
   for (int k = 0; k < n->classes; k++) { probs[k] = expf(probs[k] - mx); sum += probs[k]; }
@@ -270,22 +299,22 @@ static void net_free(net_t *n) {
   free(n);
 }
 
-// Plan: [version, L, classes, members, variant] then per member [stemC, stemK, nUnits, (cin, cout, stride) × nUnits, headC].
+// Plan: [version, L, classes, members, variant, head] then per member [stemC, stemK, nUnits, (cin, cout, stride) × nUnits, headC].
 // Returns NULL and sets *err when the plan or the parameter count is inconsistent.
 static net_t *net_create(const int32_t *plan, size_t planLen, const float *params, size_t nParams, const char **err) {
   *err = "plan too short";
-  if (planLen < 5 || plan[0] != PLAN_VERSION) { *err = "plan version mismatch"; return NULL; }
+  if (planLen < 6 || plan[0] != PLAN_VERSION) { *err = "plan version mismatch"; return NULL; }
   net_t *n = calloc(1, sizeof(net_t));
   if (!n) { *err = "out of memory"; return NULL; }
-  n->L = plan[1]; n->classes = plan[2]; n->nMembers = plan[3]; n->variant = plan[4];
-  if (n->L < 32 || n->L % 2 || n->classes < 1 || n->nMembers < 1 || n->nMembers > 64 || n->variant < 0 || n->variant > 2) {
+  n->L = plan[1]; n->classes = plan[2]; n->nMembers = plan[3]; n->variant = plan[4]; n->head = plan[5];
+  if (n->L < 32 || n->L % 2 || n->classes < 1 || n->nMembers < 1 || n->nMembers > 64 || n->variant < 0 || n->variant > 2 || n->head < 0 || n->head > 1) {
     *err = "bad plan header"; net_free(n); return NULL;
   }
   n->members = calloc((size_t)n->nMembers, sizeof(member_t));
   n->params = malloc(nParams * sizeof(float) + 1);
   if (!n->members || !n->params) { *err = "out of memory"; net_free(n); return NULL; }
   memcpy(n->params, params, nParams * sizeof(float));
-  size_t pi = 0, qi = 5;
+  size_t pi = 0, qi = 6;
   int maxC = 1, maxK = 3;
 #define TAKE(ptr, count) do { size_t c_ = (size_t)(count); if (pi + c_ > nParams) { *err = "too few parameters for the plan"; net_free(n); return NULL; } (ptr) = n->params + pi; pi += c_; } while (0)
 #define PLAN(v) do { if (qi >= planLen) { *err = "plan too short"; net_free(n); return NULL; } (v) = plan[qi++]; } while (0)
@@ -322,8 +351,9 @@ static net_t *net_create(const int32_t *plan, size_t planLen, const float *param
     if (L < 1) { *err = "the window is too short for this many strided units"; net_free(n); return NULL; }
     PLAN(m->headC);
     if (m->headC != c) { *err = "head channels differ from the last unit's"; net_free(n); return NULL; }
+    n->Lf = L;
     TAKE(m->hbs, c); TAKE(m->hbb, c);
-    TAKE(m->fcw, n->classes * c); TAKE(m->fcb, n->classes);
+    TAKE(m->fcw, n->classes * c * (n->head == HEAD_FLATTEN ? L : 1)); TAKE(m->fcb, n->classes);
   }
 #undef TAKE
 #undef PLAN

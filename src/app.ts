@@ -52,6 +52,8 @@ export interface App {
   stats(): AppStats;
   /** The broker in use (the embedded one's URL when mqtt.url is null); undefined before start. */
   readonly mqttUrl: () => string | undefined;
+  /** The HTTP interface's base URL once it listens (http.enabled); else undefined. */
+  readonly httpUrl: () => string | undefined;
 }
 
 interface Stoppable {
@@ -72,6 +74,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
   let subscription: Subscription | undefined;
   let drained: Promise<void> = Promise.resolve();
   let brokerUrl: string | undefined;
+  let httpUrl: () => string | undefined = () => undefined;
   let flushStore: () => void = () => {};
   let stopping = false;
 
@@ -89,6 +92,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     const { Publisher } = await import('./publish/publisher.js');
     const { OutboxRelay } = await import('./publish/outbox-relay.js');
     const { AlertsComponent } = await import('./alerts/alerts.js');
+    const { startInterfaces } = await import('./interfaces.js');
     const { createSource } = await import('./ingest/source.js');
     const { signalPipeline } = await import('./pipeline/sensor-pipeline.js');
     const { validateFrames } = await import('./pipeline/validate.js');
@@ -128,21 +132,25 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     checkModelInput(meta);
     log.info({ model: meta.id, version: meta.version, architecture: meta.architecture, classes: meta.classes.length }, 'model loaded');
 
-    const sensors: SensorMeta[] = settings.sensors.map((s) => ({ id: s.id, asset: s.asset, rateHz: s.rateHz, unit: s.unit, axes: [...s.axes] }));
+    const { resolveMachine } = await import('./physics/machine.js');
+    const sensors: SensorMeta[] = settings.sensors.map((s) => ({ id: s.id, asset: s.asset, rateHz: s.rateHz, unit: s.unit, axes: [...s.axes], machine: resolveMachine(s.machine) }));
     // Fused (default): the signal path and inference run together in the inference workers, which send
     // back diagnoses. Split: the signal path runs in DSP workers (or on this thread, pipeline.workers 0)
     // and windows meet in one batcher in front of the classifier pool. With no sensors configured (a
     // gateway being set up) the classifier pool still loads the engine, so a model that cannot run
     // fails at start, not when the first sensor is added.
-    const { hop, gapTolerancePeriods, futureToleranceMs, clockResetMs, workers: dspWorkers, fused } = settings.pipeline;
+    const { hop, gapTolerancePeriods, futureToleranceMs, clockResetMs, workers: dspWorkers, fused, physics } = settings.pipeline;
+    const snapshotRing = settings.alerts.snapshots.enabled ? settings.alerts.snapshots.ringWindows : 0;
+    /** The threads holding recent windows (alert snapshots), where there are any. */
+    let windowSource: import('./alerts/snapshots.js').WindowSource | undefined;
     const { engine, backend, workers: inferenceWorkers, batchSize, batchMaxWaitMs, queueLimit } = settings.inference;
     const inferenceLog = log.child({ component: 'inference' });
     const onDropFrames = (n: number) => { stats.droppedFrames += n; };
     let inference: { fused: DspPool } | { classifier: ClassifierPool };
     if (fused && sensors.length > 0) {
       const pool = createDspPool({
-        sensors, model: meta, hop, workers: inferenceWorkers > 0 ? inferenceWorkers : os.availableParallelism(), log: inferenceLog,
-        onDrop: onDropFrames,
+        sensors, model: meta, hop, physics, workers: inferenceWorkers > 0 ? inferenceWorkers : os.availableParallelism(), log: inferenceLog,
+        onDrop: onDropFrames, ringWindows: snapshotRing,
         inference: {
           modelDir: model.dir, engine, backend, intraOpNumThreads: 1, batchSize, batchMaxWaitMs,
           onError: (_err, n) => { stats.droppedWindows += n; },
@@ -152,6 +160,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
       const selected = await pool.ready();
       stats.engine = `${selected.engine}/${selected.backend}`;
       inference = { fused: pool };
+      windowSource = pool;
     } else {
       const pool = await createClassifierPool({ modelDir: model.dir, meta, engine, backend, workers: inferenceWorkers, log: inferenceLog });
       stoppables.push({ name: 'inference', stop: () => pool.stop() });
@@ -169,14 +178,36 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
 
     // Diagnoses and alert events reach MQTT only from SQLite: what subscribers see is in the history,
     // and what the broker has not acknowledged is sent again after an outage or a restart.
-    const relay = new OutboxRelay({ store, publisher, gatewayId: settings.gateway.id, settings: settings.mqtt.outbox, log });
+    const { DaemonMetrics } = await import('./metrics/daemon-metrics.js');
+    const metrics = settings.http.enabled && settings.http.metrics ? new DaemonMetrics() : undefined;
+    const relay = new OutboxRelay({
+      store, publisher, gatewayId: settings.gateway.id, settings: settings.mqtt.outbox, log, onLivePublished: metrics?.livePublished,
+    });
     relay.start();
     stoppables.push({ name: 'outbox', stop: () => relay.stop() });
     // Started after the relay, so a committed batch's diagnoses go out before the alert events they raise.
-    const alerts = new AlertsComponent({ settings, sensors, store, publisher, relay, log });
+    const { SnapshotRecorder } = await import('./alerts/snapshots.js');
+    // The split pipeline's DSP workers are made further down: the source is looked up when an alert comes.
+    const lazyWindows = { window: (id: string, ch: string, start: number) => windowSource?.window(id, ch, start) ?? Promise.resolve(undefined) };
+    const snapshots = snapshotRing > 0 ? new SnapshotRecorder({ source: lazyWindows, store, model: meta, settings: settings.alerts.snapshots, log }) : undefined;
+    const alerts = new AlertsComponent({ settings, sensors, store, publisher, relay, log, snapshots });
     alerts.start();
     stoppables.push({ name: 'alerts', stop: () => alerts.stop() });
     componentStats = () => ({ diagnoses: store.stats.committedRows, lost: store.stats.failedRows, unpublished: relay.stats.pending });
+
+    // Started after everything they read from, so they stop first.
+    const pool = 'fused' in inference ? inference.fused : inference.classifier;
+    const engineState = () => ({ name: stats.engine, liveWorkers: pool.liveWorkers });
+    if (metrics) {
+      metrics.attach({ store, relay, publisher, alerts, badInput, counters: () => stats, engine: engineState });
+      stoppables.push({ name: 'metrics', stop: () => metrics.stop() });
+    }
+    const interfaces = await startInterfaces({
+      settings, log, store, publisher, alerts, meta, sensors, engine: engineState, brokerUrl, mqttSettings, running: () => !stopping,
+      metrics: metrics && (() => metrics.exposition()),
+    });
+    stoppables.push(...interfaces.stoppables);
+    httpUrl = interfaces.httpUrl;
 
     // A line the operator can read in the journal: the daemon is alive and what it currently thinks.
     // Formatted here, every 30 s, not per diagnosis on the commit path.
@@ -196,17 +227,22 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
         username: username ?? undefined, password: password ?? undefined, protocolVersion, reconnectPeriodMs: reconnectMs, tls,
       },
     };
-    // Validation stays here, on the main thread: it reports bad input.
-    const source = (i: number) => createSource(settings.sensors[i], sourceCtx).pipe(
-      takeUntil(stop$),
-      tap(() => { stats.framesIn++; }),
-      validateFrames({
-        sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput, clockResetMs,
-        // Replay and simulator times come from this daemon's clock and run ahead at speed > 1.
-        futureToleranceMs: hasDeviceTime(settings.sensors[i]) ? futureToleranceMs : null,
-      }),
-      tap(() => { stats.framesAccepted++; }),
-    );
+    const { speedTopic, stampSpeed } = await import('./ingest/speed-topic.js');
+    // Validation stays here, on the main thread: it reports bad input. A speed topic's rpm rides on the frames.
+    const source = (i: number) => {
+      const speed = settings.sensors[i].machine?.speed?.topic;
+      return createSource(settings.sensors[i], sourceCtx).pipe(
+        takeUntil(stop$),
+        tap(() => { stats.framesIn++; }),
+        validateFrames({
+          sensor: sensors[i], range: settings.sensors[i].range, gapTolerancePeriods, badInput, clockResetMs,
+          // Replay and simulator times come from this daemon's clock and run ahead at speed > 1.
+          futureToleranceMs: hasDeviceTime(settings.sensors[i]) ? futureToleranceMs : null,
+        }),
+        tap(() => { stats.framesAccepted++; }),
+        speed ? stampSpeed(speedTopic(sensors[i].id, speed, sourceCtx)) : (frames: Observable<Frame>) => frames,
+      );
+    };
     const counted = <T>() => tap<T>(() => { stats.windows++; });
     let diagnoses$: Observable<Diagnosis>;
     if ('fused' in inference) {
@@ -215,11 +251,12 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     } else {
       let signal: (sensor: SensorMeta) => OperatorFunction<Frame, Window>;
       if (dspWorkers > 0 && sensors.length > 0) {
-        const dsp = createDspPool({ sensors, model: meta, hop, workers: dspWorkers, log: log.child({ component: 'dsp' }), onDrop: onDropFrames });
+        const dsp = createDspPool({ sensors, model: meta, hop, physics, workers: dspWorkers, log: log.child({ component: 'dsp' }), onDrop: onDropFrames, ringWindows: snapshotRing });
+        windowSource = dsp;
         stoppables.push({ name: 'dsp workers', stop: () => dsp.stop() });
         signal = (sensor) => dsp.pipeline(sensor.id);
       } else {
-        signal = (sensor) => (frames) => frames.pipe(signalPipeline({ sensor, model: meta, hop }), normalizeWindows(meta.normalization));
+        signal = (sensor) => (frames) => frames.pipe(signalPipeline({ sensor, model: meta, hop, physics }), normalizeWindows(meta.normalization));
       }
       diagnoses$ = merge(...sensors.map((sensor, i) => source(i).pipe(signal(sensor), counted<Window>()))).pipe(
         microBatch(batchSize, batchMaxWaitMs),
@@ -297,6 +334,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
     alive,
     stats: () => ({ ...stats, ...componentStats(), badInput: badInput.count() }),
     mqttUrl: () => brokerUrl,
+    httpUrl: () => httpUrl(),
   };
 }
 

@@ -18,6 +18,14 @@ export const ErrorCodes = {
   STORE_REPLACED: 'DRSND_STORE_REPLACED',
   NOT_FOUND: 'DRSND_NOT_FOUND',
   USAGE: 'DRSND_USAGE',
+  /** HTTP: no or a wrong bearer token. */
+  UNAUTHORIZED: 'DRSND_UNAUTHORIZED',
+  /** HTTP/MQTT requests: too many queries waiting; try again shortly. */
+  BUSY: 'DRSND_BUSY',
+  /** HTTP/MQTT requests: the part that would answer is not running (starting, stopping, disabled). */
+  UNAVAILABLE: 'DRSND_UNAVAILABLE',
+  /** HTTP: a bug or an unexpected failure; the daemon log has the details. */
+  INTERNAL: 'DRSND_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

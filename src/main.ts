@@ -14,7 +14,7 @@ Commands:
   run             run the daemon (sources → DRSN → SQLite + MQTT)
   check-config    validate the configuration and print the effective settings [--json]
   history         diagnosis history  [--sensor S] [--asset A] [--class C] [--since T] [--until T] [--limit N] [--format table|json|csv]
-  alerts          active alerts [--all] [--format table|json|csv];  alerts ack <id> [--by NAME]
+  alerts          active alerts [--all] [--format table|json|csv];  alerts ack <id> [--by NAME];  alerts show <id> [--export F.csv|F.f32]
   models          list models with their metadata [--format table|json]
   train           train a model: --data <dir|manifest> --out <dir> [--arch cw|cs|resnet] [--epochs N] [--seed N] [--quick]
   eval            evaluate a model: --model <dir> --data <dir> [--out <dir>]

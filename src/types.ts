@@ -1,5 +1,7 @@
 // Shared data contracts between ingest, pipeline, model, store and publish.
+import type { EnvelopeOrderSpectrumSpec, SpectralShapeOod } from './physics/order-spectrum.js';
 // Streams carry frames (typed arrays), never one event per sample: per-sample RxJS is ~50x slower.
+import type { Fusion, MachineInfo, WindowPhysics } from './physics/types.js';
 
 export type Unit = 'g' | 'm/s2' | 'mg';
 export const UNITS: readonly Unit[] = ['g', 'm/s2', 'mg'];
@@ -11,6 +13,8 @@ export interface SensorMeta {
   rateHz: number;
   unit: Unit;
   axes: string[];
+  /** What is known of the machine (config `machine`, resolved); absent: no physics evidence. */
+  machine?: MachineInfo;
 }
 
 /**
@@ -33,6 +37,8 @@ export interface Frame {
    * never stitch across it.
    */
   discontinuity?: boolean;
+  /** Shaft speed in Hz while this frame was sampled, where a speed topic provides it (machine.speed.topic). */
+  shaftHz?: number;
 }
 
 /** One model-sized window of one channel, at the model's sample rate. */
@@ -46,6 +52,8 @@ export interface Window {
   data: Float32Array;
   /** performance.now() when the window's last sample arrived, for latency accounting. */
   completedAt: number;
+  /** Indicators, sensor checks and bearing evidence of the window (src/physics/), before normalization. */
+  physics?: WindowPhysics;
 }
 
 export interface Diagnosis {
@@ -62,9 +70,17 @@ export interface Diagnosis {
   modelId: string;
   modelVersion: string;
   latencyMs: number;
+  /** What the window's physics showed (indicators, sensor checks, bearing evidence). */
+  physics?: WindowPhysics;
+  /** The verdict: the DRSN's class above (className, probabilities) fused with the physics (src/physics/fuse.ts). */
+  fusion?: Fusion;
+  /** performance.now() when the window's last sample arrived (live diagnoses only; not stored): metrics' latencies. */
+  completedAt?: number;
 }
 
 export type AlertTransition = 'raised' | 'changed' | 'cleared';
+/** What alert_events records: the state machine's transitions and an operator's acknowledgement. */
+export type AlertEventKind = AlertTransition | 'acknowledged';
 
 export interface AlertEvent {
   sensorId: string;
@@ -88,7 +104,8 @@ export interface ModelClass {
 
 export type Normalization =
   | { method: 'window-zscore'; epsilon: number }
-  | { method: 'global'; mean: number; std: number };
+  | { method: 'global'; mean: number; std: number }
+  | { method: 'none' };
 
 /** drsn.json, the model folder's metadata (docs/ARCHITECTURE.md). The daemon hard-codes nothing of a model. */
 export interface ModelMetadata {
@@ -99,9 +116,17 @@ export interface ModelMetadata {
   widths?: number[];
   /** Width of the first convolution; absent = the paper's 3. */
   stemKernel?: number;
+  /** Out-of-distribution score calibrated on the training data (models with a representation). */
+  ood?: SpectralShapeOod;
+  /** Pooling before the classifier; absent = the paper's global average ('gap'). */
+  head?: 'gap' | 'flatten';
   /** An ensemble of this many nets, output = mean of their probabilities; absent = one net. */
   members?: number;
-  input: { sampleRateHz: number; windowLength: number; channels: number; unit: Unit; bandLimitHz: number };
+  /**
+   * windowLength: samples the pipeline cuts at sampleRateHz. Without a representation the net sees the
+   * normalized window itself; with one it sees the representation's `bins` floats (netInputLength).
+   */
+  input: { sampleRateHz: number; windowLength: number; channels: number; unit: Unit; bandLimitHz: number; representation?: EnvelopeOrderSpectrumSpec };
   normalization: Normalization;
   classes: ModelClass[];
   files: { onnx?: string; weights?: string };

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { SQLITE_PACKAGE } from '../../src/store/sqlite.js';
 import { PYTHON, ROOT } from './paths.js';
 
 export interface MachineInfo {
@@ -71,7 +72,7 @@ export function machineInfo(): MachineInfo {
       tfjsWasm: pkgVersion('@tensorflow/tfjs-backend-wasm'),
       torch,
       numpy,
-      betterSqlite3: pkgVersion('better-sqlite3'),
+      betterSqlite3: pkgVersion(SQLITE_PACKAGE), // the line this Node loads (src/store/sqlite.ts)
       mqtt: pkgVersion('mqtt'),
       mosquitto: mosq,
     },

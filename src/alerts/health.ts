@@ -3,7 +3,7 @@
 // mqtt.healthIntervalMs, so at 12 windows/s per sensor health does not double the MQTT traffic.
 import type { Diagnosis } from '../types.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
-import { healthPayload, type ActiveAlert } from '../publish/payloads.js';
+import { healthPayload, type ActiveAlert, type HealthPayload } from '../publish/payloads.js';
 import type { Topics } from '../publish/topics.js';
 
 /** What health needs of the MQTT connection (the Publisher). */
@@ -20,6 +20,8 @@ export interface HealthOptions {
   /** Wall clock (epoch ms) for updatedAt. */
   now?: () => number;
   clock?: Clock;
+  /** Told every health message sent (the HTTP live stream). */
+  onSent?: (h: HealthPayload) => void;
 }
 
 export class HealthReporter {
@@ -51,6 +53,13 @@ export class HealthReporter {
 
   lastDiagnoses(): ReadonlyMap<string, Diagnosis> {
     return this.lastDiagnosis;
+  }
+
+  /** Every known sensor's current health, as its retained topic would carry it now. */
+  current(): HealthPayload[] {
+    const out: HealthPayload[] = [];
+    for (const [sensorId, asset] of this.assets) out.push(this.payload(sensorId, asset));
+    return out;
   }
 
   /** A committed diagnosis; `activeClass` is the alert tracker's view of the sensor. */
@@ -124,8 +133,14 @@ export class HealthReporter {
     this.sent.set(sensorId, { at: now, key });
     const asset = this.assets.get(sensorId) ?? last?.asset ?? alert?.asset;
     if (asset === undefined) return;
-    const payload = healthPayload(this.opts.gatewayId, sensorId, asset, last, alert, this.now(), hint, this.problem);
+    const payload = this.payload(sensorId, asset);
     this.opts.publisher.retain(this.opts.publisher.topics.health(asset, sensorId), JSON.stringify(payload), { expirySec: this.opts.expirySec });
+    this.opts.onSent?.(payload);
+  }
+
+  private payload(sensorId: string, asset: string): HealthPayload {
+    const hint = this.hints.get(sensorId) ?? null;
+    return healthPayload(this.opts.gatewayId, sensorId, asset, this.lastDiagnosis.get(sensorId), this.alerts.get(sensorId), this.now(), hint, this.problem);
   }
 
   private arm(delayMs: number): void {

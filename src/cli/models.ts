@@ -96,7 +96,7 @@ export function formatTable(rows: ModelListing[], cwd: string): string {
     const i = r.input!;
     return [
       mark, r.id!, r.version!, `${r.architecture!} ${r.widths!.join('/')}${r.stemKernel !== PAPER_STEM_KERNEL ? ` stem ${r.stemKernel}` : ''}${r.members! > 1 ? ` ×${r.members}` : ''}`, String(r.classes!.length),
-      `${i.windowLength}×${i.channels} @ ${i.sampleRateHz} Hz ${i.unit}`, r.engines!.join(','),
+      `${i.windowLength}×${i.channels} @ ${i.sampleRateHz} Hz ${i.unit}${i.representation ? ` → ${i.representation.kind} ${i.representation.bins}` : ''}`, r.engines!.join(','),
       Object.entries(r.metrics!).map(([k, v]) => fmtMetric(k, v)).join(' ') || '-', dir,
     ];
   });

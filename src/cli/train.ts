@@ -96,7 +96,7 @@ export function runPython(args: string[], ctx: CliContext, python = pythonExecut
 
 function usage(message: string): DrsndError {
   return new DrsndError(ErrorCodes.USAGE, `${message}\nusage: drsnd train --data <cwru dir | recordings manifest | .mat folder> --out <model dir> ` +
-    '[--arch cw|cs|resnet] [--epochs N] [--seed N] [--per-class N] [--band-limit HZ] [--snr-min=DB] [--widths A,B,C] [--stem-kernel K] [--cross-load] [--quick] [--id ID] [--model-version V] [--cache DIR] [--python EXE]');
+    '[--arch cw|cs|resnet] [--input time|envelope-orders] [--epochs N] [--seed N] [--per-class N] [--band-limit HZ] [--snr-min=DB] [--widths A,B,C] [--stem-kernel K] [--cross-load] [--quick] [--id ID] [--model-version V] [--cache DIR] [--python EXE]');
 }
 
 export function intFlag(name: string, v: string | undefined): string[] {
@@ -166,6 +166,7 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
         'cross-load': { type: 'boolean' }, quick: { type: 'boolean' }, id: { type: 'string' }, cache: { type: 'string' },
         python: { type: 'string' }, 'band-limit': { type: 'string' }, 'snr-min': { type: 'string' },
         'model-version': { type: 'string' }, widths: { type: 'string' }, 'stem-kernel': { type: 'string' },
+        input: { type: 'string', default: 'time' },
       },
     }));
   } catch (e) {
@@ -174,11 +175,17 @@ export const trainCommand: CliCommand = async (argv, ctx) => {
   if (!values.data) throw usage('--data is required');
   if (!values.out) throw usage('--out is required');
   if (!['cw', 'cs', 'resnet'].includes(values.arch!)) throw usage(`--arch must be cw, cs or resnet (got "${values.arch}")`);
+  // envelope-orders: a DRSN-CW on the envelope-order spectrum (src/physics/order-spectrum.ts, issue 18); it
+  // needs every record's rpm and bearing fault orders, which CWRU folders carry.
+  if (!['time', 'envelope-orders'].includes(values.input!)) throw usage(`--input must be time or envelope-orders (got "${values.input}")`);
+  if (values.input === 'envelope-orders' && (values.arch !== 'cw' || values['cross-load'] || values['stem-kernel'] !== undefined || values['band-limit'] !== undefined)) {
+    throw usage('--input envelope-orders trains a DRSN-CW on the time-disjoint split at the model input\'s band limit: leave out --arch, --cross-load, --stem-kernel and --band-limit');
+  }
   const args = ['train', '--arch', values.arch!, '--out', path.resolve(ctx.cwd, values.out),
     ...intFlag('epochs', values.epochs), ...intFlag('seed', values.seed), ...intFlag('per-class', values['per-class']),
     ...(values['cross-load'] ? ['--cross-load'] : []), ...(values.quick ? ['--quick'] : []),
     ...(values.id ? ['--id', values.id] : []), ...versionFlag(values['model-version']), ...snrMinFlag(values['snr-min']),
-    ...widthsFlag(values.widths), ...stemKernelFlag(values['stem-kernel'])];
+    ...widthsFlag(values.widths), ...stemKernelFlag(values['stem-kernel']), '--input', values.input!];
   const input = { ...MODEL_INPUT, bandLimitHz: bandLimitFlag(values['band-limit']) };
   const python = pythonExecutable(values.python);
   checkPython(python);

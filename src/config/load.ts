@@ -19,11 +19,18 @@ export const NON_SETTING_ENV: Readonly<Record<string, string>> = Object.freeze({
   DRSND_CONFIG: 'the configuration file when --config is not given',
   DRSND_PYTHON: 'the Python with PyTorch for train, eval and the tests (DRSN_PYTHON is the deprecated old name)',
   DRSND_CWRU_DIR: 'where tests and benchmarks find the CWRU data',
+  DRSND_UESTC_DIR: 'where tests find the UESTC data (the unseen machine)',
+  DRSND_CHROMIUM: "the Chromium the dashboard test drives (default: Debian's /usr/bin/chromium)",
   DRSND_CI: '1 in .ci/run: a skipped test or the broker fallback fails the run',
+  DRSND_ARM64_NODE: 'the arm64 Node version npm run bench:arm runs under qemu',
+  DRSND_ARMV7_NODE: 'the armv7 Node version npm run bench:arm runs under qemu',
 });
 
-/** Prefixes of non-setting variables: DRSND_NATIVE, DRSND_NATIVE_CFLAGS, DRSND_NATIVE_OUT (native/build.mjs). */
-export const NON_SETTING_ENV_PREFIXES: readonly string[] = Object.freeze(['DRSND_NATIVE']);
+/**
+ * Prefixes of non-setting variables: DRSND_NATIVE, DRSND_NATIVE_CFLAGS, DRSND_NATIVE_OUT (native/build.mjs);
+ * DRSND_CI_NODES, DRSND_CI_CACHE, DRSND_CI_ARM (.ci/run's Node matrix and ARM run).
+ */
+export const NON_SETTING_ENV_PREFIXES: readonly string[] = Object.freeze(['DRSND_NATIVE', 'DRSND_CI']);
 
 export function isNonSettingEnv(name: string): boolean {
   return Object.hasOwn(NON_SETTING_ENV, name) || NON_SETTING_ENV_PREFIXES.some((p) => name === p || name.startsWith(`${p}_`));

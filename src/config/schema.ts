@@ -1,6 +1,7 @@
 // The one schema: it yields the Settings type, the defaults and the validation (STYLE rule 3).
 // config/default.yaml documents every key; tests/unit/config.test.ts checks the two agree.
 import { z } from 'zod';
+import { knownDesignations, lookupBearing } from '../physics/bearing.js';
 
 const id = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "-" or "." (it becomes an MQTT topic level)');
 const unit = z.enum(['g', 'm/s2', 'mg']);
@@ -51,6 +52,9 @@ const replaySource = z.strictObject({
   speed: positive.default(1),
   loop: z.boolean().default(true),
   frameSamples: z.int().positive().default(1024),
+  /** Physical value (in the sensor's unit) = recorded value × scale: e.g. a recording in volts of a
+   *  10.22 mV/(m/s²) accelerometer is unit m/s2 with scale 97.85 (1 / 0.01022). */
+  scale: z.number().positive().default(1),
 });
 
 const simulatorSource = z.strictObject({
@@ -65,6 +69,50 @@ const simulatorSource = z.strictObject({
   speed: positive.default(1),
 });
 
+/** Exactly one of the object's keys `keys` is set (zod unions report poorly: this says which keys to use). */
+function exactlyOne<T extends z.ZodObject>(schema: T, keys: string[]): T {
+  return schema.superRefine((v, ctx) => {
+    const set = keys.filter((k) => (v as Record<string, unknown>)[k] !== undefined);
+    if (set.length !== 1) ctx.addIssue({ code: 'custom', message: `give exactly one of ${keys.join(', ')} (got ${set.length ? set.join(', ') : 'none'})` });
+  }) as unknown as T;
+}
+
+/**
+ * What drsnd knows of the machine a sensor sits on, for physics evidence (src/physics/). All optional:
+ * without `bearing` and `speed` there is no envelope evidence and every diagnosis says so.
+ */
+const machineSchema = z.strictObject({
+  bearing: exactlyOne(z.strictObject({
+    /** A designation from the shipped table (src/physics/bearing.ts): 6205, 6203, 6305, UER204, UC204. */
+    designation: z.string().min(1).refine((d) => lookupBearing(d) !== undefined, { message: `unknown bearing; known: ${knownDesignations().join(', ')} (or give geometry or orders)` }).optional(),
+    geometry: z.strictObject({
+      balls: z.int().min(3),
+      ballDiameterMm: positive,
+      pitchDiameterMm: positive,
+      contactAngleDeg: z.number().min(0).max(60).default(0),
+    }).optional(),
+    /** Defect frequencies per shaft Hz, e.g. from the bearing maker. */
+    orders: z.strictObject({ bpfo: positive, bpfi: positive, bsf: positive, ftf: positive }).optional(),
+  }), ['designation', 'geometry', 'orders']).optional(),
+  speed: exactlyOne(z.strictObject({
+    /** Fixed shaft speed. */
+    rpm: positive.optional(),
+    /** An MQTT topic carrying the speed in rpm (a number, or JSON with an `rpm` field). */
+    topic: z.string().min(1).optional(),
+    /** Estimated from the spectrum (1x and harmonics) within this range. */
+    estimate: z.strictObject({ minRpm: positive, maxRpm: positive }).refine((e) => e.maxRpm > e.minRpm, 'maxRpm must be above minRpm').optional(),
+  }), ['rpm', 'topic', 'estimate']).optional(),
+  /** ISO 10816/20816 velocity zones: a group and foundation (10816-3), a class (10816-1), or your own A/B, B/C, C/D limits in mm/s. */
+  iso: exactlyOne(z.strictObject({
+    group: z.union([z.literal(1), z.literal(2)]).optional(),
+    foundation: z.enum(['rigid', 'flexible']).default('rigid'),
+    class: z.enum(['I', 'II', 'III', 'IV']).optional(),
+    zones: z.tuple([positive, positive, positive]).optional(),
+  }), ['group', 'class', 'zones']).optional(),
+  /** A fixed resonance band for the envelope [low, high] Hz; absent: chosen by spectral kurtosis. */
+  envelopeBandHz: z.tuple([positive, positive]).refine(([a, b]) => b > a, 'the band\'s high edge must be above its low edge').optional(),
+});
+
 export const sourceSchema = z.discriminatedUnion('type', [serialSource, mqttSource, replaySource, simulatorSource]);
 
 export const sensorSchema = z.strictObject({
@@ -76,6 +124,7 @@ export const sensorSchema = z.strictObject({
   /** |value| above this (in the sensor's unit) is rejected as implausible. */
   range: positive.default(500),
   source: sourceSchema,
+  machine: machineSchema.optional(),
 });
 
 export const settingsSchema = z.strictObject({
@@ -128,6 +177,8 @@ export const settingsSchema = z.strictObject({
     }).prefault({}),
     maxPayloadBytes: z.int().positive().default(4 * 1024 * 1024),
     reconnectMs: positive.default(2_000),
+    /** Request/response on <base>/request/<op> (README, "MQTT requests"); the broker's ACL says who may. */
+    requests: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   }).prefault({}),
   store: z.strictObject({
     path: z.string().default('./data/drsnd.db'),
@@ -206,6 +257,11 @@ export const settingsSchema = z.strictObject({
      * inference.queueLimit then do not apply; the frame queue bounds memory instead.
      */
     fused: z.boolean().default(true),
+    /**
+     * Condition indicators, sensor checks and bearing evidence on every window (src/physics/, docs/physics.md).
+     * false: the DRSN alone, as before issue 18 (for A/B cost measurements; `npm run bench -- --set pipeline.physics=false`).
+     */
+    physics: z.boolean().default(true),
   }).prefault({}),
   alerts: z.strictObject({
     /** A window counts as a fault vote when its fault class has at least this confidence. */
@@ -214,6 +270,47 @@ export const settingsSchema = z.strictObject({
     raiseN: z.int().positive().default(5),
     /** Consecutive normal windows needed to clear an active alert. */
     clearM: z.int().positive().default(5),
+    /** The raw window that raised or changed an alert, kept in SQLite (README, "Alert snapshots"). */
+    snapshots: z.strictObject({
+      enabled: z.boolean().default(true),
+      /** Recent windows each inference thread keeps per channel to answer from (~8 KiB each at 2,048 samples). */
+      ringWindows: z.int().min(1).max(64).default(8),
+      /** Snapshots kept at most; the oldest go first. */
+      maxCount: z.int().positive().default(1_000),
+      /** Bytes of samples kept at most (1,000 windows of 2,048 float32 are 8 MiB). */
+      maxBytes: z.int().positive().default(32 * 1024 * 1024),
+    }).prefault({}),
+  }).prefault({}),
+  /** The HTTP interface (README, "HTTP API"): JSON API, Prometheus /metrics, the dashboard. */
+  http: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Loopback by default; any other address needs `token`. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** 0: any free port (the log line "http listening" says which). */
+    port: z.int().min(0).max(65535).default(8080),
+    /** Bearer token every request must carry (`Authorization: Bearer <token>`); required off loopback. */
+    token: z.string().min(16, 'use at least 16 characters').nullable().default(null),
+    /** Most rows one page of /diagnoses or /alerts returns (a request asking for more gets this many). */
+    maxPageSize: z.int().positive().max(10_000).default(1_000),
+    /** Queries waiting for the read connection; past this a request is answered 503 DRSND_BUSY at once. */
+    maxPendingReads: z.int().positive().default(64),
+    /** Live-stream (server-sent events) clients at once; more are refused with 503. */
+    maxStreamClients: z.int().positive().default(16),
+    metrics: z.boolean().default(true),
+    dashboard: z.boolean().default(true),
+  }).prefault({}),
+  /** Home Assistant MQTT discovery (README, "Home Assistant"); opt-in. */
+  homeassistant: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** Home Assistant's discovery prefix (its MQTT integration's setting). */
+    discoveryPrefix: z.string().min(1).regex(/^[^#+]+$/, 'no MQTT wildcards').default('homeassistant'),
+  }).prefault({}),
+  /** Sparkplug B edge node (README, "Sparkplug B"); opt-in. */
+  sparkplug: z.strictObject({
+    enabled: z.boolean().default(false),
+    groupId: id.default('drsnd'),
+    /** The edge node id; null: gateway.id. */
+    edgeNodeId: id.nullable().default(null),
   }).prefault({}),
   sensors: z.array(sensorSchema).default([]),
 }).superRefine((s, ctx) => {
@@ -240,11 +337,20 @@ export const settingsSchema = z.strictObject({
   if ((typeof emb.username === 'string') !== (typeof emb.password === 'string')) {
     ctx.addIssue({ code: 'custom', path: ['mqtt', 'embedded', typeof emb.username === 'string' ? 'password' : 'username'], message: 'set both embedded.username and embedded.password, or neither' });
   }
+  const http = (s.http ?? {}) as { enabled?: unknown; host?: unknown; token?: unknown };
+  if (http.enabled !== false && typeof http.host === 'string' && !isLoopback(http.host) && (http.token === null || http.token === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['http', 'token'], message: `required when http.host (${http.host}) is not a loopback address: anyone on the network could read and acknowledge alerts` });
+  }
   const { raiseK, raiseN } = (s.alerts ?? {}) as { raiseK?: unknown; raiseN?: unknown };
   if (typeof raiseK === 'number' && typeof raiseN === 'number' && raiseK > raiseN) {
     ctx.addIssue({ code: 'custom', path: ['alerts', 'raiseK'], message: `must be <= alerts.raiseN (${raiseN})` });
   }
 }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null });
+
+/** 127.0.0.0/8, ::1, localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type SensorSettings = z.infer<typeof sensorSchema>;
@@ -253,3 +359,4 @@ export type SerialSourceSettings = z.infer<typeof serialSource>;
 export type MqttSourceSettings = z.infer<typeof mqttSource>;
 export type ReplaySourceSettings = z.infer<typeof replaySource>;
 export type SimulatorSourceSettings = z.infer<typeof simulatorSource>;
+export type MachineSettings = z.infer<typeof machineSchema>;

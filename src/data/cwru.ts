@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DrsndError, ErrorCodes } from '../errors.js';
+import { CWRU_DE_ORDERS } from './bearing.js';
 import { readMatContents, type MatArray } from './mat-reader.js';
 import { CWRU_CLASSES, cwruClassFor, type LabeledRecord } from './records.js';
 import { decodeF32LE } from './recording.js';
@@ -15,6 +16,9 @@ export interface CwruOptions {
   /** Motor loads in hp to keep (0-3); default all. */
   loads?: number[];
 }
+
+/** Every fault of this set is seeded in the drive-end SKF 6205, whichever accelerometer records it. */
+const FAULT_BEARING_ORDERS = { bpfo: CWRU_DE_ORDERS.bpfo, bpfi: CWRU_DE_ORDERS.bpfi, bsf: CWRU_DE_ORDERS.bsf };
 
 /** Nominal shaft speed per load (CWRU's pages); used when a file carries no RPM variable. */
 const NOMINAL_RPM: Record<number, number> = { 0: 1797, 1: 1772, 2: 1750, 3: 1730 };
@@ -99,6 +103,7 @@ export function loadCwruRecords(dir: string, opts: CwruOptions = {}): LabeledRec
       sizeIn: cls.sizeIn,
       loadHp: r.load_hp,
       rpm: r.rpm_recorded ?? r.rpm_nominal ?? NOMINAL_RPM[r.load_hp] ?? null,
+      faultOrders: FAULT_BEARING_ORDERS,
       rateHz: ch.sampling_rate_hz,
       unit: 'g',
       data: readManifestChannel(dir, ch),
@@ -201,6 +206,7 @@ export function loadCwruMatFolder(dir: string, opts: CwruMatOptions = {}): Label
       sizeIn: cls.sizeIn,
       loadHp: info.loadHp,
       rpm: pickRpm(vars, num) ?? NOMINAL_RPM[info.loadHp],
+      faultOrders: FAULT_BEARING_ORDERS,
       rateHz: info.rateHz,
       unit: 'g',
       data: Float32Array.from(pickVariable(vars, num, channel, file).data),

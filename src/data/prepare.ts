@@ -35,6 +35,8 @@ export interface PreparedRecord {
   label: number;
   loadHp: number | null;
   rpm: number | null;
+  /** Fault orders of the bearing the labels concern (absent when the source does not say). */
+  faultOrders?: { bpfo: number; bpfi: number; bsf?: number };
   file: string;
   samples: number;
   /** Disjoint [start, end) sample ranges, in time order train, val, test. */
@@ -96,7 +98,7 @@ function fingerprintOf(records: LabeledRecord[], classes: ModelClass[], opts: Pr
   const h = createHash('sha256');
   h.update(JSON.stringify({ format: PREPARED_FORMAT, classes, opts: { ...opts, outDir: undefined } }));
   for (const r of records) {
-    h.update(JSON.stringify([r.id, r.label, r.rateHz, r.loadHp, r.data.length]));
+    h.update(JSON.stringify([r.id, r.label, r.rateHz, r.loadHp, r.rpm, r.faultOrders ?? null, r.data.length]));
     h.update(new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength));
   }
   return h.digest('hex').slice(0, 16);
@@ -143,7 +145,7 @@ export function prepareDataset(records: LabeledRecord[], classes: ModelClass[], 
     const file = `${r.id}.f32`;
     // Float32Array is host-endian; every platform Node supports is little-endian, which the format requires.
     writeFileSync(path.join(opts.outDir, file), new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
-    prepared.push({ id: r.id, label: r.label, loadHp: r.loadHp, rpm: r.rpm, file, samples: x.length, splits, sourceRateHz: r.rateHz, source: r.source });
+    prepared.push({ id: r.id, label: r.label, loadHp: r.loadHp, rpm: r.rpm, ...(r.faultOrders ? { faultOrders: r.faultOrders } : {}), file, samples: x.length, splits, sourceRateHz: r.rateHz, source: r.source });
   }
   const index: PreparedIndex = {
     format: PREPARED_FORMAT, sampleRateHz: opts.sampleRateHz, bandLimitHz: opts.bandLimitHz,

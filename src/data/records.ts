@@ -15,6 +15,8 @@ export interface LabeledRecord {
   rpm: number | null;
   rateHz: number;
   unit: Unit;
+  /** Fault orders of the bearing whose faults the labels describe; what an envelope-order input needs (with rpm). */
+  faultOrders?: { bpfo: number; bpfi: number; bsf?: number };
   data: Float32Array;
   /** File the samples came from. */
   source: string;

@@ -31,6 +31,8 @@ export function loadReplaySignal(sensor: SensorSettings, cfg: ReplaySourceSettin
         `${cfg.file}: has ${signal.channels.length} channel(s) (${signal.names.join(', ')}) but sensor "${sensor.id}" has ${axes.length} axes (${axes.join(', ')})`);
     }
   }
+  // Recordings in volts or counts become the sensor's unit here, once, not per frame.
+  if (cfg.scale !== 1) return signal.channels.map((c) => c.map((v) => v * cfg.scale));
   return signal.channels;
 }
 

@@ -4,12 +4,18 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { DrsndError, ErrorCodes } from '../errors.js';
+import { ENVELOPE_ORDER_SPECTRUM } from '../physics/order-spectrum.js';
 import type { ModelMetadata, Unit } from '../types.js';
 
 /** Channels of the paper's three stages: what a drsn.json without `widths` means (src/model/py/drsn/model.py). */
 export const PAPER_WIDTHS: readonly number[] = [4, 8, 16];
 /** Width of the paper's first convolution: what a drsn.json without `stemKernel` means. */
 export const PAPER_STEM_KERNEL = 3;
+
+/** The block variant of each architecture. Here, not in tfjs-drsn.ts, so that the native engine can
+ * read it without loading TensorFlow.js (an optional dependency, left out of lean bundles). */
+export type DrsnVariant = 'cw' | 'cs' | 'plain';
+export const VARIANT_OF_ARCHITECTURE = { 'drsn-cw': 'cw', 'drsn-cs': 'cs', resnet: 'plain' } as const satisfies Record<string, DrsnVariant>;
 
 export const METADATA_FILE = 'drsn.json';
 
@@ -26,7 +32,25 @@ const modelClass = z.strictObject({
 const normalization = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('window-zscore'), epsilon: z.number().nonnegative() }),
   z.strictObject({ method: z.literal('global'), mean: z.number(), std: positive }),
+  // The representation normalizes its own amplitudes (src/physics/order-spectrum.ts, step 5).
+  z.strictObject({ method: z.literal('none') }),
 ]);
+
+/**
+ * What the net sees instead of the raw window (issue 18): the envelope-order spectrum of the window's
+ * latest samples, `bins` long. Every parameter a reader needs to rebuild it is here.
+ */
+const representation = z.strictObject({
+  kind: z.literal(ENVELOPE_ORDER_SPECTRUM),
+  bandHz: z.tuple([positive, positive]).refine(([lo, hi]) => lo < hi, 'low edge must be below the high edge'),
+  revolutions: positive,
+  fftLength: z.int().min(16).refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
+  // Each of the net's 4 strided stages halves the length: 16 divides it, and 32 is the native engine's minimum.
+  bins: z.int().min(32).refine((n) => n % 16 === 0, 'must be a multiple of 16'),
+  maxPosition: positive,
+  canonical: z.strictObject({ bpfo: positive, bpfi: positive }).refine((c) => c.bpfo < c.bpfi, 'bpfo must be below bpfi'),
+  floorRange: z.tuple([z.number().nonnegative(), positive]).refine(([lo, hi]) => lo < hi, 'low edge must be below the high edge'),
+});
 
 const fileName = z.string().min(1).refine((f) => !path.isAbsolute(f) && !f.split(/[\\/]/).includes('..'), 'must be a file inside the model folder');
 
@@ -45,12 +69,25 @@ const input = z.strictObject({
   channels: z.int().positive(),
   unit: z.enum(['g', 'm/s2', 'mg']),
   bandLimitHz: positive,
+  representation: representation.optional(),
 }).superRefine((i, ctx) => {
   if (i.bandLimitHz > i.sampleRateHz / 2) ctx.addIssue({ code: 'custom', path: ['bandLimitHz'], message: `must be <= Nyquist (${i.sampleRateHz / 2} Hz)` });
+  const r = i.representation;
+  if (r && r.bandHz[1] > i.bandLimitHz) ctx.addIssue({ code: 'custom', path: ['representation', 'bandHz'], message: `must lie below input.bandLimitHz (${i.bandLimitHz} Hz)` });
+  if (r && r.fftLength < i.windowLength) ctx.addIssue({ code: 'custom', path: ['representation', 'fftLength'], message: `must be >= input.windowLength (${i.windowLength}): a spectrum uses at most fftLength samples` });
 });
 
 const files = z.object({ onnx: fileName.optional(), weights: fileName.optional() })
   .refine((f) => f.onnx !== undefined || f.weights !== undefined, 'needs "onnx" or "weights" (no engine could run this model)');
+
+/** Out-of-distribution score of an envelope-order model (src/physics/order-spectrum.ts SpectralShapeOod). */
+const ood = z.strictObject({
+  kind: z.literal('spectral-shape'),
+  median: z.tuple([z.number(), z.number()]),
+  scale: z.tuple([positive, positive]),
+  threshold: z.number(),
+  calibration: z.string().optional(),
+});
 
 export const modelMetadataSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "-" or "."'),
@@ -60,15 +97,29 @@ export const modelMetadataSchema = z.object({
   widths: z.array(z.int().positive()).length(3).refine((w) => w[0] <= w[1] && w[1] <= w[2], 'must not decrease from stage to stage').optional(),
   /** Width of the first convolution; absent = the paper's 3. Odd: PyTorch pads k / 2 on both sides. */
   stemKernel: z.int().min(3).max(255).refine((k) => k % 2 === 1, 'must be odd').optional(),
+  /** Pooling before the classifier: "gap" (the paper's global average; absent = this) or "flatten" (every position of the last map). */
+  head: z.enum(['gap', 'flatten']).optional(),
   /** Nets of this architecture whose probabilities are averaged (weights under "members.<i>."); absent = one net. */
   members: z.int().min(2).max(16).optional(),
   input,
   normalization,
   classes,
   files,
+  ood: ood.optional(),
   training: z.record(z.string(), z.unknown()).optional(),
   metrics: z.record(z.string(), z.unknown()).optional(),
+}).superRefine((m, ctx) => {
+  if (m.ood && !m.input.representation) ctx.addIssue({ code: 'custom', path: ['ood'], message: 'is defined on an input.representation only' });
+  // A representation brings its own amplitude scale; z-scoring it again would differ from training.
+  if (m.input.representation && m.normalization.method !== 'none') {
+    ctx.addIssue({ code: 'custom', path: ['normalization', 'method'], message: 'must be "none" with an input.representation' });
+  }
 });
+
+/** Floats per window the net takes: the representation's length, else the raw window's. */
+export function netInputLength(meta: Pick<ModelMetadata, 'input'>): number {
+  return meta.input.representation?.bins ?? meta.input.windowLength;
+}
 
 function issuePath(p: readonly PropertyKey[]): string {
   return p.length === 0 ? '(root)' : p.map(String).join('.');

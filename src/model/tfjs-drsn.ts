@@ -1,15 +1,16 @@
 // The DRSN of src/model/py/drsn/model.py rebuilt as a tfjs layers model (channels-last [N, L, 1]),
 // with PyTorch's weights. Three classic porting bugs are avoided on purpose and can be switched back
-// on (`PortingFaults`) so tests can prove the engine-agreement check would catch each of them.
+// on (`PortingFaults`) so tests can prove the engine-agreement check would catch each of them. The
+// switches stay here, not in the engine (engines/tfjs.ts) or the settings: each bug is a choice this
+// builder makes (padding, epsilon, kernel layout), so only the builder can make it the wrong way.
 import * as tf from '@tensorflow/tfjs';
 import { DrsndError, ErrorCodes } from '../errors.js';
-import { PAPER_STEM_KERNEL, PAPER_WIDTHS } from './metadata.js';
+import { PAPER_STEM_KERNEL, PAPER_WIDTHS, type DrsnVariant } from './metadata.js';
 import { AbsMean, Shortcut, SoftThreshold, ZeroPad1D } from './engines/tfjs-layers.js';
 import { convKernelToTfjs, linearKernelToTfjs, requireTensor, type DrsnWeights, type WeightTensor } from './weights.js';
 
-export type DrsnVariant = 'cw' | 'cs' | 'plain';
-
-export const VARIANT_OF_ARCHITECTURE = { 'drsn-cw': 'cw', 'drsn-cs': 'cs', resnet: 'plain' } as const satisfies Record<string, DrsnVariant>;
+export { VARIANT_OF_ARCHITECTURE, type DrsnVariant } from './metadata.js';
+export type DrsnHead = 'gap' | 'flatten';
 
 export interface DrsnSpec {
   variant: DrsnVariant;
@@ -23,9 +24,11 @@ export interface DrsnSpec {
   bnEpsilon?: number;
   /** Nets averaged on their probabilities (drsn.json `members`); default 1. */
   members?: number;
+  /** Pooling before the classifier (drsn.json `head`); default the paper's global average. */
+  head?: DrsnHead;
 }
 
-/** Deliberate porting bugs, for tests only: each must make the agreement check fail. */
+/** Deliberate porting bugs (tests/unit/model-porting-bugs.test.ts): each must make the agreement check fail. */
 export interface PortingFaults {
   /** Use this BN epsilon instead of the weights' (e.g. tfjs' default 1e-3). */
   bnEpsilon?: number;
@@ -95,7 +98,13 @@ export function buildDrsn(spec: DrsnSpec, faults: PortingFaults = {}): DrsnTfjsM
       }
     }
     h = relu(bn(h, `${prefix}head_bn`));
-    h = tf.layers.globalAveragePooling1d({ name: `${prefix}pool` }).apply(h) as T;
+    if (spec.head === 'flatten') {
+      // PyTorch flattens [C, T] channel-major; tfjs holds [T, C]: transpose first so head_fc's weights match as they are.
+      h = tf.layers.permute({ dims: [2, 1], name: `${prefix}head_transpose` }).apply(h) as T;
+      h = tf.layers.flatten({ name: `${prefix}flatten` }).apply(h) as T;
+    } else {
+      h = tf.layers.globalAveragePooling1d({ name: `${prefix}pool` }).apply(h) as T;
+    }
     const logits = dense(h, spec.numClasses, `${prefix}head_fc`);
     return tf.layers.activation({ activation: 'softmax', name: `${prefix}probs` }).apply(logits) as T;
   };

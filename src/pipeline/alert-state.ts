@@ -1,10 +1,27 @@
 // Alert state machine with separate raise and clear rules, because a single threshold flaps on a
 // borderline machine (REFERENCE.md, "alert flapping"). Raising needs k fault votes of one class in the
 // last n windows; clearing needs m consecutive normal windows; a low-confidence fault does neither.
+//
+// A diagnosis votes with its fused verdict where it has one (src/physics/fuse.ts): the class of the
+// alert is then the component (`outer_race`, `inner_race`, `ball`), or `sensor_fault` / `unknown`,
+// which are alerts of their own kind. Without a verdict it votes with the DRSN's class, as before.
 import type { Settings } from '../config/schema.js';
 import type { AlertEvent, Diagnosis } from '../types.js';
 
-export type AlertSettings = Settings['alerts'];
+export type AlertSettings = Omit<Settings['alerts'], 'snapshots'>;
+
+/** What an alert is about: the bearing (a component), the measurement, or input unlike anything known. */
+export type AlertKind = 'bearing' | 'sensor_fault' | 'unknown';
+
+export function alertKindOf(className: string): AlertKind {
+  return className === 'sensor_fault' ? 'sensor_fault' : className === 'unknown' ? 'unknown' : 'bearing';
+}
+
+/** A diagnosis as the alert machine sees it. */
+function verdict(d: Diagnosis): { name: string; normal: boolean; confidence: number } {
+  if (d.fusion) return { name: d.fusion.component, normal: d.fusion.component === 'normal', confidence: d.fusion.confidence };
+  return { name: d.className, normal: d.kind === 'normal', confidence: d.confidence };
+}
 
 interface Vote {
   className: string;
@@ -31,11 +48,12 @@ export class SensorAlertState {
   }
 
   update(d: Diagnosis): AlertEvent | null {
-    const vote = d.kind === 'fault' && d.confidence >= this.s.threshold ? { className: d.className, confidence: d.confidence } : null;
+    const v = verdict(d);
+    const vote = !v.normal && v.confidence >= this.s.threshold ? { className: v.name, confidence: v.confidence } : null;
     this.history.push(vote);
     if (this.history.length > this.s.raiseN) this.history.shift();
-    // Any fault-kind window, confident or not, breaks the run of normal windows needed to clear.
-    this.normalStreak = d.kind === 'normal' ? this.normalStreak + 1 : 0;
+    // Any non-normal window, confident or not, breaks the run of normal windows needed to clear.
+    this.normalStreak = v.normal ? this.normalStreak + 1 : 0;
 
     const event = (transition: AlertEvent['transition'], className: string, previousClassName: string | null, confidence: number): AlertEvent =>
       ({ sensorId: d.sensorId, asset: d.asset, transition, className, previousClassName, confidence, at: d.windowEnd });

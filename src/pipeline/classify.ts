@@ -4,6 +4,7 @@
 // more to a monitor than stale data) and counted through onDrop.
 import { type OperatorFunction, Observable } from 'rxjs';
 import type { Logger } from '../log.js';
+import { drsnByComponent, fuse } from '../physics/fuse.js';
 import type { Classifier, Diagnosis, ModelClass, ModelMetadata, Window } from '../types.js';
 
 export interface ClassifyOptions {
@@ -20,9 +21,12 @@ export interface ClassifyOptions {
 }
 
 /** What a diagnosis needs of its window (not the samples: the fused path never has them here). */
-export type WindowRef = Pick<Window, 'sensorId' | 'asset' | 'channel' | 'start' | 'end' | 'completedAt'>;
+export type WindowRef = Pick<Window, 'sensorId' | 'asset' | 'channel' | 'start' | 'end' | 'completedAt' | 'physics'>;
 
-/** Turns one probability vector into a Diagnosis (argmax class, its probability as confidence). */
+/**
+ * Turns one probability vector into a Diagnosis: the DRSN's argmax class with its probability as
+ * confidence, and the fused verdict of that and the window's physics (src/physics/fuse.ts).
+ */
 export function toDiagnosis(w: WindowRef, probs: Float32Array, model: ModelMetadata, classes: Map<number, ModelClass>, now: number): Diagnosis {
   let best = 0;
   for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;
@@ -42,6 +46,9 @@ export function toDiagnosis(w: WindowRef, probs: Float32Array, model: ModelMetad
     modelId: model.id,
     modelVersion: model.version,
     latencyMs: now - w.completedAt,
+    ...(w.physics ? { physics: w.physics } : {}),
+    fusion: fuse({ drsn: drsnByComponent(probs, model.classes), drsnClass: cls.name, physics: w.physics, ood: w.physics?.ood }),
+    completedAt: w.completedAt,
   };
 }
 

@@ -9,6 +9,10 @@ import type { Normalization, Window } from '../types.js';
  */
 export function normalizeData(x: Float32Array, n: Normalization, out?: Float32Array): Float32Array {
   const y = out ?? new Float32Array(x.length);
+  if (n.method === 'none') {
+    y.set(x);
+    return y;
+  }
   let mean: number;
   let scale: number;
   if (n.method === 'global') {

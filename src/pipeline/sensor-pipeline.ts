@@ -1,9 +1,12 @@
 // Everything that happens to one sensor's frames before windows from all sensors meet in the batcher.
-import type { OperatorFunction } from 'rxjs';
+import { defer, filter, map, tap, type OperatorFunction } from 'rxjs';
 import { designResampler } from '../dsp/resampler.js';
+import { DrsndError, ErrorCodes } from '../errors.js';
+import { EnvelopeOrderSpectrum } from '../physics/order-spectrum.js';
+import { SensorPhysics } from '../physics/sensor-physics.js';
 import type { BadInputSink } from '../bad-input.js';
 import type { Frame, ModelMetadata, SensorMeta, Window } from '../types.js';
-import { convertUnits } from './convert-units.js';
+import { convertUnits, unitFactor } from './convert-units.js';
 import { resampleFrames } from './resample.js';
 import { validateFrames } from './validate.js';
 import { windowFrames } from './window.js';
@@ -19,9 +22,11 @@ export interface SensorPipelineOptions {
   badInput: BadInputSink;
   /** Clock for Window.completedAt; performance.now by default. */
   now?: () => number;
+  /** Indicators, sensor checks and bearing evidence on every window (src/physics/); default true. */
+  physics?: boolean;
 }
 
-export type SignalPipelineOptions = Pick<SensorPipelineOptions, 'sensor' | 'model' | 'hop' | 'now'>;
+export type SignalPipelineOptions = Pick<SensorPipelineOptions, 'sensor' | 'model' | 'hop' | 'now' | 'physics'>;
 
 /**
  * convert units → resample + band-limit → window per channel, on frames already validated: pure
@@ -42,7 +47,42 @@ export function signalPipeline(opts: SignalPipelineOptions): OperatorFunction<Fr
   // samples. Shifting the grid by hop − delay makes windows end exactly as their frame arrives.
   const offset = (hop - (design.delay % hop)) % hop;
   const windows = windowFrames({ asset: sensor.asset, windowLength, hop, now: opts.now, offset });
-  return (source) => source.pipe(convert, resample, windows);
+  const rep = model.input.representation;
+  if (rep && (!sensor.machine?.orders || !sensor.machine.speed || opts.physics === false)) {
+    throw new DrsndError(ErrorCodes.CONFIG_INVALID, `sensor ${sensor.id}: model ${model.id} takes the envelope-order spectrum, which needs the sensor's ` +
+      'machine.bearing and machine.speed (fixed rpm, a speed topic or an estimate range); configure them, or choose a time-domain model (model.dir)');
+  }
+  if (opts.physics === false) return (source) => source.pipe(convert, resample, windows);
+  // The physics sees the frames as the sensor gave them and each window before normalization; its
+  // state is per subscription, like the resampler's and the windower's.
+  const toG = unitFactor(model.input.unit, 'g');
+  return (source) => defer(() => {
+    const physics = new SensorPhysics(sensor, model.input.sampleRateHz, windowLength);
+    const withPhysics = source.pipe(
+      tap((f) => physics.onFrame(f)),
+      convert, resample, windows,
+      map((w) => {
+        w.physics = physics.onWindow(w, toG);
+        return w;
+      }),
+    );
+    if (!rep) return withPhysics;
+    // The model sees the envelope-order spectrum of the window at the shaft speed the physics found (fixed,
+    // topic or estimated: the same speed its evidence used). Until a speed is known (the first ~1 s buffer,
+    // or an estimate that finds no shaft line) a window has no input for this model and is not diagnosed:
+    // the sensor's health still reports it, and a guessed speed would put the lines in the wrong place.
+    const eos = new EnvelopeOrderSpectrum(rep);
+    const orders = sensor.machine!.orders!;
+    const ood = model.ood;
+    return withPhysics.pipe(
+      filter((w) => (w.physics?.evidence?.shaftHz ?? 0) > 0),
+      map((w) => {
+        const data = eos.compute(w.data, model.input.sampleRateHz, w.physics!.evidence!.shaftHz, orders);
+        if (ood) w.physics!.ood = { score: eos.oodScore(ood), threshold: ood.threshold };
+        return { ...w, data };
+      }),
+    );
+  });
 }
 
 /** validate → signalPipeline on the calling thread: the per-sensor path as one operator, for tools and

@@ -53,6 +53,8 @@ export interface OutboxRelayOptions {
   settings: OutboxRelaySettings;
   log: Logger;
   clock?: Clock;
+  /** A live diagnosis was handed to the connection (metrics: window → MQTT latency). */
+  onLivePublished?: (d: Diagnosis) => void;
 }
 
 export interface OutboxStats {
@@ -158,6 +160,7 @@ export class OutboxRelay {
   private drained: (() => void) | undefined;
   private readonly unsubscribe: Array<() => void> = [];
   private counts = { acked: 0, refused: 0, resent: 0 };
+  private readonly onLivePublished: ((d: Diagnosis) => void) | undefined;
 
   constructor(opts: OutboxRelayOptions) {
     this.store = opts.store;
@@ -167,6 +170,7 @@ export class OutboxRelay {
     this.log = opts.log.child({ component: 'outbox' });
     this.limited = new RateLimitedLog(this.log, 30_000);
     this.clock = opts.clock ?? systemClock;
+    this.onLivePublished = opts.onLivePublished;
   }
 
   get stats(): OutboxStats {
@@ -240,6 +244,7 @@ export class OutboxRelay {
       && this.inFlight + batch.length <= this.settings.maxInflight) {
       for (let i = 0; i < batch.length; i++) {
         if (!this.send(c, firstId + i, this.diagnosisMessage(firstId + i, batch[i]))) break;
+        this.onLivePublished?.(batch[i]);
       }
       if (c.sent === this.lastCommitted) return;
     }

@@ -1,6 +1,9 @@
 // JSON payloads published by drsnd (docs/topics.md shows an example of each). Pure builders.
-import type { AlertEvent, AlertTransition, Diagnosis } from '../types.js';
+import type { AlertEvent, AlertEventKind, Diagnosis } from '../types.js';
+import type { Component, Indicators, SensorFaultKind, Severity, SpeedSource } from '../physics/types.js';
+import { physicsFromRow, physicsParams, type StoredPhysics } from '../store/physics-columns.js';
 import { isoTime as iso } from '../util/iso-time.js';
+import { alertKindOf, type AlertKind } from '../pipeline/alert-state.js';
 
 /** Six decimals is far below model noise and keeps a 10-class payload around 400 bytes. */
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -32,10 +35,25 @@ export interface DiagnosisPayload {
   modelId: string;
   modelVersion: string;
   latencyMs: number;
+  /** The fused verdict (docs/topics.md): absent only for diagnoses made outside the signal path. */
+  component?: Component;
+  componentConfidence?: number;
+  severity?: Severity;
+  reason?: string;
+  indicators?: Indicators;
+  /** The shaft speed the evidence used, and where it came from. */
+  shaftHz?: number;
+  speedSource?: SpeedSource;
+  /** Envelope evidence per component, 0-1 (absent without evidence: the reason says why). */
+  evidence?: { outer_race: number; inner_race: number; ball: number; cage: number };
+  /** Kinds of the sensor findings (their details are in the reason). */
+  sensorFaults?: SensorFaultKind[];
 }
 
+const round3 = (x: number) => Math.round(x * 1e3) / 1e3;
+
 export function diagnosisPayload(gatewayId: string, id: string, d: Diagnosis): DiagnosisPayload {
-  return {
+  const p: DiagnosisPayload = {
     id, gatewayId, sensorId: d.sensorId, asset: d.asset, channel: d.channel,
     // As SQLite has them (INTEGER ms, float32 probabilities), so a message built from a committed batch
     // and the same row read back from the outbox after a reconnect are the same bytes.
@@ -44,6 +62,25 @@ export function diagnosisPayload(gatewayId: string, id: string, d: Diagnosis): D
     probabilities: d.probabilities.map((p) => round6(Math.fround(p))), modelId: d.modelId, modelVersion: d.modelVersion,
     latencyMs: Math.round(d.latencyMs * 100) / 100,
   };
+  // From what SQLite keeps (store/physics-columns.ts), so a message resent from the outbox after a
+  // reconnect is the same bytes as the one built from the live diagnosis.
+  const st: StoredPhysics = d.physics ? physicsFromRow(physicsParams(d)) : (d as StoredPhysics);
+  if (st.fusion) {
+    p.component = st.fusion.component;
+    p.componentConfidence = round6(st.fusion.confidence);
+    p.severity = st.fusion.severity;
+    p.reason = st.fusion.reason;
+  }
+  const i = st.indicators;
+  if (i) p.indicators = { rmsG: round6(i.rmsG), peakG: round6(i.peakG), crest: round3(i.crest), kurtosis: round3(i.kurtosis), velocityMmS: round3(i.velocityMmS), isoZone: i.isoZone };
+  if (st.shaftHz !== undefined) p.shaftHz = round3(st.shaftHz);
+  if (st.speedSource !== undefined) p.speedSource = st.speedSource;
+  if (st.evidence) {
+    const e = st.evidence;
+    p.evidence = { outer_race: round3(e.outer_race), inner_race: round3(e.inner_race), ball: round3(e.ball), cage: round3(e.cage) };
+  }
+  if (st.sensorFaults) p.sensorFaults = st.sensorFaults;
+  return p;
 }
 
 /** What the publisher remembers of an active alert, to fill the alert and health topics. */
@@ -57,6 +94,9 @@ export interface ActiveAlert {
   peakConfidence: number;
   raisedAt: number;
   changedAt: number;
+  /** Set once an operator acknowledged it (CLI, HTTP or MQTT); optional for alerts built before. */
+  acknowledgedAt?: number | null;
+  acknowledgedBy?: string | null;
 }
 
 export interface AlertPayload {
@@ -66,18 +106,23 @@ export interface AlertPayload {
   asset: string;
   state: 'active';
   className: string;
+  /** bearing (className is the component), sensor_fault or unknown. */
+  alertKind: AlertKind;
   previousClassName: string | null;
   confidence: number;
   peakConfidence: number;
   raisedAt: string;
   changedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
 }
 
 export function alertPayload(gatewayId: string, a: ActiveAlert): AlertPayload {
   return {
     gatewayId, alertId: a.alertId, sensorId: a.sensorId, asset: a.asset, state: 'active',
-    className: a.className, previousClassName: a.previousClassName, confidence: round6(a.confidence),
+    className: a.className, alertKind: alertKindOf(a.className), previousClassName: a.previousClassName, confidence: round6(a.confidence),
     peakConfidence: round6(a.peakConfidence), raisedAt: iso(a.raisedAt), changedAt: iso(a.changedAt),
+    acknowledgedAt: a.acknowledgedAt == null ? null : iso(a.acknowledgedAt), acknowledgedBy: a.acknowledgedBy ?? null,
   };
 }
 
@@ -88,18 +133,26 @@ export interface AlertEventPayload {
   alertId: number;
   sensorId: string;
   asset: string;
-  transition: AlertTransition;
+  transition: AlertEventKind;
   className: string;
+  alertKind: AlertKind;
   previousClassName: string | null;
   confidence: number;
   at: string;
+  /** Only on `acknowledged`: who acknowledged (null when nobody was named). */
+  by?: string | null;
 }
 
-export function alertEventPayload(gatewayId: string, id: string, alertId: number, e: AlertEvent): AlertEventPayload {
-  return {
+/** An event as stored: a state machine transition, or an acknowledgement with who made it. */
+export type StoredAlertEvent = Omit<AlertEvent, 'transition'> & { transition: AlertEventKind; by?: string | null };
+
+export function alertEventPayload(gatewayId: string, id: string, alertId: number, e: StoredAlertEvent): AlertEventPayload {
+  const p: AlertEventPayload = {
     id, gatewayId, alertId, sensorId: e.sensorId, asset: e.asset, transition: e.transition,
-    className: e.className, previousClassName: e.previousClassName, confidence: round6(e.confidence), at: iso(e.at),
+    className: e.className, alertKind: alertKindOf(e.className), previousClassName: e.previousClassName, confidence: round6(e.confidence), at: iso(e.at),
   };
+  if (e.transition === 'acknowledged') p.by = e.by ?? null;
+  return p;
 }
 
 export type HealthStatus = 'ok' | 'fault' | 'unknown' | 'degraded';
@@ -118,6 +171,8 @@ export interface HealthPayload {
   problem: string | null;
   lastClass: string | null;
   lastKind: 'normal' | 'fault' | null;
+  /** The latest fused verdict's component (normal, outer_race, …, sensor_fault). */
+  lastComponent?: Component | null;
   confidence: number | null;
   channel: string | null;
   /** alertId and raisedAt are null when only the alert tracker knows of the alert (open since before a restart). */
@@ -137,6 +192,7 @@ export function healthPayload(
     problem,
     lastClass: last?.className ?? null,
     lastKind: last?.kind ?? null,
+    lastComponent: last?.fusion?.component ?? null,
     confidence: last ? round6(last.confidence) : null,
     channel: last?.channel ?? null,
     activeAlert: alert ? { alertId: alert.alertId, className: alert.className, raisedAt: iso(alert.raisedAt) }

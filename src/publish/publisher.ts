@@ -4,7 +4,7 @@
 // docs/topics.md: fixed client id, persistent session, QoS 1, retained `online` republished on EVERY
 // connect (a broker without persistence forgets it).
 import type { EventEmitter } from 'node:events';
-import { connect, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import { connect, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Settings } from '../config/schema.js';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import { RateLimitedLog, type Logger } from '../log.js';
@@ -74,6 +74,8 @@ export class Publisher {
   private readonly clock: Clock;
   private readonly retained = new Map<string, RetainedState>();
   private readonly connectHooks = new Set<() => void>();
+  /** Topic filters drsnd listens on (requests, Home Assistant status, Sparkplug commands), with their handler. */
+  private readonly subscriptions = new Map<string, (topic: string, payload: Buffer, packet: IPublishPacket) => void>();
   private readonly listeners = new ListenerGroup();
   private mqtt: MqttClient | undefined;
   private firstConnect!: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void; settled: boolean };
@@ -127,6 +129,7 @@ export class Publisher {
     const em = client as unknown as EventEmitter;
     this.listeners.on(em, 'connect', () => this.onConnected(client));
     this.listeners.on(em, 'close', () => this.log.debug('connection closed'));
+    this.listeners.on(em, 'message', (topic: string, payload: Buffer, packet: IPublishPacket) => this.dispatch(topic, payload, packet));
     this.listeners.on(em, 'offline', () => this.limited.warn('offline', { url: redact(url) }, 'broker unreachable; messages wait in the SQLite outbox'));
     // Without an error listener an emitter throws; a refused connection is retried, so log at a bounded rate.
     this.listeners.on(em, 'error', (err: Error) => this.limited.warn('error', { err, url: redact(url) }, 'mqtt error'));
@@ -195,8 +198,51 @@ export class Publisher {
     if (this.mqtt?.connected) this.writeRetained(this.mqtt, topic, state);
   }
 
+  /**
+   * Listens on `filter` from now on, subscribing again at every connect. QoS 0: the session is
+   * persistent, and a request sent while drsnd was away must not be answered late, after a restart.
+   * Returns the unsubscribe function.
+   */
+  subscribe(filter: string, fn: (topic: string, payload: Buffer, packet: IPublishPacket) => void): () => void {
+    this.subscriptions.set(filter, fn);
+    if (this.mqtt?.connected) this.mqtt.subscribe(filter, { qos: 0 });
+    return () => {
+      this.subscriptions.delete(filter);
+      if (this.mqtt?.connected) this.mqtt.unsubscribe(filter);
+    };
+  }
+
+  /** A reply (request/response, Sparkplug): QoS 1, not retained, with MQTT 5 properties where the protocol has them. */
+  send(topic: string, payload: string | Buffer, opts: { properties?: IClientPublishOptions['properties']; qos?: 0 | 1; retain?: boolean } = {}): boolean {
+    const client = this.mqtt;
+    if (!client?.connected) return false;
+    const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    if (bytes > this.mqttSettings.maxPayloadBytes) {
+      this.counts.oversized++;
+      this.limited.warn('oversized', { topic, bytes }, 'payload larger than mqtt.maxPayloadBytes, not sent');
+      return false;
+    }
+    this.counts.published++;
+    const o: IClientPublishOptions = { qos: opts.qos ?? 1, retain: opts.retain ?? false };
+    if (opts.properties && this.mqttSettings.protocolVersion === 5) o.properties = opts.properties;
+    client.publish(topic, payload, o, (err) => { if (err) this.limited.warn('publish', { err, topic }, 'publish failed'); });
+    return true;
+  }
+
+  private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    for (const [filter, fn] of this.subscriptions) {
+      if (!topicMatches(filter, topic)) continue;
+      try {
+        fn(topic, payload, packet);
+      } catch (err) {
+        this.log.error({ err, topic }, 'message handler failed');
+      }
+    }
+  }
+
   private onConnected(client: MqttClient): void {
     this.log.info({ clientId: client.options.clientId }, 'connected to broker');
+    for (const filter of this.subscriptions.keys()) client.subscribe(filter, { qos: 0 });
     client.publish(this.topics.status(), 'online', { qos: 1, retain: true });
     const now = this.now();
     for (const [topic, state] of this.retained) {
@@ -265,6 +311,17 @@ export class Publisher {
 function publishError(err: Error): PublishError {
   const refused = typeof (err as { code?: unknown }).code === 'number';
   return new PublishError(err.message, !refused, { cause: err });
+}
+
+/** MQTT topic filter matching (§4.7): `+` one level, `#` the rest. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
 }
 
 /** Never log credentials embedded in a URL. */

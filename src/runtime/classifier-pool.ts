@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
+import { netInputLength } from '../model/metadata.js';
 import type { BackendChoice, EngineChoice } from '../model/engines/engine.js';
 import type { Classifier, ModelMetadata } from '../types.js';
 import type { Clock } from '../util/clock.js';
@@ -56,7 +57,7 @@ const BATCH_TIMEOUT_MS = 30_000;
 export async function createClassifierPool(opts: ClassifierPoolOptions): Promise<ClassifierPool> {
   const size = opts.workers > 0 ? opts.workers : os.availableParallelism();
   const log = opts.log.child({ component: 'classifier-pool' });
-  const floatsPerWindow = opts.meta.input.windowLength * opts.meta.input.channels;
+  const floatsPerWindow = netInputLength(opts.meta) * opts.meta.input.channels;
   const classes = opts.meta.classes.length;
   const init: WorkerInit = {
     modelDir: opts.modelDir, meta: opts.meta, engine: opts.engine, backend: opts.backend,

@@ -2,13 +2,14 @@
 // onnxruntime gets one single-threaded session here), then serves batches from the pool.
 // Batches arrive and leave as transferred ArrayBuffers, so nothing is copied between threads.
 import { parentPort, workerData } from 'node:worker_threads';
+import { netInputLength } from '../model/metadata.js';
 import { selectEngine } from '../model/select.js';
 import { toWire, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('src/runtime/classifier-worker.ts runs only as a worker thread (see classifier-pool.ts)');
 const init = workerData as WorkerInit;
-const floatsPerWindow = init.meta.input.windowLength * init.meta.input.channels;
+const floatsPerWindow = netInputLength(init.meta) * init.meta.input.channels;
 
 function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);

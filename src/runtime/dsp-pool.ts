@@ -24,6 +24,7 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { siblingScript, type WorkerScript } from '../worker-entry.js';
 import { createWorkerPool, type Member } from './worker-pool.js';
 import { toDiagnosis, type WindowRef } from '../pipeline/classify.js';
+import { netInputLength } from '../model/metadata.js';
 import type { DspInference, DspInit, FromDsp, ToDsp, WireFrame } from './dsp-protocol.js';
 import { signalPipeline } from '../pipeline/sensor-pipeline.js';
 
@@ -31,6 +32,8 @@ export interface DspPoolOptions {
   sensors: SensorMeta[];
   model: ModelMetadata;
   hop: number | null;
+  /** Physics on every window (settings pipeline.physics; default on). */
+  physics?: boolean;
   /** Worker threads (≥ 1; sensors are spread round-robin). */
   workers: number;
   log: Logger;
@@ -46,6 +49,8 @@ export interface DspPoolOptions {
   clock?: Clock;
   /** The worker module; default dsp-worker.js beside this file. */
   script?: WorkerScript;
+  /** Recent raw windows each worker keeps per channel for window() (alert snapshots); 0 or absent: none. */
+  ringWindows?: number;
   /** Fused mode: the workers classify their windows; use diagnoses(), not pipeline(). */
   inference?: DspInference & {
     /** Longest a frame waits for company before it is sent (the batch time bound). */
@@ -61,6 +66,11 @@ export interface DspPool {
   /** The sensor's validated frames → its normalized windows, computed in its worker. Completes after the
    *  source completes and every frame sent has been answered. */
   pipeline(sensorId: string): OperatorFunction<Frame, Window>;
+  /**
+   * The raw window (model unit and rate, before normalization) of a sensor's channel that starts at
+   * `start`, from its worker's ring of recent windows; undefined when the ring no longer holds it.
+   */
+  window(sensorId: string, channel: string, start: number): Promise<{ data: Float32Array; end: number } | undefined>;
   /** Fused mode: the sensor's validated frames → its diagnoses (latencyMs from window completion). */
   diagnoses(sensorId: string): OperatorFunction<Frame, Diagnosis>;
   /** Resolves when every worker is ready (fused mode: its engine loaded), with the engine in use;
@@ -92,6 +102,8 @@ interface Slot {
   nextId: number;
   /** Request id → frames per sensor index in it. */
   pending: Map<number, Map<number, number>>;
+  /** window() requests waiting for this worker's answer. */
+  windowRequests: Map<number, (w: { data: Float32Array; end: number } | undefined) => void>;
   /** Frames in the outbox or at the worker: what maxQueuedFrames bounds. */
   queued: number;
   /** Windows the outbox's frames will roughly make (fused mode sends at a batch's worth). */
@@ -114,11 +126,12 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   for (const sensor of sensors) signalPipeline({ sensor, model, hop: opts.hop });
   const size = Math.min(opts.workers, Math.max(1, sensors.length), os.availableParallelism() * 4);
   const maxQueued = opts.maxQueuedFrames ?? Math.max(1024, QUEUED_FRAMES_PER_SENSOR * Math.ceil(sensors.length / size));
-  const len = model.input.windowLength;
-  const hop = opts.hop ?? Math.max(1, Math.floor(len / 2));
+  // Floats per window on the wire: the net's input (a representation's bins, else the normalized window).
+  const len = netInputLength(model);
+  const hop = opts.hop ?? Math.max(1, Math.floor(model.input.windowLength / 2));
   const fused = opts.inference;
   const init: DspInit = {
-    sensors, model, hop: opts.hop, mainTimeOrigin: performance.timeOrigin,
+    sensors, model, hop: opts.hop, physics: opts.physics, mainTimeOrigin: performance.timeOrigin, ringWindows: opts.ringWindows ?? 0,
     inference: fused && { modelDir: fused.modelDir, engine: fused.engine, backend: fused.backend, intraOpNumThreads: fused.intraOpNumThreads, batchSize: fused.batchSize },
   };
   const flushMs = fused ? fused.batchMaxWaitMs : FLUSH_MS;
@@ -151,10 +164,10 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       const { sensor } = lane;
       // One object literal per branch (no {...ref, data} copy): this runs for every window.
       if (!m.probs) {
-        const win: Window = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, data: data.subarray(w.o, w.o + len) };
+        const win: Window = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, data: data.subarray(w.o, w.o + len), physics: w.p };
         (lane.sub as Subscriber<Window> | undefined)?.next(win);
       } else {
-        const ref: WindowRef = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt };
+        const ref: WindowRef = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, physics: w.p };
         (lane.sub as Subscriber<Diagnosis> | undefined)?.next(toDiagnosis(ref, data.subarray(w.o, w.o + classes.size), model, classes, t));
       }
     }
@@ -168,7 +181,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   };
 
   const addSlot = (member: Member): Slot => {
-    const slot: Slot = { member, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), queued: 0 };
+    const slot: Slot = { member, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), windowRequests: new Map(), queued: 0 };
     slots[member.index] = slot;
     slotOf.set(member, slot);
     return slot;
@@ -180,10 +193,19 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     handshake: !!fused, timeoutMs: fused ? fused.batchTimeoutMs ?? BATCH_TIMEOUT_MS : undefined,
     stopMessage: { type: 'stop' } satisfies ToDsp, log, clock,
     onMessage(member, m) {
-      if (m.type === 'windows') answered(slotOf.get(member)!, m);
-      else lanes[m.s].sub?.error(fromWire(m.error, ErrorCodes.CONFIG_INVALID));
+      const slot = slotOf.get(member)!;
+      if (m.type === 'windows') answered(slot, m);
+      else if (m.type === 'window') {
+        const done = slot.windowRequests.get(m.id);
+        slot.windowRequests.delete(m.id);
+        done?.(m.buffer ? { data: new Float32Array(m.buffer), end: m.end } : undefined);
+      } else lanes[m.s].sub?.error(fromWire(m.error, ErrorCodes.CONFIG_INVALID));
     },
     onExit(member) {
+      // A window asked for went with the worker's ring.
+      const gone = slotOf.get(member)!;
+      for (const done of gone.windowRequests.values()) done(undefined);
+      gone.windowRequests.clear();
       // Its frames are lost with it: count them, restart the sensors' streams in the replacement.
       const slot = slotOf.get(member)!;
       let lost = 0;
@@ -256,7 +278,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       return;
     }
     const n = f.channels[0].length;
-    slot.outbox.push({ wire: { s: lane.s, t0: f.t0, rateHz: f.rateHz, unit: f.unit, n, o: 0, d: !!f.discontinuity || lane.broken, seq: f.seq }, channels: f.channels });
+    slot.outbox.push({ wire: { s: lane.s, t0: f.t0, rateHz: f.rateHz, unit: f.unit, n, o: 0, d: !!f.discontinuity || lane.broken, seq: f.seq, sh: f.shaftHz }, channels: f.channels });
     slot.outboxFloats += n * f.channels.length;
     slot.outboxWindows += (f.channels.length * n * model.input.sampleRateHz) / (f.rateHz * hop);
     slot.queued++;
@@ -295,10 +317,26 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     pipeline: (sensorId) => operator<Window>(sensorId, false),
     diagnoses: (sensorId) => operator<Diagnosis>(sensorId, true),
     ready: () => pool.started,
+    window(sensorId, channel, start) {
+      const lane = lanes.find((l) => l.sensor.id === sensorId);
+      const c = lane ? lane.sensor.axes.indexOf(channel) : -1;
+      const slot = lane && slots[lane.w];
+      if (!lane || !slot || c < 0 || slot.member.exited || !opts.ringWindows) return Promise.resolve(undefined);
+      const id = slot.nextId++;
+      return new Promise((resolve) => {
+        slot.windowRequests.set(id, resolve);
+        slot.member.post({ type: 'window', id, s: lane.s, c, start } satisfies ToDsp);
+      });
+    },
     get liveWorkers() { return pool.live; },
     async stop(): Promise<void> {
       for (const slot of slots) clock.clearTimeout(slot.flushTimer);
       await pool.stop();
+      // A stopped pool calls no onExit: nobody is left to answer a window asked for.
+      for (const slot of slots) {
+        for (const done of slot.windowRequests.values()) done(undefined);
+        slot.windowRequests.clear();
+      }
     },
   };
 }

@@ -4,6 +4,7 @@
 // In fused mode (DspInit.inference) the worker also runs the model and sends back probabilities instead.
 import type { BackendChoice, EngineChoice } from '../model/engines/engine.js';
 import type { Handshake, WireError } from './worker-protocol.js';
+import type { WindowPhysics } from '../physics/types.js';
 import type { ModelMetadata, SensorMeta } from '../types.js';
 
 /** Fused mode: the worker loads this engine and classifies its windows itself. */
@@ -20,9 +21,13 @@ export interface DspInit {
   sensors: SensorMeta[];
   model: ModelMetadata;
   hop: number | null;
+  /** Physics on every window (settings pipeline.physics); absent = on. */
+  physics?: boolean;
   /** performance.timeOrigin of the main thread: windows' completedAt are sent on its clock. */
   mainTimeOrigin: number;
   inference?: DspInference;
+  /** Recent raw windows kept per channel, so an alert's window can be asked for (alert snapshots); 0: none. */
+  ringWindows?: number;
 }
 
 /** One frame; its channels are `sensors[s].axes.length` runs of `n` floats from float offset `o`. */
@@ -35,6 +40,8 @@ export interface WireFrame {
   o: number;
   d: boolean;
   seq?: number;
+  /** Frame.shaftHz */
+  sh?: number;
 }
 
 /**
@@ -48,10 +55,14 @@ export interface WireWindow {
   end: number;
   completedAt: number;
   o: number;
+  /** Window.physics */
+  p?: WindowPhysics;
 }
 
 export type ToDsp =
   | { type: 'frames'; id: number; frames: WireFrame[]; buffer: ArrayBuffer }
+  /** Asks for the raw window of sensor `s`, axis `c`, starting at `start` (from the ring). */
+  | { type: 'window'; id: number; s: number; c: number; start: number }
   | { type: 'stop' };
 
 export type FromDsp =
@@ -60,5 +71,7 @@ export type FromDsp =
   | { type: 'windows'; id: number; windows: WireWindow[]; buffer: ArrayBuffer; probs?: boolean; inferenceError?: WireError; lostWindows?: number }
   /** Sensor `s`'s pipeline failed (it takes no more frames); the main side errors that sensor's stream. */
   | { type: 'error'; s: number; error: WireError }
+  /** The window asked for (model unit, model rate, before normalization), or null when the ring no longer has it. */
+  | { type: 'window'; id: number; buffer: ArrayBuffer | null; end: number }
   /** Fused mode: the engine is loaded (or could not be). */
   | Handshake;

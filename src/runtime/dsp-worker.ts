@@ -9,6 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Subject } from 'rxjs';
 import type { InferenceEngine } from '../model/engines/engine.js';
 import { selectEngine } from '../model/select.js';
+import { netInputLength } from '../model/metadata.js';
+import { warmUpPhysics } from '../physics/sensor-physics.js';
 import { toWire } from './worker-protocol.js';
 import type { Frame, Window } from '../types.js';
 import type { DspInit, FromDsp, ToDsp, WireWindow } from './dsp-protocol.js';
@@ -18,7 +20,7 @@ import { signalPipeline } from '../pipeline/sensor-pipeline.js';
 const port = parentPort;
 if (!port) throw new Error('src/runtime/dsp-worker.ts runs only as a worker thread (see dsp-pool.ts)');
 const init = workerData as DspInit;
-const len = init.model.input.windowLength;
+const len = netInputLength(init.model);
 const classes = init.model.classes.length;
 // Worker threads have their own time origin; completedAt must be on the main thread's clock.
 const shift = performance.timeOrigin - init.mainTimeOrigin;
@@ -26,6 +28,27 @@ const now = (): number => performance.now() + shift;
 
 /** Windows produced while handling the current message. */
 let produced: { s: number; w: Window }[] = [];
+/**
+ * The last ringWindows windows per sensor and axis (`s:c`), for alert snapshots. The windower hands
+ * out a fresh array per window and normalization writes elsewhere, so keeping the reference costs no
+ * copy; only a window asked for is copied and sent back.
+ */
+const rings = new Map<string, Window[]>();
+const ringWindows = init.ringWindows ?? 0;
+
+function keep(s: number, w: Window): void {
+  const key = `${s}:${w.channel}`;
+  let ring = rings.get(key);
+  if (!ring) rings.set(key, (ring = []));
+  ring.push(w);
+  if (ring.length > ringWindows) ring.shift();
+}
+
+function answerWindow(msg: Extract<ToDsp, { type: 'window' }>): void {
+  const w = rings.get(`${msg.s}:${init.sensors[msg.s].axes[msg.c]}`)?.find((x) => x.start === msg.start);
+  const copy = w ? w.data.slice() : null;
+  port!.postMessage({ type: 'window', id: msg.id, buffer: copy ? copy.buffer : null, end: w?.end ?? 0 } satisfies FromDsp, copy ? [copy.buffer] : []);
+}
 const lanes = new Map<number, Subject<Frame> | null>();
 
 function lane(s: number): Subject<Frame> | null {
@@ -35,8 +58,11 @@ function lane(s: number): Subject<Frame> | null {
   input = new Subject<Frame>();
   lanes.set(s, input);
   try {
-    input.pipe(signalPipeline({ sensor, model: init.model, hop: init.hop, now })).subscribe({
-      next: (w) => produced.push({ s, w }),
+    input.pipe(signalPipeline({ sensor, model: init.model, hop: init.hop, now, physics: init.physics })).subscribe({
+      next: (w) => {
+        produced.push({ s, w });
+        if (ringWindows > 0) keep(s, w);
+      },
       error: (e: unknown) => fail(s, e),
     });
   } catch (e) {
@@ -58,7 +84,7 @@ function runFrames(msg: Extract<ToDsp, { type: 'frames' }>): { s: number; w: Win
     if (!input) continue;
     const axes = init.sensors[f.s].axes;
     const channels = axes.map((_, c) => data.subarray(f.o + c * f.n, f.o + (c + 1) * f.n));
-    input.next({ sensorId: init.sensors[f.s].id, t0: f.t0, rateHz: f.rateHz, unit: f.unit, axes, channels, seq: f.seq, discontinuity: f.d });
+    input.next({ sensorId: init.sensors[f.s].id, t0: f.t0, rateHz: f.rateHz, unit: f.unit, axes, channels, seq: f.seq, discontinuity: f.d, shaftHz: f.sh });
   }
   const out = produced;
   produced = [];
@@ -66,7 +92,7 @@ function runFrames(msg: Extract<ToDsp, { type: 'frames' }>): { s: number; w: Win
 }
 
 function wire(s: number, w: Window, o: number): WireWindow {
-  return { s, c: init.sensors[s].axes.indexOf(w.channel), start: w.start, end: w.end, completedAt: w.completedAt, o };
+  return { s, c: init.sensors[s].axes.indexOf(w.channel), start: w.start, end: w.end, completedAt: w.completedAt, o, p: w.physics };
 }
 
 function answerWithWindows(msg: Extract<ToDsp, { type: 'frames' }>): void {
@@ -128,9 +154,17 @@ if (init.inference) {
   );
 }
 
+// While the engine loads (or before the first frames): the physics' first window costs no JIT time.
+if (init.physics !== false) warmUpPhysics();
+
 port.on('message', (msg: ToDsp) => {
   if (msg.type === 'stop') {
     chain = chain.then(() => engine).then((e) => e?.dispose()).finally(() => port.close());
+    return;
+  }
+  if (msg.type === 'window') {
+    // At once, not behind the engine calls queued in `chain`: the window asked for is already in the ring.
+    answerWindow(msg);
     return;
   }
   if (!init.inference) {

@@ -15,6 +15,8 @@ export class AlertWriter {
   private readonly ack: Statement;
   private readonly byId: Statement;
   private readonly recordTx: (e: AlertEvent) => { alertId: number; eventId: number };
+  private readonly ackTx: (id: number, by: string | null, at: number) => { alert: AlertRecord; eventId: number };
+  private readonly insertAckEvent: Statement;
 
   constructor(db: Database) {
     this.activeBySensor = db.prepare(`SELECT id, class_name FROM alerts WHERE sensor = ? AND state = 'active'`);
@@ -37,7 +39,19 @@ export class AlertWriter {
     this.setLastEventId = db.prepare(`UPDATE outbox SET last_id = ? WHERE stream = 'alert_events'`);
     this.ack = db.prepare('UPDATE alerts SET acknowledged_at = @at, acknowledged_by = @by WHERE id = @id');
     this.byId = db.prepare('SELECT * FROM alerts WHERE id = ?');
+    this.insertAckEvent = db.prepare(`
+      INSERT INTO alert_events (id, alert_id, transition, class_name, previous_class_name, confidence, at, by)
+      VALUES (@id, @alertId, 'acknowledged', @className, NULL, @confidence, @at, @by)`);
     this.recordTx = db.transaction((e: AlertEvent) => this.apply(e));
+    this.ackTx = db.transaction((id: number, by: string | null, at: number) => {
+      const { changes } = this.ack.run({ id, by, at });
+      if (changes === 0) throw new DrsndError(ErrorCodes.NOT_FOUND, `no alert with id ${id}`);
+      const alert = toAlertRecord(this.byId.get(id) as AlertRow);
+      const eventId = (this.nextEventId.get() as { id: number }).id;
+      this.insertAckEvent.run({ id: eventId, alertId: id, className: alert.className, confidence: alert.peakConfidence, at, by });
+      this.setLastEventId.run(eventId);
+      return { alert, eventId };
+    });
   }
 
   /**
@@ -80,10 +94,12 @@ export class AlertWriter {
     return { alertId, eventId };
   }
 
-  /** Marks an alert acknowledged (again, if it already was: the latest ack wins). */
-  acknowledge(id: number, by: string | null, at: number): AlertRecord {
-    const { changes } = this.ack.run({ id, by, at });
-    if (changes === 0) throw new DrsndError(ErrorCodes.NOT_FOUND, `no alert with id ${id}`);
-    return toAlertRecord(this.byId.get(id) as AlertRow);
+  /**
+   * Marks an alert acknowledged (again, if it already was: the latest ack wins) and records an
+   * 'acknowledged' event in the same transaction, which the outbox publishes like any transition
+   * (also when another process, the CLI, acknowledged: the daemon notices the new event id).
+   */
+  acknowledge(id: number, by: string | null, at: number): { alert: AlertRecord; eventId: number } {
+    return this.ackTx(id, by, Math.round(at));
   }
 }

@@ -1,20 +1,20 @@
 // Checkpoint worker thread (see checkpointer.ts): its own connection folds the WAL into the database
 // file every intervalMs. PASSIVE never waits for, or blocks, the daemon's writer or a CLI reader.
-import BetterSqlite3 from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CheckpointInit, FromCheckpointer, ToCheckpointer } from './checkpointer.js';
+import { sqlite } from './sqlite.js';
 
 const init = workerData as CheckpointInit;
 const port = parentPort!;
 const post = (m: FromCheckpointer) => port.postMessage(m);
 
-let db: BetterSqlite3.Database;
+let db: Database;
 try {
-  db = new BetterSqlite3(init.path, { fileMustExist: true, timeout: 0 });
+  db = new (sqlite())(init.path, { fileMustExist: true, timeout: 0 });
   // The checkpoint's fsync follows this connection's setting: the same durability as the writer's.
   db.pragma(`synchronous = ${init.synchronous}`);
   post({ type: 'ready' });
-  if (init.fault?.exitAfterMs !== undefined) setTimeout(() => process.exit(3), init.fault.exitAfterMs);
 } catch (e) {
   post({ type: 'error', message: (e as Error).message });
   process.exit(1);

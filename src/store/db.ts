@@ -1,10 +1,10 @@
 // Opening the SQLite file: once per process, pragmas chosen on purpose, schema migrated by user_version.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
+import { sqlite } from './sqlite.js';
 
 export type { Database };
 export type Synchronous = 'OFF' | 'NORMAL' | 'FULL';
@@ -33,7 +33,7 @@ export function openDatabase(dbPath: string, opts: OpenOptions = {}): Database {
   let db: Database | undefined;
   try {
     mkdirSync(path.dirname(dbPath), { recursive: true });
-    db = new BetterSqlite3(dbPath, { timeout: opts.busyTimeoutMs ?? 5_000 });
+    db = new (sqlite())(dbPath, { timeout: opts.busyTimeoutMs ?? 5_000 });
     // WAL: readers (the CLI) never block the daemon's writer and vice versa.
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
@@ -59,7 +59,7 @@ export function openDatabase(dbPath: string, opts: OpenOptions = {}): Database {
 export function openDatabaseReadOnly(dbPath: string): Database {
   let db: Database | undefined;
   try {
-    db = new BetterSqlite3(dbPath, { readonly: true, fileMustExist: true, timeout: 5_000 });
+    db = new (sqlite())(dbPath, { readonly: true, fileMustExist: true, timeout: 5_000 });
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version === 0) throw new Error('not a drsnd database (no schema); is store.path right?');
     if (version > SCHEMA_VERSION) throw new Error(`schema version ${version} is newer than this drsnd (${SCHEMA_VERSION}); upgrade drsnd`);

@@ -8,9 +8,10 @@
 // the one the store already loads, and works between connections of one process too (tests).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import { storeError } from './db.js';
+import { sqlite } from './sqlite.js';
 
 export interface StoreLock {
   readonly path: string;
@@ -19,10 +20,10 @@ export interface StoreLock {
 
 export function lockStore(dbPath: string): StoreLock {
   const lockPath = `${dbPath}.lock`;
-  let db: BetterSqlite3.Database | undefined;
+  let db: Database | undefined;
   try {
     mkdirSync(path.dirname(dbPath), { recursive: true });
-    db = new BetterSqlite3(lockPath, { timeout: 0 });
+    db = new (sqlite())(lockPath, { timeout: 0 });
     db.pragma('locking_mode = EXCLUSIVE');
     db.exec('BEGIN EXCLUSIVE');
   } catch (e) {

@@ -147,6 +147,64 @@ export const migrations: readonly Migration[] = [
     add.run('alert_events', maxEventId, maxEventId);
     db.prepare(`INSERT INTO store_meta (key, value) VALUES ('store_id', ?)`).run(randomBytes(6).toString('hex'));
   },
+
+  // 4: the fused verdict, condition indicators, shaft speed and envelope evidence of each diagnosis
+  // (issue 18; store/physics-columns.ts). Nullable: rows from before, and diagnoses made without the
+  // physics, have none. No index: queries on them also name a sensor or a time range, which are indexed.
+  (db) => {
+    for (let k = 0; k < 8; k++) {
+      for (const col of [
+        'component TEXT', 'fused_confidence REAL', 'severity TEXT', 'reason TEXT',
+        'rms_g REAL', 'peak_g REAL', 'crest REAL', 'kurtosis REAL', 'velocity_mm_s REAL', 'iso_zone TEXT',
+        'shaft_hz REAL', 'speed_source TEXT', 'ev_outer REAL', 'ev_inner REAL', 'ev_ball REAL', 'ev_cage REAL', 'sensor_faults TEXT',
+      ]) db.exec(`ALTER TABLE diagnoses_p${k} ADD COLUMN ${col}`);
+    }
+    // The view's column list is fixed when it is created: make it again so it shows the new columns.
+    db.exec('DROP VIEW diagnoses');
+    db.exec(`CREATE VIEW diagnoses AS ${Array.from({ length: 8 }, (_, k) => `SELECT * FROM diagnoses_p${k}`).join(' UNION ALL ')}`);
+  },
+
+  // 5: the interfaces (issue 20). An acknowledgement is an alert event like a transition, so it reaches
+  // MQTT through the outbox whoever made it (CLI, HTTP, MQTT): alert_events takes 'acknowledged' and
+  // who acknowledged (`by`); SQLite cannot change a CHECK, so the table is copied (it is small: one row
+  // per transition). alert_snapshots: the raw window that raised or changed an alert (float32 LE in the
+  // sensor's unit converted to the model's, at the model's rate), bounded in count and bytes by the
+  // store (alerts.snapshots), deleted with its alert.
+  (db) => {
+    db.exec(`
+      CREATE TABLE alert_events_v5 (
+        id                  INTEGER PRIMARY KEY,
+        alert_id            INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+        transition          TEXT NOT NULL CHECK (transition IN ('raised', 'changed', 'cleared', 'acknowledged')),
+        class_name          TEXT NOT NULL,
+        previous_class_name TEXT,
+        confidence          REAL NOT NULL,
+        at                  INTEGER NOT NULL,
+        by                  TEXT
+      ) STRICT;
+      INSERT INTO alert_events_v5 (id, alert_id, transition, class_name, previous_class_name, confidence, at)
+        SELECT id, alert_id, transition, class_name, previous_class_name, confidence, at FROM alert_events;
+      DROP TABLE alert_events;
+      ALTER TABLE alert_events_v5 RENAME TO alert_events;
+      CREATE INDEX alert_events_alert ON alert_events (alert_id, at);
+
+      CREATE TABLE alert_snapshots (
+        id           INTEGER PRIMARY KEY,
+        alert_id     INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+        event_id     INTEGER NOT NULL,  -- the transition (raised / changed) whose window this is
+        sensor       TEXT NOT NULL,
+        channel      TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        window_end   INTEGER NOT NULL,
+        rate_hz      REAL NOT NULL,
+        unit         TEXT NOT NULL,
+        class_name   TEXT NOT NULL,
+        confidence   REAL NOT NULL,
+        samples      BLOB NOT NULL,     -- float32 little-endian
+        created_at   INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX alert_snapshots_alert ON alert_snapshots (alert_id);`);
+  },
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -5,14 +5,17 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { PARTITIONS, partitionTable } from './partitions.js';
 import { toDiagnosisRecord, type AlertEventRow, type DiagnosisRecord, type DiagnosisRow } from './rows.js';
-import type { AlertEvent } from '../types.js';
+import type { AlertEvent, AlertEventKind } from '../types.js';
 
 export type OutboxStream = 'diagnoses' | 'alert_events';
 
-/** An alert event as stored (the transition the store recorded), with its row id and its alert's. */
-export interface PendingAlertEvent extends AlertEvent {
+/** An alert event as stored (the transition the store recorded, or an acknowledgement), with its row id and its alert's. */
+export interface PendingAlertEvent extends Omit<AlertEvent, 'transition'> {
   id: number;
   alertId: number;
+  transition: AlertEventKind;
+  /** Who acknowledged; null for transitions. */
+  by: string | null;
 }
 
 export interface OutboxCursor {
@@ -63,7 +66,7 @@ export class OutboxTables {
   alertEvents(afterId: number, limit: number): PendingAlertEvent[] {
     return (this.eventsAfter.all(afterId, limit) as Array<AlertEventRow & { sensor: string; asset: string }>).map((r) => ({
       id: r.id, alertId: r.alert_id, sensorId: r.sensor, asset: r.asset, transition: r.transition,
-      className: r.class_name, previousClassName: r.previous_class_name, confidence: r.confidence, at: r.at,
+      className: r.class_name, previousClassName: r.previous_class_name, confidence: r.confidence, at: r.at, by: r.by,
     }));
   }
 

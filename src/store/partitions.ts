@@ -7,6 +7,7 @@
 // (outbox.ts) is an id that survives the ring moving on. Ids are never reused (outbox.last_id), and rows
 // deleted before the broker acknowledged them are counted there as lost.
 import type { Database, Statement } from 'better-sqlite3';
+import { PHYSICS_COLUMNS } from './physics-columns.js';
 
 export const PARTITIONS = 8;
 export const partitionTable = (k: number): string => `diagnoses_p${k}`;
@@ -42,9 +43,9 @@ export class PartitionRing {
     const each = (sql: (t: string) => string) => Array.from({ length: PARTITIONS }, (_, k) => db.prepare(sql(partitionTable(k))));
     this.inserts = each((t) => `
       INSERT INTO ${t} (id, sensor, asset, channel, window_start, window_end, class_index, class_name, kind,
-        confidence, probabilities, model_id, model_version, latency_ms, created_at)
+        confidence, probabilities, model_id, model_version, latency_ms, created_at, ${PHYSICS_COLUMNS.join(', ')})
       VALUES (@id, @sensorId, @asset, @channel, @windowStart, @windowEnd, @classIndex, @className, @kind,
-        @confidence, @probabilities, @modelId, @modelVersion, @latencyMs, @createdAt)`);
+        @confidence, @probabilities, @modelId, @modelVersion, @latencyMs, @createdAt, ${PHYSICS_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     this.clears = each((t) => `DELETE FROM ${t}`);
     this.maxIds = each((t) => `SELECT max(id) AS v FROM ${t}`);
     this.maxEnds = each((t) => `SELECT max(window_end) AS v FROM ${t}`);

@@ -10,18 +10,12 @@ import {
 export class Queries {
   /** One prepared statement per combination of filters used, so SQLite picks the right index each time. */
   private readonly historyStatements = new Map<string, Statement>();
-  private readonly alertStatements: Record<'all' | 'active' | 'cleared', Statement>;
+  private readonly alertStatements = new Map<string, Statement>();
   private readonly alertById: Statement;
   private readonly eventsByAlert: Statement;
   private readonly allSensors: Statement;
 
   constructor(private readonly db: Database) {
-    const alerts = (where: string) => db.prepare(`SELECT * FROM alerts ${where} ORDER BY raised_at DESC, id DESC LIMIT ?`);
-    this.alertStatements = {
-      all: alerts(''),
-      active: alerts(`WHERE state = 'active'`),
-      cleared: alerts(`WHERE state = 'cleared'`),
-    };
     this.alertById = db.prepare('SELECT * FROM alerts WHERE id = ?');
     this.eventsByAlert = db.prepare('SELECT * FROM alert_events WHERE alert_id = ? ORDER BY at, id');
     this.allSensors = db.prepare('SELECT * FROM sensors ORDER BY id');
@@ -34,8 +28,16 @@ export class Queries {
     if (filter.sensor !== undefined) { clauses.push('sensor = @sensor'); params.sensor = filter.sensor; }
     if (filter.asset !== undefined) { clauses.push('asset = @asset'); params.asset = filter.asset; }
     if (filter.className !== undefined) { clauses.push('class_name = @className'); params.className = filter.className; }
+    if (filter.component !== undefined) { clauses.push('component = @component'); params.component = filter.component; }
+    if (filter.minZone !== undefined) { clauses.push('iso_zone >= @minZone'); params.minZone = filter.minZone; }
     if (filter.since !== undefined) { clauses.push('window_end >= @since'); params.since = filter.since; }
     if (filter.until !== undefined) { clauses.push('window_end <= @until'); params.until = filter.until; }
+    if (filter.before !== undefined) {
+      // A row value compares lexicographically and still walks the (…, window_end) indexes: the rowid ends every index.
+      clauses.push('(window_end, id) < (@beforeEnd, @beforeId)');
+      params.beforeEnd = filter.before.windowEnd;
+      params.beforeId = filter.before.id;
+    }
     params.limit = filter.limit ?? DEFAULT_LIMIT;
     const key = clauses.join(' AND ');
     let stmt = this.historyStatements.get(key);
@@ -51,8 +53,22 @@ export class Queries {
   }
 
   alerts(filter: AlertFilter = {}): AlertRecord[] {
-    const which = filter.active === undefined ? 'all' : filter.active ? 'active' : 'cleared';
-    return (this.alertStatements[which].all(filter.limit ?? DEFAULT_LIMIT) as AlertRow[]).map(toAlertRecord);
+    const clauses: string[] = [];
+    const params: Record<string, string | number> = { limit: filter.limit ?? DEFAULT_LIMIT };
+    if (filter.active !== undefined) clauses.push(filter.active ? `state = 'active'` : `state = 'cleared'`);
+    if (filter.sensor !== undefined) { clauses.push('sensor = @sensor'); params.sensor = filter.sensor; }
+    if (filter.before !== undefined) {
+      clauses.push('(raised_at, id) < (@beforeAt, @beforeId)');
+      params.beforeAt = filter.before.raisedAt;
+      params.beforeId = filter.before.id;
+    }
+    const key = clauses.join(' AND ');
+    let stmt = this.alertStatements.get(key);
+    if (!stmt) {
+      stmt = this.db.prepare(`SELECT * FROM alerts ${clauses.length ? `WHERE ${key}` : ''} ORDER BY raised_at DESC, id DESC LIMIT @limit`);
+      this.alertStatements.set(key, stmt);
+    }
+    return (stmt.all(params) as AlertRow[]).map(toAlertRecord);
   }
 
   alert(id: number): AlertRecord | undefined {

@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3';
 import { AlertWriter } from './alert-writer.js';
 import { openDatabase, openDatabaseReadOnly, storeError, type Synchronous } from './db.js';
 import { Queries } from './queries.js';
+import { SnapshotQueries, type Snapshot, type SnapshotMeta } from './snapshots.js';
 import type {
   AlertEventRecord, AlertFilter, AlertRecord, DiagnosisRecord, HistoryFilter, SensorRecord,
 } from './rows.js';
@@ -11,9 +12,20 @@ import type {
 export class StoreReader {
   private readonly queries: Queries;
   private writer: AlertWriter | undefined;
+  private readonly snaps: SnapshotQueries;
 
   constructor(private readonly db: Database, readonly path: string) {
     this.queries = new Queries(db);
+    this.snaps = new SnapshotQueries(db);
+  }
+
+  /** The snapshots kept for an alert (without samples), oldest first. */
+  snapshots(alertId: number): SnapshotMeta[] {
+    return this.wrap('snapshots query failed', () => this.snaps.ofAlert(alertId));
+  }
+
+  snapshot(id: number): Snapshot | undefined {
+    return this.wrap('snapshot query failed', () => this.snaps.get(id));
   }
 
   history(filter: HistoryFilter = {}): DiagnosisRecord[] {
@@ -40,7 +52,7 @@ export class StoreReader {
   ackAlert(id: number, by?: string, now: number = Date.now()): AlertRecord {
     if (this.db.readonly) throw storeError(this.path, 'cannot acknowledge', new Error('database opened read-only'));
     this.writer ??= new AlertWriter(this.db);
-    return this.writer.acknowledge(id, by ?? null, now);
+    return this.writer.acknowledge(id, by ?? null, now).alert;
   }
 
   close(): void {

@@ -1,8 +1,10 @@
 // What the store's queries return, and the mapping from SQLite rows (snake_case, BLOBs) to them.
-import type { AlertTransition, Diagnosis } from '../types.js';
+import type { AlertEventKind, Diagnosis } from '../types.js';
+import type { Component } from '../physics/types.js';
+import { physicsFromRow, type PhysicsRow, type StoredPhysics } from './physics-columns.js';
 
-/** A stored diagnosis: the Diagnosis plus its row id and commit time. */
-export interface DiagnosisRecord extends Diagnosis {
+/** A stored diagnosis: the Diagnosis (its physics as stored: physics-columns.ts) plus its row id and commit time. */
+export interface DiagnosisRecord extends Diagnosis, StoredPhysics {
   id: number;
   createdAt: number;
 }
@@ -11,12 +13,18 @@ export interface HistoryFilter {
   sensor?: string;
   asset?: string;
   className?: string;
+  /** The fused verdict's component (normal, inner_race, …, sensor_fault). */
+  component?: Component;
+  /** Only diagnoses whose ISO velocity zone is at least this. */
+  minZone?: 'A' | 'B' | 'C' | 'D';
   /** Epoch ms, inclusive, compared with windowEnd. */
   since?: number;
   /** Epoch ms, inclusive, compared with windowEnd. */
   until?: number;
   /** Default 100. Results are newest first. */
   limit?: number;
+  /** Keyset paging: only rows older than this one (window end, then id), i.e. the next page. */
+  before?: { windowEnd: number; id: number };
 }
 
 export type AlertState = 'active' | 'cleared';
@@ -38,18 +46,23 @@ export interface AlertRecord {
 export interface AlertFilter {
   /** true: only active; false: only cleared; undefined: all. */
   active?: boolean;
+  sensor?: string;
   /** Default 100. Results are newest raised first. */
   limit?: number;
+  /** Keyset paging: only alerts raised before this one (raise time, then id), i.e. the next page. */
+  before?: { raisedAt: number; id: number };
 }
 
 export interface AlertEventRecord {
   id: number;
   alertId: number;
-  transition: AlertTransition;
+  transition: AlertEventKind;
   className: string;
   previousClassName: string | null;
   confidence: number;
   at: number;
+  /** Who acknowledged (an acknowledgement's `--by`, or the interface); null otherwise. */
+  by: string | null;
 }
 
 export interface SensorRecord {
@@ -75,7 +88,7 @@ export function decodeProbabilities(b: Buffer): number[] {
   return out;
 }
 
-export interface DiagnosisRow {
+export interface DiagnosisRow extends PhysicsRow {
   id: number; sensor: string; asset: string; channel: string; window_start: number; window_end: number;
   class_index: number; class_name: string; kind: 'normal' | 'fault'; confidence: number; probabilities: Buffer;
   model_id: string; model_version: string; latency_ms: number; created_at: number;
@@ -88,6 +101,7 @@ export function toDiagnosisRecord(r: DiagnosisRow): DiagnosisRecord {
     classIndex: r.class_index, className: r.class_name, kind: r.kind, confidence: r.confidence,
     probabilities: decodeProbabilities(r.probabilities),
     modelId: r.model_id, modelVersion: r.model_version, latencyMs: r.latency_ms, createdAt: r.created_at,
+    ...physicsFromRow(r),
   };
 }
 
@@ -106,14 +120,14 @@ export function toAlertRecord(r: AlertRow): AlertRecord {
 }
 
 export interface AlertEventRow {
-  id: number; alert_id: number; transition: AlertTransition; class_name: string;
-  previous_class_name: string | null; confidence: number; at: number;
+  id: number; alert_id: number; transition: AlertEventKind; class_name: string;
+  previous_class_name: string | null; confidence: number; at: number; by: string | null;
 }
 
 export function toAlertEventRecord(r: AlertEventRow): AlertEventRecord {
   return {
     id: r.id, alertId: r.alert_id, transition: r.transition, className: r.class_name,
-    previousClassName: r.previous_class_name, confidence: r.confidence, at: r.at,
+    previousClassName: r.previous_class_name, confidence: r.confidence, at: r.at, by: r.by,
   };
 }
 

@@ -15,16 +15,18 @@ import { openDatabase, storeError } from './db.js';
 import { lockStore, type StoreLock } from './lock.js';
 import { OutboxTables } from './outbox.js';
 import { PartitionRing } from './partitions.js';
+import { physicsParams } from './physics-columns.js';
 import { Queries } from './queries.js';
 import { Retention, type PruneResult } from './retention.js';
+import { SnapshotWriter, type NewSnapshot } from './snapshots.js';
 import {
   encodeProbabilities, type AlertEventRecord, type AlertFilter, type AlertRecord,
   type DiagnosisRecord, type HistoryFilter, type SensorRecord,
 } from './rows.js';
 
 export type StoreSettings = Settings['store'];
-/** `firstId`: the row id of committed[0]; the batch's ids follow one by one. */
-export type CommitListener = (committed: readonly Diagnosis[], firstId: number) => void;
+/** `firstId`: the row id of committed[0]; the batch's ids follow one by one. `commitMs`: how long the transaction took. */
+export type CommitListener = (committed: readonly Diagnosis[], firstId: number, commitMs: number) => void;
 /** ok: commits succeed; failing: they do not (disk full, I/O error), `reason` says why. */
 export type StoreHealth = { ok: true } | { ok: false; reason: string };
 
@@ -70,7 +72,7 @@ export class Store {
   private checkpointer: Checkpointer | undefined;
   private parts: {
     commitBatch: (ds: Diagnosis[], at: number) => void; upsertMany: (ms: SensorMeta[], at: number) => void;
-    alerts: AlertWriter; queries: Queries; retention: Retention; ring: PartitionRing; outbox: OutboxTables;
+    alerts: AlertWriter; queries: Queries; retention: Retention; ring: PartitionRing; outbox: OutboxTables; snapshots: SnapshotWriter;
   } | undefined;
   private buffer: Diagnosis[] = [];
   private batchTimer: TimerHandle | undefined;
@@ -230,6 +232,7 @@ export class Store {
     const droppedBefore = ring.droppedInline;
     const rotationsBefore = ring.rotations;
     const firstId = ring.lastId + 1;
+    const t0 = performance.now();
     try {
       this.parts.commitBatch(batch, this.now());
     } catch (e) {
@@ -237,6 +240,7 @@ export class Store {
       this.commitFailed(batch.length, e);
       return 0;
     }
+    const commitMs = performance.now() - t0;
     if (this.failing) this.recovered();
     this.stats.committedRows += batch.length;
     this.stats.batches++;
@@ -250,7 +254,7 @@ export class Store {
     }
     for (const fn of this.listeners) {
       try {
-        fn(batch, firstId);
+        fn(batch, firstId, commitMs);
       } catch (err) {
         this.log.error({ err }, 'onCommitted listener failed');
       }
@@ -268,7 +272,25 @@ export class Store {
   }
 
   ackAlert(id: number, by?: string): AlertRecord {
-    return this.ready().alerts.acknowledge(id, by ?? null, this.now());
+    return this.acknowledgeAlert(id, by ?? null).alert;
+  }
+
+  /** Acknowledges an alert and records the 'acknowledged' event (its id is returned) for the outbox. */
+  acknowledgeAlert(id: number, by: string | null): { alert: AlertRecord; eventId: number } {
+    return this.ready().alerts.acknowledge(id, by, this.now());
+  }
+
+  /** Keeps an alert's raw window; the oldest snapshots go beyond maxCount rows or maxBytes of samples. */
+  saveSnapshot(s: NewSnapshot, bounds: { maxCount: number; maxBytes: number }): { id: number; dropped: number } {
+    try {
+      return this.ready().snapshots.save(s, bounds.maxCount, bounds.maxBytes);
+    } catch (err) {
+      throw storeError(this.path, `cannot save the snapshot of alert ${s.alertId}`, err);
+    }
+  }
+
+  alert(id: number): AlertRecord | undefined {
+    return this.ready().queries.alert(id);
   }
 
   history(filter: HistoryFilter = {}): DiagnosisRecord[] {
@@ -407,7 +429,7 @@ export class Store {
           windowStart: Math.round(d.windowStart), windowEnd: Math.round(d.windowEnd),
           classIndex: d.classIndex, className: d.className, kind: d.kind, confidence: d.confidence,
           probabilities: encodeProbabilities(d.probabilities), modelId: d.modelId, modelVersion: d.modelVersion,
-          latencyMs: d.latencyMs, createdAt: at,
+          latencyMs: d.latencyMs, createdAt: at, ...physicsParams(d),
         });
         seen.set(d.sensorId, d.asset);
       }
@@ -422,6 +444,7 @@ export class Store {
     return {
       commitBatch, upsertMany, ring, outbox: new OutboxTables(db),
       alerts: new AlertWriter(db), queries: new Queries(db), retention: new Retention(db, ring, this.settings.retention),
+      snapshots: new SnapshotWriter(db),
     };
   }
 }

@@ -10,7 +10,7 @@ export function redactUrl(text: string): string {
 }
 
 /** Keys whose values are secrets wherever they appear. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'passphrase', 'key']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'passphrase', 'token', 'key']);
 
 /**
  * A deep copy with secret-named values replaced by "***" (null stays null: "not set" is no secret, and
@@ -19,7 +19,7 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'passphrase
 export function redactSecrets<T>(value: T): T {
   const walk = (v: unknown, key?: string): unknown => {
     if (typeof v === 'string') {
-      if (key === 'password' || key === 'passphrase') return '***';
+      if (key === 'password' || key === 'passphrase' || key === 'token') return '***';
       return redactUrl(v);
     }
     if (Array.isArray(v)) return v.map((x) => walk(x));

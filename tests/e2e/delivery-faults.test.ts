@@ -23,12 +23,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
 import { connectAsync } from 'mqtt';
 import { startTestBroker } from '../helpers/broker.js';
 import { projectRoot } from '../helpers/data.js';
 import { drsndArgs, spawnDaemon, type Daemon } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/temp.js';
+import { sqlite } from '../../src/store/sqlite.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const Database = sqlite();
 
 const KILLS = 10;
 

@@ -5,13 +5,16 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import Database from 'better-sqlite3';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../helpers/broker.js';
 import { projectRoot } from '../helpers/data.js';
 import { runCli, spawnDaemon } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/temp.js';
+import { sqlite } from '../../src/store/sqlite.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const Database = sqlite();
 
 interface DgramServer {
   bind(path: string): void;

@@ -8,6 +8,9 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { normalizeData } from '../../src/pipeline/normalize.js';
 import type { ModelMetadata } from '../../src/types.js';
+import assert from 'node:assert/strict';
+import { loadModel } from '../../src/model/metadata.js';
+import { EnvelopeOrderSpectrum } from '../../src/physics/order-spectrum.js';
 import { cwruDirPath, projectRoot } from './data.js';
 import { existsSync } from 'node:fs';
 
@@ -32,6 +35,10 @@ export interface ExportOptions {
   seed?: number;
   /** Width of the first convolution (default the paper's 3). */
   stemKernel?: number;
+  /** Classifier head (default the paper's global average pooling). */
+  head?: 'gap' | 'flatten';
+  /** Net input length (default 2048). */
+  windowLength?: number;
 }
 
 /**
@@ -49,6 +56,8 @@ export function exportRandomModel(t: TestContext | undefined, opts: ExportOption
   const args = ['-m', 'drsn.export', '--random', '--variant', opts.variant ?? 'cw', '--out', out, '--seed', String(opts.seed ?? 7)];
   if (cwru) args.push('--cwru', cwru);
   if (opts.stemKernel !== undefined) args.push('--stem-kernel', String(opts.stemKernel));
+  if (opts.head !== undefined) args.push('--head', opts.head);
+  if (opts.windowLength !== undefined) args.push('--window-length', String(opts.windowLength));
   const r = spawnSync(PYTHON, args, { cwd: PY_ROOT, encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) {
     rmSync(out, { recursive: true, force: true });
@@ -70,6 +79,8 @@ export interface Reference {
   /** count × numClasses PyTorch probabilities. */
   probs: Float32Array;
   sources?: { file: string; offset: number; label: number }[];
+  /** Models with an input.representation: the samples, shaft speed and race orders each input was computed from. */
+  raw?: { windows: Float32Array[]; shaftHz: number[]; bpfo: number[]; bpfi: number[] };
 }
 
 export function readReference(dir: string): Reference {
@@ -80,7 +91,15 @@ export function readReference(dir: string): Reference {
     for (let i = 0; i < span.length; i++) out[i] = buf.readFloatLE(span.offset + i * 4);
     return out;
   };
-  return { count: doc.count, windowLength: doc.windowLength, numClasses: doc.numClasses, inputs: at(doc.inputs), probs: at(doc.probs), sources: doc.sources };
+  const raw = doc.raw && {
+    windows: (() => {
+      const all = at(doc.raw);
+      let o = 0;
+      return (doc.raw.lengths as number[]).map((n) => all.subarray(o, (o += n)));
+    })(),
+    shaftHz: doc.raw.shaftHz as number[], bpfo: doc.raw.bpfo as number[], bpfi: doc.raw.bpfi as number[],
+  };
+  return { count: doc.count, windowLength: doc.windowLength, numClasses: doc.numClasses, inputs: at(doc.inputs), probs: at(doc.probs), sources: doc.sources, raw };
 }
 
 /** A slice of a CWRU .f32 file, normalized by the daemon's own code (src/pipeline/normalize.ts). */
@@ -105,3 +124,20 @@ export function splitWindows(flat: Float32Array, len: number): Float32Array[] {
 
 /** Why the native engine (build/native, compiled by npm run build) cannot load here, or null when it can. */
 export { nativeUnavailable } from '../../src/model/engines/native.js';
+
+/** Rebuilds a folder's reference inputs from its raw samples with the daemon's envelope-order spectrum; max |Δ|. */
+export async function representationAgreement(dir: string): Promise<{ d: number; count: number }> {
+  const { meta } = await loadModel(dir);
+  const spec = meta.input.representation;
+  assert.ok(spec, `${dir}: no input.representation`);
+  const ref = readReference(dir);
+  assert.ok(ref.raw, 'the reference carries the raw windows its inputs came from');
+  assert.equal(ref.raw.windows.length, ref.count);
+  const eos = new EnvelopeOrderSpectrum(spec);
+  const ours = new Float32Array(ref.count * spec.bins);
+  ref.raw.windows.forEach((w, i) => {
+    eos.compute(w, meta.input.sampleRateHz, ref.raw!.shaftHz[i], { bpfo: ref.raw!.bpfo[i], bpfi: ref.raw!.bpfi[i] }, ours.subarray(i * spec.bins, (i + 1) * spec.bins));
+  });
+  return { d: maxAbsDiff(ours, ref.inputs), count: ref.count };
+}
+

@@ -6,7 +6,6 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { connectAsync } from 'mqtt';
 import { createApp } from '../../src/app.js';
 import { settingsSchema } from '../../src/config/schema.js';
@@ -16,6 +15,10 @@ import { startTestBroker } from '../helpers/broker.js';
 import { waitFor } from '../helpers/capture.js';
 import { projectRoot } from '../helpers/data.js';
 import { tempDir } from '../helpers/temp.js';
+import { sqlite } from '../../src/store/sqlite.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const BetterSqlite3 = sqlite();
 
 test('createApp: committed diagnoses and the alert reach MQTT with their ids, stop leaves nothing unpublished; a deleted database is fatal', { timeout: 120_000 }, async (t) => {
   const broker = await startTestBroker();

@@ -56,7 +56,7 @@ test('table: newest first, one line per diagnosis, columns aligned', async (t) =
   const r = await run();
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trimEnd().split('\n');
-  assert.match(lines[0], /^time\s+sensor\s+asset\s+channel\s+class\s+kind\s+confidence\s+model$/);
+  assert.match(lines[0], /^time\s+sensor\s+asset\s+channel\s+class\s+kind\s+confidence\s+component\s+conf\s+severity\s+v mm\/s\s+zone\s+rpm\s+model$/);
   assert.equal(lines.length, 7);
   assert.ok(lines[1].startsWith(new Date(NOW - 5 * MIN).toISOString()));
   assert.match(lines[1], /de\s+pump1\s+x\s+IR007, "inner"\s+fault\s+0\.950\s+drsn-cw-cwru@1\.0\.0/);
@@ -85,8 +85,9 @@ test('csv: header, RFC 4180 quoting, CRLF lines', async (t) => {
   const r = await run('--sensor', 'de', '--limit', '1', '--format', 'csv');
   assert.equal(r.code, 0, r.err);
   const lines = r.out.split('\r\n');
-  assert.equal(lines[0], 'time,sensor,asset,channel,class,kind,confidence,model');
-  assert.equal(lines[1], `${new Date(NOW - 5 * MIN).toISOString()},de,pump1,x,"IR007, ""inner""",fault,0.950,drsn-cw-cwru@1.0.0`);
+  assert.equal(lines[0], 'time,sensor,asset,channel,class,kind,confidence,component,conf,severity,v mm/s,zone,rpm,model');
+  // These rows were stored without physics (as before schema step 4): its columns are empty.
+  assert.equal(lines[1], `${new Date(NOW - 5 * MIN).toISOString()},de,pump1,x,"IR007, ""inner""",fault,0.950,,,,,,,drsn-cw-cwru@1.0.0`);
   assert.equal(lines.length, 3, 'one row plus the trailing line break');
 });
 

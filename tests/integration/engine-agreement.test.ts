@@ -64,3 +64,34 @@ for (const { variant, stemKernel } of CASES) {
     }
   });
 }
+
+// The envelope-order model's head: the last map flattened channel-major into the classifier, on a 256-long
+// input. tfjs holds maps as [T, C] and must transpose before flattening; drsn.c reads the FC row by
+// (channel, position); a layout slip in either moves every weight.
+test('native, onnx and tfjs agree with PyTorch on a flatten head over a 256-position input', async (t) => {
+  const dir = exportRandomModel(t, { variant: 'cw', cwru: null, head: 'flatten', windowLength: 256 });
+  if (!dir) return;
+  try {
+    const { meta } = await loadModel(dir);
+    assert.equal(meta.head, 'flatten');
+    const ref = readReference(dir);
+    assert.equal(ref.windowLength, 256);
+    const engines: [string, () => Promise<InferenceEngine>][] = [];
+    const noNative = nativeUnavailable();
+    if (noNative) t.diagnostic(`native engine not compared: ${noNative}`);
+    else engines.push(['native', () => createNativeEngine({ modelDir: dir, meta })]);
+    engines.push(['onnx', () => createOnnxEngine({ modelDir: dir, meta })], ['tfjs/wasm', () => createTfjsEngine({ modelDir: dir, meta, backend: 'wasm' })]);
+    for (const [name, create] of engines) {
+      const engine = await create();
+      try {
+        const d = maxAbsDiff(await engine.run(ref.inputs, ref.count), ref.probs);
+        t.diagnostic(`${name}: max |Δp| vs PyTorch = ${d.toExponential(2)} over ${ref.count} windows`);
+        assert.ok(d < TOLERANCE, `${name} differs from PyTorch by ${d}`);
+      } finally {
+        await engine.dispose();
+      }
+    }
+  } finally {
+    removeModelDir(dir);
+  }
+});

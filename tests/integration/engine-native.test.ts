@@ -80,9 +80,12 @@ test('the C side checks the plan against the parameters and the buffers against 
   const wrongVersion = plan.slice();
   wrongVersion[0] = 99;
   assert.throws(() => addon.create(wrongVersion, params), /plan version mismatch/);
+  const badHead = plan.slice();
+  badHead[5] = 7; // plan v2: [version, L, classes, members, variant, head, ...]; heads are 0 (gap) and 1 (flatten)
+  assert.throws(() => addon.create(badHead, params), /bad plan header/);
   // The first unit claims 5 input channels after a 4-channel stem.
   const unchained = plan.slice();
-  unchained[8] = 5;
+  unchained[9] = 5;
   assert.throws(() => addon.create(unchained, params), /channels must chain/);
   assert.throws(() => addon.create(plan.subarray(0, 20), params), /plan too short/);
   assert.throws(() => addon.create(params as unknown as Int32Array, params), TypeError);

@@ -90,8 +90,8 @@ test('online is retained; an ungraceful drop fires the retained last will; recon
 
   await pub.stop();
   assert.equal(pub.connected, false);
-  // Ours were one each on connect/close/offline/error; stop() adds back a no-op error guard.
-  const ours = { connect: 1, close: 1, offline: 1, error: 0, message: 0, packetreceive: 0 };
+  // Ours were one each on connect/close/offline/error/message (requests and other subscriptions); stop() adds back a no-op error guard.
+  const ours = { connect: 1, close: 1, offline: 1, error: 0, message: 1, packetreceive: 0 };
   assert.deepEqual(events.map((e) => client.listenerCount(e)), events.map((e, i) => before[i] - ours[e]), 'stop() removes the listeners it added');
 });
 

@@ -14,6 +14,7 @@ import { CWRU_CLASSES } from '../../src/data/records.js';
 import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { loadModel } from '../../src/model/metadata.js';
 import { normalizeData } from '../../src/pipeline/normalize.js';
+import { EnvelopeOrderSpectrum, revolutionSamples } from '../../src/physics/order-spectrum.js';
 import { cwruDir, modelsDir, shippedModels } from '../helpers/data.js';
 
 const shipped = shippedModels();
@@ -46,7 +47,11 @@ for (const id of shipped) test(`shipped model ${id} reaches its reported clean t
   const metrics = meta.metrics as { cleanAccuracy: number; testStride: number; split: string; testWindows: number };
   assert.equal(typeof metrics.cleanAccuracy, 'number', 'drsn.json reports metrics.cleanAccuracy');
   assert.match(metrics.split, /time-disjoint/);
-  const { sampleRateHz, bandLimitHz, windowLength } = meta.input;
+  const { sampleRateHz, bandLimitHz, windowLength, representation: rep } = meta.input;
+  if (rep) {
+    await representationAccuracy(t, MODEL_DIR, cwru, metrics);
+    return;
+  }
 
   const { out, index } = prepared(cwru, sampleRateHz, bandLimitHz, windowLength);
   assert.deepEqual(meta.classes.map((c) => c.name), index.classes.map((c) => c.name));
@@ -79,3 +84,45 @@ for (const id of shipped) test(`shipped model ${id} reaches its reported clean t
   assert.equal(total, metrics.testWindows, 'same test windows as the trainer evaluated');
   assert.ok(acc >= metrics.cleanAccuracy - TOLERANCE, `accuracy ${acc} below reported ${metrics.cleanAccuracy} - ${TOLERANCE}`);
 });
+
+/**
+ * A model on the envelope-order spectrum: each test window is as long as its record's speed needs and goes
+ * through the daemon's own representation code (src/physics/order-spectrum.ts) with the record's rpm and
+ * bearing orders; classes are components, so CWRU's labels are mapped by component.
+ */
+async function representationAccuracy(t: import('node:test').TestContext, dir: string, cwru: string, metrics: { cleanAccuracy: number; testStride: number; testWindows: number }): Promise<void> {
+  const { meta } = await loadModel(dir);
+  const rep = meta.input.representation!;
+  // Prepared as `drsnd train --input envelope-orders` prepares: the time-domain input's split minimum.
+  const { out, index } = prepared(cwru, meta.input.sampleRateHz, meta.input.bandLimitHz, 2048);
+  const componentIndex = new Map(meta.classes.map((c) => [c.kind === 'normal' ? 'normal' : c.component, c.index]));
+  const eos = new EnvelopeOrderSpectrum(rep);
+  const engine = await createOnnxEngine({ modelDir: dir, meta, intraOpNumThreads: 1 });
+  t.after(() => engine.dispose());
+  const k = meta.classes.length;
+  let correct = 0;
+  let total = 0;
+  for (const rec of index.records) {
+    assert.ok(rec.rpm && rec.faultOrders, `${rec.id}: the prepared record carries rpm and fault orders`);
+    const cls = index.classes[rec.label];
+    const want = componentIndex.get(cls.kind === 'normal' ? 'normal' : cls.component)!;
+    const x = readPreparedRecord(out, rec);
+    const shaftHz = rec.rpm / 60;
+    const n = revolutionSamples(rep, meta.input.sampleRateHz, shaftHz);
+    const [a, b] = rec.splits.test;
+    const starts: number[] = [];
+    for (let s = a; s + n <= b; s += metrics.testStride) starts.push(s);
+    const batch = new Float32Array(starts.length * rep.bins);
+    starts.forEach((s, i) => eos.compute(x.subarray(s, s + n), meta.input.sampleRateHz, shaftHz, rec.faultOrders!, batch.subarray(i * rep.bins, (i + 1) * rep.bins)));
+    const probs = await engine.run(batch, starts.length);
+    for (let i = 0; i < starts.length; i++) {
+      const row = probs.subarray(i * k, (i + 1) * k);
+      if (row.indexOf(Math.max(...row)) === want) correct++;
+      total++;
+    }
+  }
+  const acc = correct / total;
+  t.diagnostic(`ONNX clean test accuracy ${(100 * acc).toFixed(3)} % on ${total} windows (envelope-order spectrum in TypeScript); reported ${(100 * metrics.cleanAccuracy).toFixed(3)} %`);
+  assert.equal(total, metrics.testWindows, 'same test windows as the trainer evaluated');
+  assert.ok(acc >= metrics.cleanAccuracy - TOLERANCE, `accuracy ${acc} below reported ${metrics.cleanAccuracy} - ${TOLERANCE}`);
+}

@@ -10,7 +10,14 @@ import { ErrorCodes, isDrsndError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { Store } from '../../src/store/store.js';
 import { openReadWrite } from '../../src/store/reader.js';
+import { openDatabase } from '../../src/store/db.js';
+import { migrations } from '../../src/store/migrations.js';
+import { sqlite } from '../../src/store/sqlite.js';
+import { tempDir } from '../helpers/temp.js';
 import type { AlertEvent } from '../../src/types.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const BetterSqlite3 = sqlite();
 
 async function openStore(t: test.TestContext, now: () => number = Date.now) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-store-alerts-'));
@@ -95,4 +102,23 @@ test('acknowledging records who and when; unknown ids are NOT_FOUND', async (t) 
   const byCli = cli.ackAlert(alertId, undefined, 15_000);
   assert.equal(byCli.acknowledgedBy, null);
   assert.equal(store.alerts()[0].acknowledgedAt, 15_000);
+
+  // Each acknowledgement is an event the outbox publishes, with a fresh id, whichever process made it.
+  assert.deepEqual(store.alertEvents(alertId).map((e) => [e.transition, e.by, e.at]), [['raised', null, 1_000], ['acknowledged', 'alice', 10_000], ['acknowledged', null, 15_000]]);
+  assert.deepEqual(store.outbox.alertEvents(0, 10).map((e) => [e.id, e.transition, e.by]), [[1, 'raised', null], [2, 'acknowledged', 'alice'], [3, 'acknowledged', null]]);
+  assert.equal(store.outbox.cursor('alert_events').lastId, 3);
+});
+
+test('schema step 4 keeps the alert events of a database from before acknowledgements were events', async (t) => {
+  const file = path.join(tempDir(t, 'drsnd-upgrade-'), 'd.db');
+  const old = new BetterSqlite3(file);
+  for (const m of migrations.slice(0, 3)) m(old);
+  old.pragma('user_version = 3');
+  old.prepare(`INSERT INTO alerts (id, sensor, asset, class_name, state, raised_at, last_changed_at, peak_confidence) VALUES (7, 's', 'a', 'IR007', 'active', 1, 1, 0.9)`).run();
+  old.prepare(`INSERT INTO alert_events (id, alert_id, transition, class_name, previous_class_name, confidence, at) VALUES (41, 7, 'raised', 'IR007', NULL, 0.9, 1)`).run();
+  old.close();
+  const db = openDatabase(file);
+  t.after(() => db.close());
+  assert.deepEqual(db.prepare('SELECT id, alert_id, transition, by FROM alert_events').all(), [{ id: 41, alert_id: 7, transition: 'raised', by: null }]);
+  assert.equal(db.prepare(`SELECT count(*) AS n FROM pragma_foreign_key_list('alert_events')`).pluck().get(), 1, 'still deleted with its alert');
 });

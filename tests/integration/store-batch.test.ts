@@ -4,12 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { settingsSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { Store } from '../../src/store/store.js';
 import type { Diagnosis } from '../../src/types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { sqlite } from '../../src/store/sqlite.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const BetterSqlite3 = sqlite();
 
 function diag(i: number, over: Partial<Diagnosis> = {}): Diagnosis {
   return {

@@ -8,8 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import BetterSqlite3 from 'better-sqlite3';
 import { openReadOnly } from '../../src/store/reader.js';
+import { sqlite } from '../../src/store/sqlite.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const BetterSqlite3 = sqlite();
 
 // Compiled (dist/tests → dist/src/*.js) or under tsx (tests → src/*.ts).
 const ext = fileURLToPath(import.meta.url).endsWith('.ts') ? '.ts' : '.js';

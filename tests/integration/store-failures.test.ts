@@ -115,8 +115,10 @@ test('a SIGKILLed owner leaves no stale lock', async (t) => {
   const dbPath = path.join(dir, 'd.db');
   const underTsx = import.meta.url.endsWith('.ts');
   const lockModule = fileURLToPath(new URL(`../../src/store/lock.${underTsx ? 'ts' : 'js'}`, import.meta.url));
+  // The holder keeps its lock referenced, as the Store does: a garbage-collected better-sqlite3 handle
+  // closes its connection, and with it the lock.
   const child = spawn(process.execPath, [...(underTsx ? ['--import', 'tsx'] : []), '--input-type=module', '-e',
-    `const { lockStore } = await import(${JSON.stringify(lockModule)}); lockStore(${JSON.stringify(dbPath)}); console.log('locked'); setInterval(() => {}, 1000);`],
+    `const { lockStore } = await import(${JSON.stringify(lockModule)}); globalThis.held = lockStore(${JSON.stringify(dbPath)}); console.log('locked'); setInterval(() => {}, 1000);`],
   { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => { child.kill('SIGKILL'); });
   await new Promise<void>((resolve, reject) => {

@@ -4,13 +4,16 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { settingsSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { migrations } from '../../src/store/migrations.js';
 import { Store } from '../../src/store/store.js';
 import type { Diagnosis } from '../../src/types.js';
 import { tempDir } from '../helpers/temp.js';
+import { sqlite } from '../../src/store/sqlite.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const BetterSqlite3 = sqlite();
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T00:00:00Z');

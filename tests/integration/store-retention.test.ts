@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { settingsSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { migrations } from '../../src/store/migrations.js';
@@ -13,6 +12,11 @@ import { Store } from '../../src/store/store.js';
 import type { Diagnosis } from '../../src/types.js';
 import { captureLogger, waitFor } from '../helpers/capture.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { sqlite } from '../../src/store/sqlite.js';
+
+// The better-sqlite3 line the running Node can load (src/store/sqlite.ts).
+const BetterSqlite3 = sqlite();
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -41,7 +45,7 @@ async function openStore(t: test.TestContext, retention: Record<string, unknown>
 interface PartRow { part: number; rows: number; current: number }
 
 /** The row counts the ring keeps are what count(*) finds in each table. */
-function assertCountsTrue(parts: PartRow[], handle: BetterSqlite3.Database): void {
+function assertCountsTrue(parts: PartRow[], handle: SqliteDatabase): void {
   for (const p of parts) {
     const n = (handle.prepare(`SELECT count(*) AS n FROM diagnoses_p${p.part}`).get() as { n: number }).n;
     assert.equal(p.rows, n, `table ${p.part}: counted ${p.rows}, holds ${n}`);

@@ -11,7 +11,7 @@ import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { createTfjsEngine } from '../../src/model/engines/tfjs.js';
 import { loadModel } from '../../src/model/metadata.js';
 import { cwruDir, projectRoot } from '../helpers/data.js';
-import { maxAbsDiff, readReference, torchUnavailable } from '../helpers/model-fixture.js';
+import { maxAbsDiff, readReference, representationAgreement, torchUnavailable } from '../helpers/model-fixture.js';
 import { tempDir } from '../helpers/temp.js';
 
 function drsnd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
@@ -74,6 +74,32 @@ test('drsnd train --quick writes a complete model folder that loads and runs', {
   t.after(() => tfjs.dispose());
   const tprobs = await tfjs.run(ref.inputs, ref.count);
   assert.ok(maxAbsDiff(tprobs, ref.probs) <= 1e-4, `tfjs vs torch max diff ${maxAbsDiff(tprobs, ref.probs)}`);
+});
+
+test('drsnd train --input envelope-orders --quick writes a model on the envelope-order spectrum that every engine runs', { timeout: 120_000 }, async (t) => {
+  const cwru = cwruDir(t);
+  if (!cwru) return;
+  const why = torchUnavailable();
+  if (why) return t.skip(`${why}; skipping`);
+  const tmp = tempDir(t, 'drsnd-train-eos-');
+  const out = path.join(tmp, 'model');
+  const r = await drsnd(['train', '--data', cwru, '--out', out, '--input', 'envelope-orders', '--quick', '--cache', path.join(tmp, 'cache')]);
+  assert.equal(r.code, 0, `exit ${r.code}\n${r.err}\n${r.out}`);
+  assert.match(r.out, /epoch 1\/1 loss [\d.]+ val balanced clean [\d.]+/);
+  const { meta } = await loadModel(out);
+  assert.equal(meta.input.representation?.kind, 'envelope-order-spectrum');
+  assert.equal(meta.head, 'flatten');
+  assert.deepEqual(meta.normalization, { method: 'none' });
+  assert.deepEqual(meta.classes.map((c) => c.component), [null, 'ball', 'inner_race', 'outer_race'], 'classes are the fault components');
+  const ref = readReference(out);
+  assert.equal(ref.windowLength, meta.input.representation?.bins, 'the net sees the representation, not the raw window');
+  const { d } = await representationAgreement(out);
+  assert.ok(d < 1e-4, `TypeScript and numpy envelope-order spectra differ by ${d}`);
+  for (const engine of [await createOnnxEngine({ modelDir: out, meta }), await createTfjsEngine({ modelDir: out, meta, backend: 'wasm' })]) {
+    t.after(() => engine.dispose());
+    const diff = maxAbsDiff(await engine.run(ref.inputs, ref.count), ref.probs);
+    assert.ok(diff <= 1e-4, `${engine.name} vs torch max diff ${diff}`);
+  }
 });
 
 test('drsnd train refuses a band limit above Nyquist, a noise range that is not one, and an even stem kernel', { timeout: 60_000 }, async (t) => {

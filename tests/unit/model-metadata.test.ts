@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkModelInput, loadModel, parseModelMetadata } from '../../src/model/metadata.js';
+import { checkModelInput, loadModel, netInputLength, parseModelMetadata } from '../../src/model/metadata.js';
 import { ErrorCodes, isDrsndError } from '../../src/errors.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -126,4 +126,24 @@ test('checkModelInput accepts a model that fits and names every difference other
   }
   const multi = parseModelMetadata({ ...validMeta(), input: { ...validMeta().input, channels: 3 } });
   assert.throws(() => checkModelInput(multi), (e: unknown) => isDrsndError(e, ErrorCodes.MODEL_MISMATCH) && /channels/.test(e.message));
+});
+
+test('input.representation: every parameter checked, normalization none, the net input is its bins; ood needs it', () => {
+  const rep = { kind: 'envelope-order-spectrum', bandHz: [500, 4000], revolutions: 16, fftLength: 16384, bins: 256, maxPosition: 3, canonical: { bpfo: 0.8, bpfi: 1.2 }, floorRange: [0.1, 3] };
+  const ok = { ...validMeta(), input: { ...validMeta().input, windowLength: 16384, representation: rep }, normalization: { method: 'none' }, head: 'flatten' };
+  const meta = parseModelMetadata(ok);
+  assert.equal(netInputLength(meta), 256);
+  assert.equal(netInputLength(parseModelMetadata(validMeta())), validMeta().input.windowLength);
+  const bad = { ...ok, normalization: { method: 'window-zscore', epsilon: 1e-8 },
+    input: { ...ok.input, representation: { ...rep, bandHz: [500, 6000], fftLength: 10000, bins: 100 } },
+    ood: undefined as unknown };
+  assert.throws(() => parseModelMetadata(bad), (e: unknown) => {
+    const d = isDrsndError(e, ErrorCodes.MODEL_INVALID) ? (e.details as string[]).join('\n') : '';
+    return /input.representation.fftLength: must be a power of two/.test(d) && /input.representation.bins: must be a multiple of 16/.test(d);
+  });
+  assert.throws(() => parseModelMetadata({ ...ok, normalization: { method: 'window-zscore', epsilon: 1e-8 } }), /normalization.method: must be "none"/);
+  assert.throws(() => parseModelMetadata({ ...ok, input: { ...ok.input, representation: { ...rep, bandHz: [500, 6000] } } }), /bandHz: must lie below input.bandLimitHz/);
+  const ood = { kind: 'spectral-shape', median: [-2.8, 1.7], scale: [0.8, 1.0], threshold: 3.8 };
+  assert.equal(parseModelMetadata({ ...ok, ood }).ood?.threshold, 3.8);
+  assert.throws(() => parseModelMetadata({ ...validMeta(), ood }), /ood: is defined on an input.representation only/);
 });

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { AlertTracker, SensorAlertState, type AlertSettings } from '../../src/pipeline/alert-state.js';
+import { AlertTracker, SensorAlertState, alertKindOf, type AlertSettings } from '../../src/pipeline/alert-state.js';
 import type { AlertEvent, Diagnosis } from '../../src/types.js';
 
 const settings: AlertSettings = { threshold: 0.8, raiseK: 3, raiseN: 5, clearM: 4 };
@@ -106,4 +106,24 @@ test('AlertTracker keeps one state machine per sensor', () => {
   assert.equal(t.active('b'), 'OR');
   assert.equal(t.active('c'), 'B'); // restored, not yet seen
   assert.equal(t.active('unknown'), null);
+});
+
+test('with a fused verdict the alert is about the component; sensor faults are an alert of their own kind', () => {
+  const fused = (component: NonNullable<Diagnosis['fusion']>['component'], confidence: number, drsnClass = 'Normal'): Diagnosis =>
+    ({ ...diag(drsnClass, 1), fusion: { component, confidence, severity: 'low', reason: 'test' } });
+  const t = new SensorAlertState(settings);
+  // The DRSN says Normal at 1.000 while the envelope shows BPFO: the fused verdict votes, not the DRSN.
+  const events = [0, 1, 2].map(() => t.update(fused('outer_race', 0.9)));
+  assert.deepEqual(events.map((e) => e?.transition ?? null), [null, null, 'raised']);
+  assert.equal(events[2]!.className, 'outer_race');
+  assert.equal(alertKindOf(events[2]!.className), 'bearing');
+  // An unconfirmed DRSN fault (half its confidence) does not vote; neither does it count as normal.
+  const s = new SensorAlertState(settings);
+  for (let i = 0; i < 5; i++) assert.equal(s.update(fused('ball', 0.49, 'B007')), null);
+  // A broken sensor raises a sensor_fault alert, and normal fused windows clear it.
+  const changes = [0, 1, 2].map(() => s.update(fused('sensor_fault', 1)));
+  assert.equal(changes[2]?.className, 'sensor_fault');
+  assert.equal(alertKindOf('sensor_fault'), 'sensor_fault');
+  const clears = [0, 1, 2, 3].map(() => s.update(fused('normal', 0.95, 'IR007')));
+  assert.equal(clears[3]?.transition, 'cleared', 'a fused normal counts as normal even where the DRSN said IR007');
 });

@@ -55,7 +55,9 @@ test('diagnoses carry argmax class, confidence, kind, model and latency', async 
   assert.deepEqual(d1, {
     sensorId: 's1', asset: 'pump', channel: 'x', windowStart: 10, windowEnd: 19,
     classIndex: 2, className: 'OR007', kind: 'fault', probabilities: Array.from(Float32Array.of(0.1, 0.1, 0.8)),
-    confidence: Math.fround(0.8), modelId: 'drsn-test', modelVersion: '1.2.3', latencyMs: 1000 - 101,
+    confidence: Math.fround(0.8), modelId: 'drsn-test', modelVersion: '1.2.3', latencyMs: 1000 - 101, completedAt: 101,
+    // No physics on these windows (made outside the signal path): the DRSN decides alone, and says so.
+    fusion: { component: 'outer_race', confidence: Math.fround(0.8), severity: 'low', reason: 'DRSN OR007 (80 %); physics evidence unavailable' },
   } satisfies Diagnosis);
   assert.equal(d2.className, 'Normal');
   assert.equal(d2.kind, 'normal');

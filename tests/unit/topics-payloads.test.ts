@@ -59,5 +59,30 @@ test('health is degraded while the store fails, with the reason, and keeps the a
 
 test('alert event payload carries the transition and both class names', () => {
   const p = alertEventPayload('gw', 'a1b2c3-e7', 5, { sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', previousClassName: 'B007', confidence: 0.91, at: 3_000 });
-  assert.deepEqual(p, { id: 'a1b2c3-e7', gatewayId: 'gw', alertId: 5, sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', previousClassName: 'B007', confidence: 0.91, at: '1970-01-01T00:00:03.000Z' });
+  assert.deepEqual(p, { id: 'a1b2c3-e7', gatewayId: 'gw', alertId: 5, sensorId: 'de', asset: 'pump1', transition: 'changed', className: 'B014', alertKind: 'bearing', previousClassName: 'B007', confidence: 0.91, at: '1970-01-01T00:00:03.000Z' });
+});
+
+test('the physics in a payload is what SQLite keeps: the live diagnosis and its stored row give the same bytes', async () => {
+  const { physicsFromRow, physicsParams } = await import('../../src/store/physics-columns.js');
+  const live: Diagnosis = {
+    ...d,
+    physics: {
+      indicators: { rmsG: 0.2553941, peakG: 1.4292681, crest: 5.59612, kurtosis: 12.04611, velocityMmS: 0.4731, isoZone: 'A' },
+      evidence: {
+        shaftHz: 29.90812, speedSource: 'estimated', bandHz: [4800, 8000], band: 'kurtogram', at: 0,
+        linesDb: { bpfo: [30.4, 20, 10], bpfi: [7.4, 1, 1], bsf2: [6.8, 1, 1], ftf: [0.2, 0, 0] }, bpfiSidebandsDb: 1,
+        strengthDb: { outer_race: 35, inner_race: 7.4, ball: 6.8, cage: 0.2 }, scores: { outer_race: 1, inner_race: 0, ball: 0, cage: 0 },
+      },
+      sensorFaults: [{ kind: 'spikes', detail: '1 isolated spike' }],
+    },
+    fusion: { component: 'sensor_fault', confidence: 1, severity: 'none', reason: 'sensor fault: spikes (1 isolated spike)' },
+  };
+  const stored = { ...d, ...physicsFromRow(physicsParams(live)) };
+  const p = diagnosisPayload('gw', 'x-d2', live);
+  assert.equal(JSON.stringify(p), JSON.stringify(diagnosisPayload('gw', 'x-d2', stored)));
+  assert.deepEqual([p.component, p.componentConfidence, p.severity, p.shaftHz, p.speedSource, p.sensorFaults], ['sensor_fault', 1, 'none', 29.908, 'estimated', ['spikes']]);
+  assert.deepEqual(p.indicators, { rmsG: 0.255394, peakG: 1.429268, crest: 5.596, kurtosis: 12.046, velocityMmS: 0.473, isoZone: 'A' });
+  assert.deepEqual(p.evidence, { outer_race: 1, inner_race: 0, ball: 0, cage: 0 });
+  // No physics (a diagnosis from outside the signal path): none of its fields.
+  assert.equal(diagnosisPayload('gw', 'x-d3', d).component, undefined);
 });

@@ -8,13 +8,13 @@ import path from 'node:path';
 import { DrsndError, ErrorCodes } from '../../errors.js';
 import type { ModelMetadata } from '../../types.js';
 import { packageRoot } from '../../util/package-root.js';
-import { PAPER_STEM_KERNEL, PAPER_WIDTHS } from '../metadata.js';
-import { VARIANT_OF_ARCHITECTURE } from '../tfjs-drsn.js';
+import { netInputLength, PAPER_STEM_KERNEL, PAPER_WIDTHS, VARIANT_OF_ARCHITECTURE } from '../metadata.js';
 import { assertWeightsMatch, loadWeights, requireTensor, type DrsnWeights } from '../weights.js';
 import type { InferenceEngine } from './engine.js';
 
-const PLAN_VERSION = 1;
+const PLAN_VERSION = 2;
 const VARIANT_CODE = { cw: 0, cs: 1, plain: 2 } as const;
+const HEAD_CODE = { gap: 0, flatten: 1 } as const;
 
 interface NativeAddon {
   planVersion: number;
@@ -35,11 +35,29 @@ export function nativeBuildDir(): string {
   return path.join(packageRoot(), 'build', 'native');
 }
 
+/**
+ * The CPU's feature words from /proc/cpuinfo text: `flags` on x86, `Features` on ARM. Only the line of
+ * the running architecture counts: qemu-user (before 8.2) shows an emulated ARM process the x86 host's
+ * file, and x86 words say nothing about an ARM CPU. No such line: empty (cannot tell, nothing refused).
+ */
+export function cpuFeatures(cpuinfo: string, arch: string = process.arch): string[] {
+  const key = arch === 'arm' || arch === 'arm64' ? 'Features' : 'flags';
+  const line = cpuinfo.split('\n').find((l) => new RegExp(`^${key}\\s*:`).test(l));
+  return line ? line.split(':')[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
+/** Words that name the same capability: an aarch64 kernel lists `asimd` where a 32-bit one lists `neon`. */
+const SAME_FEATURE: Record<string, string[]> = { neon: ['asimd'] };
+
+/** The features a build requires that this CPU's words do not show. */
+export function missingFeatures(required: readonly string[], have: readonly string[]): string[] {
+  const present = new Set(have);
+  return required.filter((f) => !present.has(f) && !(SAME_FEATURE[f] ?? []).some((alias) => present.has(alias)));
+}
+
 function cpuFlags(): string[] {
   try {
-    const info = readFileSync('/proc/cpuinfo', 'utf8');
-    const line = info.split('\n').find((l) => /^(flags|Features)\s*:/.test(l));
-    return line ? line.split(':')[1].trim().split(/\s+/) : [];
+    return cpuFeatures(readFileSync('/proc/cpuinfo', 'utf8'));
   } catch {
     return [];
   }
@@ -66,8 +84,8 @@ export function loadNativeAddon(dir = nativeBuildDir()): NativeAddon {
     throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `native engine: built for ${info.platform}/${info.arch}, this is ${process.platform}/${process.arch} (run npm run build here)`);
   }
   // Built with -march=native: an instruction this CPU lacks would kill the process with SIGILL, so refuse first.
-  const have = new Set(cpuFlags());
-  const missing = have.size === 0 ? [] : info.cpuFlags.filter((f) => !have.has(f));
+  const have = cpuFlags();
+  const missing = have.length === 0 ? [] : missingFeatures(info.cpuFlags, have);
   if (missing.length > 0) {
     throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `native engine: built on a CPU with features this one lacks (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); run npm run build on this machine`);
   }
@@ -131,7 +149,10 @@ export function buildNativePlan(meta: ModelMetadata, w: DrsnWeights): { plan: In
   const members = meta.members ?? 1;
   const eps = w.bnEpsilon;
   const classes = w.numClasses;
-  const plan: number[] = [PLAN_VERSION, meta.input.windowLength, classes, members, VARIANT_CODE[variant]];
+  const head = meta.head ?? 'gap';
+  // The stem and each stage's first unit halve the length: a flatten head sees the last map's every position.
+  const lastLength = netInputLength(meta) / 16;
+  const plan: number[] = [PLAN_VERSION, netInputLength(meta), classes, members, VARIANT_CODE[variant], HEAD_CODE[head]];
   const params: Float32Array[] = [];
   for (let mi = 0; mi < members; mi++) {
     const p = members > 1 ? `members.${mi}.` : '';
@@ -162,8 +183,9 @@ export function buildNativePlan(meta: ModelMetadata, w: DrsnWeights): { plan: In
       cin = cout;
     }
     plan.push(cin);
-    const head = bnAffine(w, `${p}head_bn`, eps);
-    params.push(head.scale, head.shift, requireTensor(w, `${p}head_fc.weight`, [classes, cin]).data, requireTensor(w, `${p}head_fc.bias`, [classes]).data);
+    const headBn = bnAffine(w, `${p}head_bn`, eps);
+    const fcIn = head === 'flatten' ? cin * lastLength : cin;
+    params.push(headBn.scale, headBn.shift, requireTensor(w, `${p}head_fc.weight`, [classes, fcIn]).data, requireTensor(w, `${p}head_fc.bias`, [classes]).data);
   }
   const flat = new Float32Array(params.reduce((a, t) => a + t.length, 0));
   let at = 0;
@@ -177,7 +199,7 @@ export function buildNativePlan(meta: ModelMetadata, w: DrsnWeights): { plan: In
 export interface NativeEngineOptions {
   modelDir: string;
   meta: ModelMetadata;
-  /** Where the built addon is; default build/native in the package (tests point elsewhere). */
+  /** Where the built addon is; default build/native in the package (bench/arm-check.ts: a cross-built one). */
   buildDir?: string;
 }
 
@@ -196,7 +218,8 @@ export async function createNativeEngine(opts: NativeEngineOptions): Promise<Inf
   } catch (e) {
     throw new DrsndError(ErrorCodes.MODEL_INVALID, `native engine: model ${opts.meta.id}: ${(e as Error).message}`, { cause: e });
   }
-  const { windowLength, channels } = opts.meta.input;
+  const { channels } = opts.meta.input;
+  const windowLength = netInputLength(opts.meta);
   const classes = opts.meta.classes.length;
   return {
     name: 'native',

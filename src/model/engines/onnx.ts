@@ -1,6 +1,7 @@
 // onnxruntime-node engine: runs model.onnx (input `x` [N, 1, L], output `probs` [N, classes]).
 import path from 'node:path';
 import { DrsndError, ErrorCodes } from '../../errors.js';
+import { netInputLength } from '../metadata.js';
 import type { ModelMetadata } from '../../types.js';
 import type { InferenceEngine } from './engine.js';
 
@@ -35,7 +36,8 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<Inferen
   } catch (e) {
     throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `onnx engine: cannot open ${modelPath} (${(e as Error).message})`, { cause: e });
   }
-  const { windowLength, channels } = opts.meta.input;
+  const { channels } = opts.meta.input;
+  const windowLength = netInputLength(opts.meta);
   const classes = opts.meta.classes.length;
   return {
     name: 'onnx',

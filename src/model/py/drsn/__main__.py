@@ -67,7 +67,60 @@ def stem_kernel_arg(v: str) -> int:
     return k
 
 
+def orders_reference(prep: Prepared, per_class: int = 3):
+    """A few clean test windows per class: their raw samples, speeds and orders, and the representation computed from them."""
+    from .orders import features, fixed_order_windows
+    xs, y, fr, bo, bi, origins = fixed_order_windows(prep, "test", 1024)
+    pick = [i for c in np.unique(y) for i in np.nonzero(y == c)[0][:per_class]]
+    raw = {"windows": [xs[i] for i in pick], "shaftHz": fr[pick], "bpfo": bo[pick], "bpfi": bi[pick]}
+    sources = [{"record": origins[i][0], "preparedFile": f"{origins[i][0]}.f32", "preparedOffset": origins[i][1], "samples": origins[i][2],
+                "label": int(y[i])} for i in pick]
+    return features(prep, raw["windows"], raw["shaftHz"], raw["bpfo"], raw["bpfi"]), sources, raw
+
+
+def cmd_train_orders(a) -> int:
+    """--input envelope-orders: the DRSN on envelope-order spectra (orders_train.py)."""
+    from .export import export_model
+    from .orders import COMPONENT_CLASSES, OrdersAugment
+    from .orders_train import OrdersRecipe, evaluate_orders, train_orders
+    from .representation import DEFAULT_SPEC
+    prep = Prepared(a.data)
+    recipe = OrdersRecipe(seed=a.seed, epochs=a.epochs if a.epochs != Recipe.epochs else OrdersRecipe.epochs,
+                          per_class=a.per_class if a.per_class != Recipe.per_class else OrdersRecipe.per_class,
+                          widths=a.widths if a.widths != Recipe.widths else OrdersRecipe.widths,
+                          aug=OrdersAugment(snr_range=(a.snr_min if a.snr_min != AugmentConfig.snr_range[0] else OrdersAugment.snr_range[0],
+                                                       OrdersAugment.snr_range[1])))
+    if a.quick:
+        recipe.epochs, recipe.per_class, recipe.bank_epochs, recipe.val_stride = 1, 16, 1, 8192
+    net, summary = train_orders(prep, recipe, log)
+    ev = evaluate_orders(net, prep, log=log, quick=a.quick, stride=8192 if a.quick else 256)
+    model_id = a.id or f"drsn-cw-eos-cwru-s{a.seed}"
+    summary.update({"parameters": count_parameters(net), "quick": bool(a.quick), **({"command": a.command} if a.command else {}),
+                    "dataset": {"folder": os.path.abspath(a.data), "records": len(prep.records),
+                                "fingerprint": json.load(open(os.path.join(a.data, "index.json"))).get("fingerprint")}})
+    meta = {
+        "id": model_id, "version": a.version, "architecture": "drsn-cw", "widths": list(recipe.widths),
+        # windowLength: the most samples a spectrum uses (at low speed); the representation says how many it takes.
+        "input": {"sampleRateHz": prep.sample_rate_hz, "windowLength": DEFAULT_SPEC["fftLength"], "channels": 1, "unit": "g",
+                  "bandLimitHz": prep.band_limit_hz, "representation": DEFAULT_SPEC},
+        "normalization": {"method": "none"},
+        "classes": COMPONENT_CLASSES, "training": summary,
+        "metrics": metrics_of(ev) | {"balancedClean": ev["balancedClean"], "speedError": ev["speedError"]},
+    }
+    from .orders import calibrate_ood
+    meta["ood"] = calibrate_ood(prep, per_record=8 if a.quick else 60)
+    warnings.filterwarnings("ignore", category=UserWarning, module="torch.onnx")
+    ref, sources, raw = orders_reference(prep)
+    export_model(net, a.out, meta, ref, sources, raw)
+    run = {"model": {"id": model_id, "architecture": "drsn-cw envelope-orders", "seed": a.seed, "folder": a.out}, "eval": ev}
+    write_report(a.out, f"Evaluation of {model_id}", [run], notes=_notes(summary))
+    log(f"done: {a.out} (clean test accuracy {ev['clean']:.4f}, {summary['trainSeconds']:.0f}s training)")
+    return 0
+
+
 def cmd_train(a) -> int:
+    if a.input == "envelope-orders":
+        return cmd_train_orders(a)
     prep = Prepared(a.data)
     recipe = Recipe(arch=a.arch, epochs=a.epochs, seed=a.seed, cross_load=a.cross_load, per_class=a.per_class, widths=a.widths,
                     stem_kernel=a.stem_kernel,
@@ -131,6 +184,16 @@ def cmd_eval(a) -> int:
     for folder in a.model:
         net, meta = load_model(folder)
         cross = a.cross_load or bool(meta.get("training", {}).get("recipe", {}).get("cross_load"))
+        if meta["input"].get("representation"):
+            from .orders_train import evaluate_orders
+            if cross:
+                log(f"error: {meta['id']}: the envelope-order model has no cross-load evaluation")
+                return 2
+            log(f"eval: {meta['id']} (envelope-order spectrum) on test split")
+            ev = evaluate_orders(net, prep, log=log, quick=a.quick, stride=8192 if a.quick else TEST_STRIDE, spec=meta["input"]["representation"])
+            runs.append({"model": {"id": meta["id"], "architecture": meta_label(meta) + " envelope-orders",
+                                   "seed": meta.get("training", {}).get("seed"), "folder": folder}, "eval": ev})
+            continue
         log(f"eval: {meta['id']} ({meta['architecture']}) on {'cross-load' if cross else 'test'} split")
         ev = evaluate(net, prep, cross_load=cross, log=log, quick=a.quick, stride=4096 if a.quick else TEST_STRIDE)
         runs.append({"model": {"id": meta["id"], "architecture": meta_label(meta),
@@ -234,11 +297,28 @@ def cmd_ensemble(a) -> int:
     return 0
 
 
+def cmd_ood(a) -> int:
+    """(Re)calibrate the out-of-distribution score of an envelope-order model folder on the training data."""
+    from .orders import calibrate_ood
+    path = os.path.join(a.model, "drsn.json")
+    with open(path) as f:
+        meta = json.load(f)
+    if not meta["input"].get("representation"):
+        log(f"error: {a.model}: the out-of-distribution score is defined for envelope-order models only")
+        return 2
+    meta["ood"] = calibrate_ood(Prepared(a.data), meta["input"]["representation"])
+    with open(path, "w") as f:
+        json.dump(meta, f, indent=2)
+    log(f"ood: threshold {meta['ood']['threshold']:.3f} ({meta['ood']['calibration']})")
+    return 0
+
+
 def cmd_onnx(a) -> int:
     """Rewrite a model folder's model.onnx from its weights (e.g. after an exporter change), no retraining."""
     from .export import export_onnx
     net, meta = load_model(a.model)
-    export_onnx(net, a.model, meta["input"]["windowLength"], meta["input"].get("channels", 1))
+    from .folder import net_input_length
+    export_onnx(net, a.model, net_input_length(meta), meta["input"].get("channels", 1))
     log(f"wrote {os.path.join(a.model, 'model.onnx')}")
     return 0
 
@@ -260,6 +340,8 @@ def main(argv=None) -> int:
     t.add_argument("--stem-kernel", type=stem_kernel_arg, default=Recipe.stem_kernel,
                    help="width of the first convolution, odd (default: the paper's 3)")
     t.add_argument("--cross-load", action="store_true")
+    t.add_argument("--input", choices=("time", "envelope-orders"), default="time",
+                   help="what the net sees: the normalized time window (the paper's) or the envelope-order spectrum")
     t.add_argument("--quick", action="store_true", help="tiny smoke run: 1 epoch, few windows")
     t.add_argument("--id")
     t.add_argument("--command", help="the command line that started this run, recorded in drsn.json")
@@ -286,13 +368,16 @@ def main(argv=None) -> int:
     n.add_argument("--version", default="1.0.0")
     n.add_argument("--command")
     n.add_argument("--quick", action="store_true")
+    d = sub.add_parser("ood", help="calibrate the out-of-distribution score of an envelope-order model folder")
+    d.add_argument("--model", required=True)
+    d.add_argument("--data", required=True, help="the prepared dataset it was trained on")
     o = sub.add_parser("onnx", help="re-export model.onnx of a model folder from its weights")
     o.add_argument("--model", required=True)
     a = p.parse_args(argv)
     t0 = time.time()
     if a.cmd == "ensemble" and len(a.member) < 2:
         p.error("ensemble needs at least 2 --member folders")
-    rc = {"train": cmd_train, "eval": cmd_eval, "report": cmd_report, "ensemble": cmd_ensemble, "onnx": cmd_onnx}[a.cmd](a)
+    rc = {"train": cmd_train, "eval": cmd_eval, "report": cmd_report, "ensemble": cmd_ensemble, "onnx": cmd_onnx, "ood": cmd_ood}[a.cmd](a)
     log(f"total {time.time() - t0:.0f}s")
     return rc
 

@@ -27,6 +27,8 @@ class Record:
     load_hp: float
     splits: dict
     x: np.ndarray
+    rpm: float = None
+    fault_orders: dict = None  # {"bpfo", "bpfi"} of the bearing the labels concern
 
 
 class Prepared:
@@ -46,7 +48,7 @@ class Prepared:
             x = np.fromfile(path, dtype="<f4")
             if x.size != r["samples"]:
                 raise ValueError(f"{path}: {x.size} samples, index.json says {r['samples']}")
-            self.records.append(Record(r["id"], int(r["label"]), r.get("loadHp"), r["splits"], x))
+            self.records.append(Record(r["id"], int(r["label"]), r.get("loadHp"), r["splits"], x, r.get("rpm"), r.get("faultOrders")))
 
     @property
     def num_classes(self) -> int:

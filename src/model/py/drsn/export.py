@@ -79,18 +79,25 @@ def export_onnx(net: torch.nn.Module, out_dir: str, window_length: int, channels
     )
 
 
-def export_reference(net: torch.nn.Module, out_dir: str, windows: np.ndarray, sources: Optional[list] = None) -> None:
-    """windows: [N, L] or [N, 1, L], already normalized. Stores them and PyTorch's probabilities."""
+def export_reference(net: torch.nn.Module, out_dir: str, windows: np.ndarray, sources: Optional[list] = None, raw: Optional[dict] = None) -> None:
+    """windows: [N, L] or [N, 1, L], already normalized. Stores them and PyTorch's probabilities.
+    raw (models with an input.representation): {"windows": [1-D arrays], "shaftHz": [...], "bpfo": [...], "bpfi": [...]},
+    the samples each input was computed from, so the daemon's own representation code is checked too."""
     x = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32))
     if x.dim() == 2:
         x = x.unsqueeze(1)
     with torch.no_grad():
         probs = WithSoftmax(net).eval()(x).numpy()
-    (in_off, in_len), (p_off, p_len) = _write_f32(os.path.join(out_dir, "reference.bin"), [x.numpy(), probs])
+    blocks = [x.numpy(), probs] + ([np.concatenate([np.asarray(w, np.float32) for w in raw["windows"]])] if raw else [])
+    spans = _write_f32(os.path.join(out_dir, "reference.bin"), blocks)
+    (in_off, in_len), (p_off, p_len) = spans[0], spans[1]
     doc = {"format": REFERENCE_FORMAT, "file": "reference.bin", "count": int(x.shape[0]),
            "windowLength": int(x.shape[2]), "numClasses": int(probs.shape[1]),
            "inputs": {"offset": in_off, "length": in_len}, "probs": {"offset": p_off, "length": p_len},
            "torch": torch.__version__}
+    if raw:
+        doc["raw"] = {"offset": spans[2][0], "length": spans[2][1], "lengths": [int(np.size(w)) for w in raw["windows"]],
+                      "shaftHz": [float(v) for v in raw["shaftHz"]], "bpfo": [float(v) for v in raw["bpfo"]], "bpfi": [float(v) for v in raw["bpfi"]]}
     if sources is not None:
         doc["sources"] = sources
     with open(os.path.join(out_dir, "reference.json"), "w") as f:
@@ -98,24 +105,27 @@ def export_reference(net: torch.nn.Module, out_dir: str, windows: np.ndarray, so
 
 
 def export_model(net: DRSN | Ensemble, out_dir: str, metadata: dict, reference_windows: Optional[np.ndarray] = None,
-                 reference_sources: Optional[list] = None) -> dict:
+                 reference_sources: Optional[list] = None, reference_raw: Optional[dict] = None) -> dict:
     """Writes model.onnx, weights.json/bin, drsn.json (+ reference.json/bin). Returns the drsn.json written."""
     os.makedirs(out_dir, exist_ok=True)
     was_training = net.training
     net.eval()  # BN must use running statistics in every exported artefact
     try:
         num_classes = len(metadata["classes"])
-        window_length = int(metadata["input"]["windowLength"])
+        rep = metadata["input"].get("representation")
+        window_length = int(rep["bins"]) if rep else int(metadata["input"]["windowLength"])
         export_onnx(net, out_dir, window_length, int(metadata["input"].get("channels", 1)))
         export_weights(net, out_dir, metadata["architecture"], num_classes)
         if reference_windows is not None:
-            export_reference(net, out_dir, reference_windows, reference_sources)
+            export_reference(net, out_dir, reference_windows, reference_sources, reference_raw)
     finally:
         net.train(was_training)
     meta = dict(metadata)
     # Read from the net, so drsn.json always describes the weights beside it (absent = the paper's 3).
     if net.stem_kernel != PAPER_STEM_KERNEL:
         meta["stemKernel"] = net.stem_kernel
+    if net.head != "gap":
+        meta["head"] = net.head
     if isinstance(net, Ensemble):
         meta["members"] = len(net.members)
     meta["files"] = {"onnx": "model.onnx", "weights": "weights.json"}
@@ -200,6 +210,7 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--stem-kernel", type=int, default=PAPER_STEM_KERNEL, help="width of the first convolution (odd)")
     p.add_argument("--window-length", type=int, default=2048)
+    p.add_argument("--head", choices=("gap", "flatten"), default="gap", help="classifier head (flatten: every position of the last map)")
     p.add_argument("--reference-per-record", type=int, default=1)
     args = p.parse_args(argv)
     # torch 1.13's exporter warns about shape inference of constants it folds; the graph is still exact.
@@ -208,7 +219,7 @@ def main(argv=None) -> None:
         p.error("only --random is supported here; trained models are exported by drsn.train")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    net = DRSN(num_classes=len(CWRU_CLASSES), variant=args.variant, stem_kernel=args.stem_kernel)
+    net = DRSN(num_classes=len(CWRU_CLASSES), variant=args.variant, stem_kernel=args.stem_kernel, head=args.head, input_length=args.window_length)
     if args.cwru:
         calib, _ = cwru_windows(args.cwru, args.window_length, 4, rng)
         ref, sources = cwru_windows(args.cwru, args.window_length, args.reference_per_record, rng)

@@ -14,6 +14,12 @@ from .model import DRSN, PAPER_STEM_KERNEL, PAPER_WIDTHS, Ensemble
 VARIANT_OF = {"drsn-cw": "cw", "drsn-cs": "cs", "resnet": "plain"}
 
 
+def net_input_length(meta: dict) -> int:
+    """Floats per window the net takes: the representation's bins, else the raw window (metadata.ts netInputLength)."""
+    rep = meta["input"].get("representation")
+    return int(rep["bins"]) if rep else int(meta["input"]["windowLength"])
+
+
 def load_model(folder: str):
     """A model folder (drsn.json + weights.json/bin) -> (eval-mode DRSN or Ensemble, metadata)."""
     with open(os.path.join(folder, "drsn.json")) as f:
@@ -23,7 +29,8 @@ def load_model(folder: str):
     blob = np.fromfile(os.path.join(folder, wj.get("file", "weights.bin")), dtype="<f4")
     def one():
         return DRSN(num_classes=len(meta["classes"]), variant=VARIANT_OF[meta["architecture"]], widths=tuple(meta.get("widths", PAPER_WIDTHS)),
-                    stem_kernel=int(meta.get("stemKernel", PAPER_STEM_KERNEL)))
+                    stem_kernel=int(meta.get("stemKernel", PAPER_STEM_KERNEL)), head=meta.get("head", "gap"),
+                    input_length=net_input_length(meta))
     members = int(meta.get("members", 1))  # absent = one net; else an Ensemble, tensors under "members.<i>."
     net = one() if members == 1 else Ensemble([one() for _ in range(members)])
     state = net.state_dict()

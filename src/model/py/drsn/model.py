@@ -8,6 +8,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 VARIANTS = ("cw", "cs", "plain")
+# "gap": the paper's global average pooling before the classifier. "flatten": the last stage's whole
+# map feeds the classifier, so it knows *where* along the input a pattern sits: on an envelope-order
+# spectrum a line at the BPFO position and one at the BPFI position mean different faults.
+HEADS = ("gap", "flatten")
+DOWNSAMPLING = 16  # the stem and the first unit of each of the 3 stages halve the length
 PAPER_WIDTHS = (4, 8, 16)  # channels of the three stages in the paper's 1-D net
 PAPER_STEM_KERNEL = 3  # the paper's first convolution: 4 filters of width 3, stride 2
 
@@ -72,10 +77,15 @@ class RSBU(nn.Module):
 
 class DRSN(nn.Module):
     def __init__(self, num_classes: int = 10, variant: str = "cw", widths=PAPER_WIDTHS, units_per_stage: int = 4,
-                 stem_kernel: int = PAPER_STEM_KERNEL):
+                 stem_kernel: int = PAPER_STEM_KERNEL, head: str = "gap", input_length: int = None):
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}")
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}")
+        if head == "flatten" and (input_length is None or input_length % DOWNSAMPLING):
+            raise ValueError(f"a flatten head needs input_length, a multiple of {DOWNSAMPLING} (got {input_length})")
+        self.head = head
         if stem_kernel < 3 or stem_kernel % 2 == 0:
             raise ValueError(f"stem_kernel must be odd and >= 3 (got {stem_kernel})")
         self.widths = tuple(widths)
@@ -91,7 +101,7 @@ class DRSN(nn.Module):
                 cin = w
         self.units = nn.Sequential(*units)
         self.head_bn = nn.BatchNorm1d(cin)
-        self.head_fc = nn.Linear(cin, num_classes)
+        self.head_fc = nn.Linear(cin if head == "gap" else cin * (input_length // DOWNSAMPLING), num_classes)
         for m in self.modules():  # He initialisation, as the paper
             if isinstance(m, (nn.Conv1d, nn.Linear)):
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
@@ -99,9 +109,9 @@ class DRSN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [N, 1, L] -> logits [N, classes]."""
-        h = self.units(self.stem(x))
-        h = F.relu(self.head_bn(h)).mean(dim=2)
-        return self.head_fc(h)
+        h = F.relu(self.head_bn(self.units(self.stem(x))))
+        # flatten: channel-major (index c * T + t), the layout weights.json and the engines assume.
+        return self.head_fc(h.mean(dim=2) if self.head == "gap" else h.flatten(1))
 
 
 class Ensemble(nn.Module):
@@ -119,10 +129,10 @@ class Ensemble(nn.Module):
             raise ValueError("an ensemble needs at least 2 members")
         first = members[0]
         for i, m in enumerate(members[1:], 1):
-            if (m.variant, m.widths, m.stem_kernel, m.head_fc.out_features) != (first.variant, first.widths, first.stem_kernel, first.head_fc.out_features):
+            if (m.variant, m.widths, m.stem_kernel, m.head, m.head_fc.in_features, m.head_fc.out_features) != (first.variant, first.widths, first.stem_kernel, first.head, first.head_fc.in_features, first.head_fc.out_features):
                 raise ValueError(f"member {i} has another architecture than member 0")
         self.members = nn.ModuleList(members)
-        self.variant, self.widths, self.stem_kernel = first.variant, first.widths, first.stem_kernel
+        self.variant, self.widths, self.stem_kernel, self.head = first.variant, first.widths, first.stem_kernel, first.head
 
     def probs(self, x: torch.Tensor) -> torch.Tensor:
         return torch.stack([torch.softmax(m(x), dim=1) for m in self.members]).mean(dim=0)

@@ -32,6 +32,8 @@ def summarize(runs):
             g["noise"][kind] = {s: _stats([e["noise"][kind][s] for e in ev]) for s in ev[0]["noise"].get(kind, {})}
         for f in ev[0]["stretch"]:
             g["stretch"][f] = _stats([e["stretch"][f] for e in ev])
+        if ev[0].get("speedError"):
+            g["speedError"] = {f: _stats([e["speedError"][f] for e in ev]) for f in ev[0]["speedError"]}
         out.append(g)
     return out
 
@@ -46,6 +48,7 @@ def _rows(g):
     for kind in NOISE_TYPES:
         out += [(f"{kind} {s} dB", v) for s, v in g["noise"][kind].items()]
     out += [(f"time-stretch ×{f}", v) for f, v in g["stretch"].items()]
+    out += [(f"shaft speed given ×{f}", v) for f, v in g.get("speedError", {}).items()]
     return out
 
 

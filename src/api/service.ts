@@ -1,0 +1,163 @@
+// The operations the interfaces offer, one implementation for HTTP (src/http/) and MQTT requests
+// (src/api/mqtt-requests.ts): parameters arrive as strings (a query string, a JSON payload), are
+// checked here, and every failure is a DrsndError whose stable code the interface passes on.
+// Queries go to the read thread (read-pool.ts); what only the running daemon knows (sensor state,
+// readiness, the model, acknowledging) comes from `live`.
+import { DrsndError, ErrorCodes } from '../errors.js';
+import type { HealthPayload } from '../publish/payloads.js';
+import { alertEventJson, alertJson } from '../store/json.js';
+import type { AlertFilter, AlertRecord, HistoryFilter } from '../store/rows.js';
+import { parseTime } from '../cli/format.js';
+import type { ReadPool } from './read-pool.js';
+import { snapshotMetaJson } from './snapshot-format.js';
+import { JsonText } from './pages.js';
+import type { Snapshot } from '../store/snapshots.js';
+
+export type Params = Record<string, string | undefined>;
+
+/** One readiness check: ok, and what to look at when it is not. */
+export interface Check {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface Readiness {
+  broker: Check;
+  store: Check;
+  engine: Check;
+}
+
+/** What only the running daemon knows. */
+export interface LiveState {
+  sensors(): HealthPayload[];
+  readiness(): Readiness;
+  model(): Record<string, unknown>;
+  /** Throws DRSND_NOT_FOUND for an unknown id. */
+  acknowledge(id: number, by: string | null): AlertRecord;
+}
+
+export interface ApiOptions {
+  reads: Pick<ReadPool, 'query'>;
+  live: LiveState;
+  maxPageSize: number;
+  now?: () => number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `cursor` for the next (older) page; null when this is the last one. */
+  next: string | null;
+}
+
+const DEFAULT_PAGE = 100;
+
+export class ApiService {
+  private readonly now: () => number;
+
+  constructor(private readonly opts: ApiOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  sensors() {
+    return { items: this.opts.live.sensors() };
+  }
+
+  /** The filters of `drsnd history` (sensor, asset, class, since, until), newest first, paged by `cursor`: a Page<diagnosisJson> as JSON text. */
+  async diagnoses(p: Params): Promise<JsonText> {
+    known(p, ['sensor', 'asset', 'class', 'since', 'until', 'limit', 'cursor']);
+    const now = this.now();
+    const limit = this.limit(p.limit);
+    const filter: HistoryFilter = {
+      sensor: text(p.sensor), asset: text(p.asset), className: text(p.class),
+      since: p.since === undefined ? undefined : parseTime(p.since, 'since', now),
+      until: p.until === undefined ? undefined : parseTime(p.until, 'until', now),
+      limit,
+    };
+    const c = cursor(p.cursor);
+    if (c) filter.before = { windowEnd: c[0], id: c[1] };
+    return new JsonText(await this.opts.reads.query('historyPage', { ...filter, limit }));
+  }
+
+  /** state: active | cleared | all (default all); sensor; newest raised first, paged by `cursor`: a Page<alertJson> as JSON text. */
+  async alerts(p: Params): Promise<JsonText> {
+    known(p, ['state', 'sensor', 'limit', 'cursor']);
+    const limit = this.limit(p.limit);
+    const state = p.state ?? 'all';
+    if (!['active', 'cleared', 'all'].includes(state)) throw bad(`state must be active, cleared or all (got "${state}")`);
+    const filter: AlertFilter = { active: state === 'all' ? undefined : state === 'active', sensor: text(p.sensor), limit };
+    const c = cursor(p.cursor);
+    if (c) filter.before = { raisedAt: c[0], id: c[1] };
+    return new JsonText(await this.opts.reads.query('alertsPage', { ...filter, limit }));
+  }
+
+  /** One alert with its events (raised, changed, acknowledged, cleared) and its snapshots (without samples). */
+  async alert(idText: string | undefined) {
+    const id = positiveId(idText, 'alert id');
+    const [alert, events, snapshots] = await Promise.all([
+      this.opts.reads.query('alert', id), this.opts.reads.query('alertEvents', id), this.opts.reads.query('snapshots', id),
+    ]);
+    if (!alert) throw new DrsndError(ErrorCodes.NOT_FOUND, `no alert with id ${id}`);
+    return { ...alertJson(alert), events: events.map(alertEventJson), snapshots: snapshots.map(snapshotMetaJson) };
+  }
+
+  /** One alert snapshot with its samples. */
+  async snapshot(idText: string | undefined): Promise<Snapshot> {
+    const id = positiveId(idText, 'snapshot id');
+    const s = await this.opts.reads.query('snapshot', id);
+    if (!s) throw new DrsndError(ErrorCodes.NOT_FOUND, `no snapshot with id ${id} (the oldest go beyond alerts.snapshots.maxCount / maxBytes)`);
+    // Structured clone turned the Float32Array into one again; nothing else to do.
+    return s;
+  }
+
+  /** Acknowledges an alert; `by` names who (at most 100 characters), else the interface's name. */
+  acknowledge(idText: string | undefined, by: unknown, via: string) {
+    const id = positiveId(idText, 'alert id');
+    if (by !== undefined && by !== null && (typeof by !== 'string' || by.trim() === '' || by.length > 100)) {
+      throw bad('by must be a non-empty string of at most 100 characters');
+    }
+    return alertJson(this.opts.live.acknowledge(id, typeof by === 'string' ? by.trim() : via));
+  }
+
+  /** Liveness is answering at all; readiness is every check ok. */
+  health() {
+    const checks = this.opts.live.readiness();
+    const ready = checks.broker.ok && checks.store.ok && checks.engine.ok;
+    return { status: ready ? 'ready' : 'not ready', ready, checks };
+  }
+
+  model() {
+    return this.opts.live.model();
+  }
+
+  private limit(value: string | undefined): number {
+    if (value === undefined) return Math.min(DEFAULT_PAGE, this.opts.maxPageSize);
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw bad(`limit must be a positive integer (got "${value}")`);
+    return Math.min(Number(value), this.opts.maxPageSize);
+  }
+}
+
+function bad(message: string): DrsndError {
+  return new DrsndError(ErrorCodes.USAGE, message);
+}
+
+function known(p: Params, names: string[]): void {
+  for (const k of Object.keys(p)) if (!names.includes(k)) throw bad(`unknown parameter "${k}" (known: ${names.join(', ')})`);
+}
+
+function text(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (v === '') throw bad('filters must not be empty');
+  return v;
+}
+
+function cursor(v: string | undefined): [number, number] | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)_(\d+)$/.exec(v);
+  if (!m) throw bad(`cursor must be the "next" value of a previous page (got "${v}")`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+function positiveId(v: string | undefined, what: string): number {
+  if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw bad(`${what} must be a positive integer (got "${v ?? ''}")`);
+  return Number(v);
+}

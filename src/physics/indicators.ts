@@ -1,0 +1,92 @@
+// Condition indicators of one window, before normalization (which would erase every level): RMS and
+// peak acceleration, crest factor, kurtosis, and RMS velocity in the ISO 10816/20816 band, 10-1000 Hz,
+// integrated in the frequency domain (V(f) = A(f) / 2πf) so no time-domain integrator drifts.
+import { hann, realFft } from './fft.js';
+import { isoZone } from './machine.js';
+import type { Indicators } from './types.js';
+
+/** Standard gravity in mm/s², exact (CGPM 1901). */
+const G_MM_S2 = 9806.65;
+export const VELOCITY_BAND_HZ: readonly [number, number] = [10, 1000];
+
+/** One-sided power spectrum of a window: power[k] is the mean-square of the signal in bin k. */
+export interface PowerSpectrum {
+  df: number;
+  power: Float64Array;
+}
+
+export class WindowAnalyzer {
+  private readonly n: number;
+  private readonly re: Float64Array;
+  private readonly im: Float64Array;
+  private readonly x: Float64Array;
+  /** Reused for every window: read it before the next call. */
+  readonly spectrum: PowerSpectrum;
+  private readonly norm: number;
+
+  /** `length`: window length (the spectrum uses its largest power-of-two head), `rateHz`: its sample rate. */
+  constructor(length: number, private readonly rateHz: number) {
+    const n = 2 ** Math.floor(Math.log2(length));
+    this.n = n;
+    this.re = new Float64Array(n / 2 + 1);
+    this.im = new Float64Array(n / 2 + 1);
+    this.x = new Float64Array(n);
+    const w = hann(n);
+    let sw2 = 0;
+    for (let i = 0; i < n; i++) sw2 += w[i] * w[i];
+    // Parseval with a window: Σ|X_k|² = n·Σ(w·x)² ≈ n·Σw²·ms(x); one-sided bins count twice.
+    this.norm = 2 / (n * sw2);
+    this.spectrum = { df: rateHz / n, power: new Float64Array(n / 2 + 1) };
+  }
+
+  /** Indicators of `data` (values × toG = g); fills `spectrum` (in g²) as a side product. */
+  analyse(data: Float32Array, toG: number, zones: readonly [number, number, number] | null): Indicators {
+    const n = this.n;
+    const len = data.length;
+    const x = this.x;
+    let mean = 0;
+    for (let i = 0; i < len; i++) mean += data[i];
+    mean /= len;
+    let m2 = 0;
+    let m4 = 0;
+    let peak = 0;
+    for (let i = 0; i < len; i++) {
+      const v = (data[i] - mean) * toG;
+      if (i < n) x[i] = v;
+      const v2 = v * v;
+      m2 += v2;
+      m4 += v2 * v2;
+      const a = v < 0 ? -v : v;
+      if (a > peak) peak = a;
+    }
+    m2 /= len;
+    m4 /= len;
+    const rms = Math.sqrt(m2);
+    realFft(n).forward(x, this.re, this.im, hann(n));
+    const { power, df } = this.spectrum;
+    for (let k = 0; k <= n / 2; k++) power[k] = (this.re[k] * this.re[k] + this.im[k] * this.im[k]) * this.norm;
+    power[0] /= 2;
+    power[n / 2] /= 2;
+    const velocity = velocityRms(this.spectrum, this.rateHz);
+    return {
+      rmsG: rms,
+      peakG: peak,
+      crest: rms > 0 ? peak / rms : 0,
+      kurtosis: m2 > 0 ? m4 / (m2 * m2) : 0,
+      velocityMmS: velocity,
+      isoZone: isoZone(velocity, zones),
+    };
+  }
+}
+
+/** RMS velocity (mm/s) in VELOCITY_BAND_HZ from an acceleration power spectrum in g². */
+export function velocityRms(s: PowerSpectrum, rateHz: number): number {
+  const lo = Math.ceil(VELOCITY_BAND_HZ[0] / s.df);
+  const hi = Math.min(s.power.length - 1, Math.floor(Math.min(VELOCITY_BAND_HZ[1], rateHz / 2) / s.df));
+  let ms = 0;
+  for (let k = Math.max(1, lo); k <= hi; k++) {
+    const w = G_MM_S2 / (2 * Math.PI * k * s.df);
+    ms += s.power[k] * w * w;
+  }
+  return Math.sqrt(ms);
+}

@@ -1,0 +1,196 @@
+// Checks that tell a broken measurement from a machine state: flatline, clipping, DC drift or an
+// offset jump, a mains-dominated signal and isolated spikes. Such a window is diagnosed
+// `sensor_fault` with the reason, never Normal: a z-scored 50 Hz sine or a clipped square wave looks
+// to the DRSN like any other window and was diagnosed Normal with confidence 1.000 (issue 18).
+// Every check works on samples in g at the sensor's native rate (resampling would smear a clipped
+// flat top and an isolated spike), except the mains check, which reads the window's power spectrum.
+import type { PowerSpectrum } from './indicators.js';
+import type { SensorFaultFinding } from './types.js';
+
+/** Below this peak-to-peak (g) a channel carries no signal: a real accelerometer's noise floor is ~1e-4 g. */
+export const FLATLINE_PP_G = 1e-5;
+/** Samples at the extreme value, as a share of the window, from which a flat top is clipping. */
+const CLIP_MIN_SHARE = 0.002;
+/** A spike exceeds this many RMS of its frame… */
+export const SPIKE_RMS = 12;
+/** …while every sample within SPIKE_ISOLATION of it stays below this share of its height. A bearing impact
+ *  rings a resonance: for any resonance period ≥ 2 samples, some sample within ±4 has ≥ 0.5 of the peak. */
+const SPIKE_NEIGHBOUR_SHARE = 0.3;
+const SPIKE_ISOLATION = 4;
+/** Share of the AC power at mains lines (50/60 Hz and harmonics) from which the signal is mains pick-up. */
+const MAINS_SHARE = 0.5;
+const MAINS_HZ = [50, 60] as const;
+const MAINS_HARMONICS = 5;
+/** Block means spread over more than this many within-block RMS: the baseline wanders (drift) or steps (jump). */
+const DRIFT_SPREAD_RMS = 3;
+/** …and by more than this in g, so a near-silent channel's LSB wander is not a drift. */
+const DRIFT_MIN_G = 1e-3;
+
+/** Flatline and clipping on x[from, to). */
+export function rawChecks(x: ArrayLike<number>, from: number, to: number): SensorFaultFinding[] {
+  const n = to - from;
+  if (n < 8) return [];
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = from; i < to; i++) {
+    const v = x[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const pp = max - min;
+  if (pp < FLATLINE_PP_G) return [{ kind: 'flatline', detail: `peak-to-peak ${pp.toExponential(1)} g over ${n} samples (stuck or disconnected sensor)` }];
+  // Clipping: many samples at exactly the extreme value and few just inside it. A sine (even one
+  // quantized by an ADC) has more samples just below its peak than at it; a flat top has none.
+  const band = 0.01 * pp;
+  let atMax = 0;
+  let nearMax = 0;
+  let atMin = 0;
+  let nearMin = 0;
+  for (let i = from; i < to; i++) {
+    const v = x[i];
+    if (v === max) atMax++;
+    else if (v > max - band) nearMax++;
+    if (v === min) atMin++;
+    else if (v < min + band) nearMin++;
+  }
+  const minCount = Math.max(3, CLIP_MIN_SHARE * n);
+  const clippedAt: string[] = [];
+  if (atMax >= minCount && atMax > 2 * nearMax) clippedAt.push(`${atMax} samples at +${max.toPrecision(4)} g`);
+  if (atMin >= minCount && atMin > 2 * nearMin) clippedAt.push(`${atMin} samples at ${min.toPrecision(4)} g`);
+  return clippedAt.length ? [{ kind: 'clipping', detail: `${clippedAt.join(', ')} of ${n} (saturated sensor or ADC)` }] : [];
+}
+
+/**
+ * Isolated spikes in x[from, to) (one frame), reported through `onSpike` with their index. Edges of
+ * the frame are skipped by the isolation width.
+ */
+export function findSpikes(x: ArrayLike<number>, from: number, to: number, onSpike: (i: number) => void): void {
+  const n = to - from;
+  if (n < 4 * SPIKE_ISOLATION) return;
+  let sum = 0;
+  let sum2 = 0;
+  for (let i = from; i < to; i++) {
+    sum += x[i];
+    sum2 += x[i] * x[i];
+  }
+  const mean = sum / n;
+  const rms = Math.sqrt(Math.max(0, sum2 / n - mean * mean));
+  if (rms === 0) return;
+  const limit = SPIKE_RMS * rms;
+  for (let i = from + SPIKE_ISOLATION; i < to - SPIKE_ISOLATION; i++) {
+    const h = Math.abs(x[i] - mean);
+    if (h <= limit) continue;
+    let isolated = true;
+    for (let j = 1; j <= SPIKE_ISOLATION && isolated; j++) {
+      if (Math.abs(x[i - j] - mean) >= SPIKE_NEIGHBOUR_SHARE * h || Math.abs(x[i + j] - mean) >= SPIKE_NEIGHBOUR_SHARE * h) isolated = false;
+    }
+    if (isolated) onSpike(i);
+  }
+}
+
+export function spikeFinding(count: number, samples: number): SensorFaultFinding | null {
+  return count > 0 ? { kind: 'spikes', detail: `${count} isolated spike(s) above ${SPIKE_RMS}x RMS in ${samples} samples (loose connector, EMI)` } : null;
+}
+
+/**
+ * Mains pick-up: most of the window's AC power at 50 or 60 Hz and their harmonics. Not reported when
+ * the shaft's 1× or 2× sits on the line (a 2-pole motor at ~50 Hz is a machine, not pick-up).
+ */
+export function mainsCheck(s: PowerSpectrum, shaftHz: number | null): SensorFaultFinding | null {
+  let total = 0;
+  for (let k = 1; k < s.power.length; k++) total += s.power[k];
+  if (total <= 0) return null;
+  for (const f of MAINS_HZ) {
+    if (shaftHz !== null && [1, 2].some((h) => Math.abs(h * shaftHz - f) < Math.max(2, 1.5 * s.df))) continue;
+    let at = 0;
+    for (let h = 1; h <= MAINS_HARMONICS; h++) {
+      const k = Math.round((h * f) / s.df);
+      for (let j = Math.max(1, k - 1); j <= Math.min(s.power.length - 1, k + 1); j++) at += s.power[j];
+    }
+    if (at / total >= MAINS_SHARE) return { kind: 'mains', detail: `${Math.round((100 * at) / total)} % of the power at ${f} Hz and harmonics (electrical pick-up: check shielding and grounding)` };
+  }
+  return null;
+}
+
+/** Mean and RMS about the mean of consecutive blocks of samples, oldest first. */
+export interface BlockStat {
+  mean: number;
+  rms: number;
+}
+
+/** DC drift or an offset jump from the last few blocks' means (~1-2 s): the baseline moves far more than the vibration. */
+export function driftCheck(blocks: readonly BlockStat[]): SensorFaultFinding | null {
+  if (blocks.length < 2) return null;
+  let lo = Infinity;
+  let hi = -Infinity;
+  let step = 0;
+  const rmss = blocks.map((b) => b.rms).sort((a, b) => a - b);
+  // A low quantile: blocks that hold a step or a fast drift have an inflated RMS of their own.
+  const rms = rmss[rmss.length >> 2];
+  blocks.forEach((b, i) => {
+    lo = Math.min(lo, b.mean);
+    hi = Math.max(hi, b.mean);
+    if (i > 0) step = Math.max(step, Math.abs(b.mean - blocks[i - 1].mean));
+  });
+  const spread = hi - lo;
+  if (spread < DRIFT_MIN_G || spread < DRIFT_SPREAD_RMS * rms) return null;
+  const detail = `baseline moved ${spread.toPrecision(3)} g over ${blocks.length} blocks, ${rms > 0 ? `${(spread / rms).toFixed(1)}x` : 'far above'} the vibration RMS`;
+  return step > 0.7 * spread
+    ? { kind: 'offset_jump', detail: `${detail}, in one step (connector, cable or sensor bias shift)` }
+    : { kind: 'dc_drift', detail: `${detail} (loose cable, failing sensor bias or thermal drift)` };
+}
+
+/** Share of a window's variance a straight line must explain for the window to be a drift on its own. */
+const TREND_R2 = 0.9;
+
+/**
+ * A drift or a step inside one window, before there are blocks to compare (just after start or a gap):
+ * a straight line (or two levels) explains nearly all of the window's variance and moves far more than
+ * what is left.
+ * A shaft below ~3 Hz (180 rpm) can look like that within a window; drsnd does not target such speeds.
+ */
+export function trendCheck(x: ArrayLike<number>, from: number, to: number): SensorFaultFinding | null {
+  const n = to - from;
+  if (n < 16) return null;
+  let sy = 0;
+  for (let i = from; i < to; i++) sy += x[i];
+  const my = sy / n;
+  const mt = (n - 1) / 2;
+  let stt = 0;
+  let sty = 0;
+  let syy = 0;
+  for (let i = from; i < to; i++) {
+    const t = i - from - mt;
+    const y = x[i] - my;
+    stt += t * t;
+    sty += t * y;
+    syy += y * y;
+  }
+  if (syy <= 0) return null;
+  const r2 = (sty * sty) / (stt * syy);
+  const change = Math.abs((sty / stt) * (n - 1));
+  const residual = Math.sqrt(Math.max(0, (syy - (sty * sty) / stt) / n));
+  if (r2 >= TREND_R2 && change >= DRIFT_MIN_G && change >= DRIFT_SPREAD_RMS * residual) {
+    return { kind: 'dc_drift', detail: `baseline moved ${change.toPrecision(3)} g within ${n} samples, a straight line explains ${Math.round(100 * r2)} % of the signal (loose cable, failing sensor bias or thermal drift)` };
+  }
+  // A step: the best split into two constant levels (between-groups share of the variance).
+  let left = 0;
+  let bestR2 = 0;
+  let bestJump = 0;
+  for (let k = 1; k < n; k++) {
+    left += x[from + k - 1] - my;
+    if (k < n >> 3 || k > n - (n >> 3)) continue;
+    const m1 = left / k;
+    const m2 = -left / (n - k);
+    const between = k * m1 * m1 + (n - k) * m2 * m2;
+    if (between / syy > bestR2) {
+      bestR2 = between / syy;
+      bestJump = Math.abs(m1 - m2);
+    }
+  }
+  const stepResidual = Math.sqrt(Math.max(0, (syy * (1 - bestR2)) / n));
+  if (bestR2 >= TREND_R2 && bestJump >= DRIFT_MIN_G && bestJump >= DRIFT_SPREAD_RMS * stepResidual) {
+    return { kind: 'offset_jump', detail: `baseline stepped ${bestJump.toPrecision(3)} g within ${n} samples, two levels explain ${Math.round(100 * bestR2)} % of the signal (connector, cable or sensor bias shift)` };
+  }
+  return null;
+}
