@@ -59,6 +59,8 @@ let configPath = path.join(root, 'config', 'default.yaml');
 if (sensors !== undefined) {
   const cfg = parseYaml(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
   cfg.sensors = benchSensors(sensors, { rateHz: 12_000, source, replayFiles: source === 'replay' ? replayFiles(dir) : [] });
+  // Any free port for a root with an HTTP server (as bench/e2e-daemon.ts): 8080 may be another daemon's.
+  if (cfg.http && typeof cfg.http === 'object') (cfg.http as Record<string, unknown>).port = 0;
   configPath = path.join(dir, 'config.yaml');
   writeFileSync(configPath, JSON.stringify(cfg)); // JSON is YAML
 }
