@@ -1,43 +1,13 @@
 // Minimal spectral tools for checking bearing signals (simulator tests, data sanity checks):
 // a radix-2 FFT and the classic envelope spectrum (band-pass around a resonance, demodulate, FFT),
 // after Randall & Antoni, "Rolling element bearing diagnostics - A tutorial", MSSP 25 (2011).
+import { complexFft } from '../physics/fft.js';
 
-/** In-place iterative radix-2 FFT; `inverse` also scales by 1/n. Length must be a power of two. */
+/** In-place radix-2 FFT (the physics' planned one, src/physics/fft.ts); `inverse` also scales by 1/n. Length must be a power of two. */
 export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
   const n = re.length;
   if (n !== im.length || (n & (n - 1)) !== 0) throw new RangeError(`fft length ${n} is not a power of two`);
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j], re[i]];
-      [im[i], im[j]] = [im[j], im[i]];
-    }
-  }
-  const sign = inverse ? 1 : -1;
-  for (let len = 2; len <= n; len <<= 1) {
-    const ang = (sign * 2 * Math.PI) / len;
-    const wr = Math.cos(ang);
-    const wi = Math.sin(ang);
-    for (let i = 0; i < n; i += len) {
-      let cr = 1;
-      let ci = 0;
-      for (let k = 0; k < len / 2; k++) {
-        const a = i + k;
-        const b = a + len / 2;
-        const tr = re[b] * cr - im[b] * ci;
-        const ti = re[b] * ci + im[b] * cr;
-        re[b] = re[a] - tr;
-        im[b] = im[a] - ti;
-        re[a] += tr;
-        im[a] += ti;
-        const ncr = cr * wr - ci * wi;
-        ci = cr * wi + ci * wr;
-        cr = ncr;
-      }
-    }
-  }
+  complexFft(n).transform(re, im, inverse);
   if (inverse) for (let i = 0; i < n; i++) { re[i] /= n; im[i] /= n; }
 }
 

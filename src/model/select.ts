@@ -9,7 +9,6 @@ import type { ModelMetadata } from '../types.js';
 import type { BackendChoice, EngineChoice, EngineFallback, InferenceEngine } from './engines/engine.js';
 import { createNativeEngine } from './engines/native.js';
 import { createOnnxEngine } from './engines/onnx.js';
-import type { PortingFaults } from './tfjs-drsn.js';
 
 export interface SelectEngineOptions {
   modelDir: string;
@@ -18,9 +17,11 @@ export interface SelectEngineOptions {
   backend: BackendChoice;
   /** onnxruntime threads per session (default 1: one session per worker). */
   intraOpNumThreads?: number;
-  /** Tests only, tfjs only. */
-  faults?: PortingFaults;
-  /** Tests only: where the native addon is looked for (default build/native). */
+  /**
+   * Where the native addon is looked for (default build/native in the package): a location, not a
+   * test switch, as createNativeEngine's buildDir (bench/arm-check.ts loads a cross-built addon from
+   * elsewhere); the engine-select test points it at an empty folder to be a gateway without a compiler.
+   */
   nativeBuildDir?: string;
   log?: Logger;
 }
@@ -62,7 +63,7 @@ export async function selectEngine(opts: SelectEngineOptions): Promise<SelectedE
       if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
       throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `tfjs engine: @tensorflow/tfjs is not installed (${reason(e)})`, { cause: e });
     });
-    const engine = await createTfjsEngine({ modelDir, meta, backend: opts.backend, faults: opts.faults });
+    const engine = await createTfjsEngine({ modelDir, meta, backend: opts.backend });
     fallbacks.push(...engine.fallbacks);
     return done(engine, fallbacks, opts.log);
   } catch (e) {

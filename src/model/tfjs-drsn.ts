@@ -1,6 +1,8 @@
 // The DRSN of src/model/py/drsn/model.py rebuilt as a tfjs layers model (channels-last [N, L, 1]),
 // with PyTorch's weights. Three classic porting bugs are avoided on purpose and can be switched back
-// on (`PortingFaults`) so tests can prove the engine-agreement check would catch each of them.
+// on (`PortingFaults`) so tests can prove the engine-agreement check would catch each of them. The
+// switches stay here, not in the engine (engines/tfjs.ts) or the settings: each bug is a choice this
+// builder makes (padding, epsilon, kernel layout), so only the builder can make it the wrong way.
 import * as tf from '@tensorflow/tfjs';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import { PAPER_STEM_KERNEL, PAPER_WIDTHS, type DrsnVariant } from './metadata.js';
@@ -26,7 +28,7 @@ export interface DrsnSpec {
   head?: DrsnHead;
 }
 
-/** Deliberate porting bugs, for tests only: each must make the agreement check fail. */
+/** Deliberate porting bugs (tests/unit/model-porting-bugs.test.ts): each must make the agreement check fail. */
 export interface PortingFaults {
   /** Use this BN epsilon instead of the weights' (e.g. tfjs' default 1e-3). */
   bnEpsilon?: number;

@@ -15,7 +15,6 @@ try {
   // The checkpoint's fsync follows this connection's setting: the same durability as the writer's.
   db.pragma(`synchronous = ${init.synchronous}`);
   post({ type: 'ready' });
-  if (init.fault?.exitAfterMs !== undefined) setTimeout(() => process.exit(3), init.fault.exitAfterMs);
 } catch (e) {
   post({ type: 'error', message: (e as Error).message });
   process.exit(1);

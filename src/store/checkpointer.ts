@@ -12,15 +12,13 @@ import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from '../log.js';
 import { stopWorker } from '../util/worker-supervision.js';
-import { workerSpec } from '../worker-entry.js';
+import { scriptEntry, siblingScript, type WorkerScript } from '../worker-entry.js';
 import type { Synchronous } from './db.js';
 
 export interface CheckpointInit {
   path: string;
   synchronous: Synchronous;
   intervalMs: number;
-  /** Tests only: the worker exits (code 3) this long after it reported ready. */
-  fault?: { exitAfterMs?: number };
 }
 export type ToCheckpointer = { type: 'stop' } | { type: 'truncate' };
 export type FromCheckpointer = { type: 'ready' } | { type: 'error'; message: string };
@@ -40,15 +38,21 @@ export interface Checkpointer {
 /** SQLite's default wal_autocheckpoint, restored when the worker is gone. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
+export interface CheckpointerOptions {
+  /** The worker module (default checkpoint-worker next to this file), as the pools take it. */
+  script?: WorkerScript;
+}
+
 /**
  * Starts the checkpoint worker for the open database `db` at `init.path`. Never throws: if the worker
  * cannot start, the daemon keeps SQLite's inline checkpointing and logs why.
  */
-export async function startCheckpointer(db: Database, init: CheckpointInit, log: Logger): Promise<Checkpointer> {
-  const spec = workerSpec(import.meta.url, 'checkpoint-worker');
+export async function startCheckpointer(db: Database, init: CheckpointInit, log: Logger, opts: CheckpointerOptions = {}): Promise<Checkpointer> {
+  const script = opts.script ?? siblingScript(import.meta.url, 'checkpoint-worker');
+  const spec = scriptEntry(script.url);
   let worker: Worker;
   try {
-    worker = new Worker(spec.entry, { eval: spec.eval, workerData: init, name: 'drsnd-checkpoint' });
+    worker = new Worker(spec.entry, { eval: spec.eval, workerData: init, argv: script.argv, name: 'drsnd-checkpoint' });
   } catch (err) {
     log.warn({ err, path: init.path }, 'checkpoint worker cannot start; checkpointing on the main thread');
     return { active: false, truncate: () => undefined, stop: async () => undefined };

@@ -1,6 +1,6 @@
 // Where a component's timers come from. Components that wait (worker pools: batch timeout, respawn
 // back-off, frame gathering; the serial port's reconnect back-off) take a Clock so tests run them in
-// virtual time (tests/helpers/virtual-clock.ts) instead of sleeping, and can say "nothing happened
+// virtual time (tests/helpers/manual-clock.ts) instead of sleeping, and can say "nothing happened
 // before the deadline" exactly rather than after a real wait (issue 22).
 
 /** An opaque timer handle, given back to clearTimeout. */

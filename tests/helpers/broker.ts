@@ -70,6 +70,12 @@ export interface TestBrokerOptions {
    * Only with mosquitto; aedes is in-memory.
    */
   persistence?: boolean;
+  /**
+   * mosquitto publishes its own log (connections, disconnections, takeovers of a client id) on
+   * $SYS/broker/log/#, so a test can wait for what the broker saw instead of sleeping (brokerLog()).
+   * Only with mosquitto.
+   */
+  logTopic?: boolean;
 }
 
 export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<TestBroker> {
@@ -94,6 +100,7 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   const extra = opts.persistence
     ? ['persistence true', `persistence_location ${dir}/`, 'autosave_on_changes true', 'autosave_interval 1', 'max_queued_messages 0', 'max_inflight_messages 0']
     : [];
+  if (opts.logTopic) extra.push('log_dest topic', 'log_type all');
   const launch = async () => {
     child = await spawnMosquitto(bin, port, conf, extra);
   };
@@ -111,5 +118,41 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+export interface BrokerLog {
+  /** The broker's log lines so far, oldest first. */
+  lines: string[];
+  /**
+   * Resolves once every line the broker logged before this call has arrived: a QoS 1 marker this
+   * subscriber publishes to itself is routed after the log messages the broker queued for it earlier.
+   */
+  sync(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Follows the log of a broker started with `logTopic: true`. */
+export async function brokerLog(url: string): Promise<BrokerLog> {
+  const { connectAsync } = await import('mqtt');
+  const c = await connectAsync(url, { clientId: `log-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 0 });
+  const marker = `test/log-marker/${c.options.clientId}`;
+  const lines: string[] = [];
+  const waiting = new Map<string, () => void>();
+  c.on('message', (topic, payload) => {
+    if (topic === marker) waiting.get(payload.toString())?.();
+    else lines.push(payload.toString());
+  });
+  await c.subscribeAsync(['$SYS/broker/log/#', marker], { qos: 1 });
+  let n = 0;
+  return {
+    lines,
+    async sync() {
+      const token = String(n++);
+      const arrived = new Promise<void>((resolve) => waiting.set(token, resolve));
+      await c.publishAsync(marker, token, { qos: 1 });
+      await arrived;
+    },
+    stop: () => c.endAsync(true),
   };
 }

@@ -1,4 +1,5 @@
-// Worker scripts with a fault injected (faulty-worker.ts), for the pools' `script` option.
+// Worker scripts with a fault injected (faulty-worker.ts), for the `script` option of the pools and
+// the checkpointer.
 import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,12 +21,15 @@ export interface WorkerFault {
 
 const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 
+/** The real worker modules, by the folder of src/ each lives in. */
+const WORKERS = { 'dsp-worker': 'runtime', 'classifier-worker': 'runtime', 'checkpoint-worker': 'store' } as const;
+
 /**
- * `worker` (a module in src/runtime/) with `fault`, which strikes once in the pool (not in replacements);
+ * `worker` (a real module in src/) with `fault`, which strikes once in the pool (not in replacements);
  * `struck()` says whether it has (e.g. the worker is wedged now, so a deadline may be passed).
  */
-export function faultyWorker(worker: 'dsp-worker' | 'classifier-worker', fault: WorkerFault): WorkerScript & { struck(): boolean } {
-  const target = new URL(`../../src/runtime/${worker}.${ext}`, import.meta.url).href;
+export function faultyWorker(worker: keyof typeof WORKERS, fault: WorkerFault): WorkerScript & { struck(): boolean } {
+  const target = new URL(`../../src/${WORKERS[worker]}/${worker}.${ext}`, import.meta.url).href;
   const marker = path.join(os.tmpdir(), `drsnd-fault-${randomUUID()}`);
   process.once('exit', () => rmSync(marker, { force: true }));
   return {

@@ -1,8 +1,8 @@
-// Worker entry for the pools' supervision tests: runs a real drsnd worker module with one fault that a
+// Worker entry for the supervision tests (pools, checkpointer): runs a real drsnd worker module with one fault that a
 // real deployment meets, so production workers carry no test hooks (issue 22). process.argv ends with
 // the real module's URL and the fault as JSON (see faults.ts). The fault strikes once per pool: the
 // first worker to meet it creates the fault's marker file, so a replacement runs clean. The module's
-// message listener is wrapped, so this sees each message first:
+// message listener is wrapped, so this sees each work message (not a stop) first:
 //   crash          the thread exits abruptly (code 70), as on a native crash;
 //   hang           the thread blocks forever, as in a wedged native call (only terminate() ends it);
 //   failEngineCall onnxruntime's session.run rejects on that call, as on an engine error.

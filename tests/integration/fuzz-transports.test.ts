@@ -28,7 +28,7 @@ function validated(id: string, bad: BadInputCounter) {
 test('MQTT: 300 fuzzed payloads through mosquitto are each a frame or a reject; the good sensor beside them gets all 100 of its own', { timeout: 60_000 }, async (t) => {
   const broker = await startTestBroker();
   t.after(() => broker.stop());
-  const cap = captureLogger('warn');
+  const cap = captureLogger('info');
   const bad = new BadInputCounter(cap.log);
   const ctx = { log: cap.log, badInput: bad, maxPayloadBytes: 1 << 16, mqttUrl: broker.url, mqttOptions: { clientIdPrefix: 'fz' } };
   const sensor = (id: string, format: string) => sensorSchema.parse({ id, asset: 'a', rateHz: RATE, axes: ['x', 'y', 'z'], range: 50, source: { type: 'mqtt', topic: `fz/${id}`, format } });
@@ -38,7 +38,7 @@ test('MQTT: 300 fuzzed payloads through mosquitto are each a frame or a reject; 
   t.after(() => { fj.sub.unsubscribe(); fb.sub.unsubscribe(); });
   const good = collect(createMqttSource(sensor('ok', 'json'), ctx).pipe(validated('ok', bad)));
   t.after(() => good.sub.unsubscribe());
-  await sleep(500); // the three subscriptions
+  await waitFor(() => cap.count('subscribed') === 3, 'the three subscriptions');
   const pub = await connectAsync(broker.url, { clientId: 'fz-pub' });
   t.after(() => pub.endAsync());
   const r = rng(19_101);
@@ -66,7 +66,7 @@ test('serial: 200 fuzzed binary-frame chunks through a pseudo-terminal; the good
   const fuzzPty = await ptyPair();
   const goodPty = await ptyPair();
   t.after(async () => { await fuzzPty.stop(); await goodPty.stop(); });
-  const cap = captureLogger('warn');
+  const cap = captureLogger('info');
   const bad = new BadInputCounter(cap.log);
   const ctx = { log: cap.log, badInput: bad, maxPayloadBytes: 4096 };
   const fz = collect(createSerialSource(sensorSchema.parse({
@@ -77,7 +77,7 @@ test('serial: 200 fuzzed binary-frame chunks through a pseudo-terminal; the good
     source: { type: 'serial', path: goodPty.a, format: 'csv', csv: { columns: ['t', 'x', 'y', 'z'], timestampColumn: 't', frameSamples: 100 } },
   }), ctx).pipe(validated('sg', bad)));
   t.after(() => { fz.sub.unsubscribe(); good.sub.unsubscribe(); });
-  await sleep(400);
+  await waitFor(() => cap.count('serial port open') === 2, 'both ports open');
   const r = rng(19_102);
   let tf = Date.now() - 30_000;
   let tg = Date.now() - 30_000;
@@ -95,8 +95,13 @@ test('serial: 200 fuzzed binary-frame chunks through a pseudo-terminal; the good
   const samples = (fs: Frame[]) => fs.reduce((n, f) => n + f.channels[0].length, 0);
   // The first CSV line after the open is dropped as possibly cut (LineSplitter), hence 9,999.
   await waitFor(() => samples(good.items) >= 9_999, 'every good sample', 20_000);
-  await sleep(300);
-  assert.equal(samples(good.items), 9_999);
+  // A barrier, not a sleep: 100 more lines come after anything the port still held, so once they are
+  // in, a sample counted twice would be too.
+  const tail: string[] = [];
+  for (let k = 0; k < 100; k++) { tail.push(`${tg.toFixed(4)},0.1,0.2,0.3`); tg += 1000 / RATE; }
+  goodPty.write(`${tail.join('\n')}\n`);
+  await waitFor(() => samples(good.items) >= 10_099, 'the last 100 good samples');
+  assert.equal(samples(good.items), 10_099);
   assert.equal(bad.count('sg') + bad.noted('sg'), 0, 'the good sensor is never blamed');
   assert.ok(fz.items.length > 20 && bad.count('sf') > 20, `both outcomes: ${fz.items.length} frames, ${bad.count('sf')} rejects`);
   assert.deepEqual([fz.error, good.error], [undefined, undefined]);

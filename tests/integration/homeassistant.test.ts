@@ -5,6 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../src/log.js';
 import { HomeAssistantDiscovery } from '../../src/integrations/homeassistant.js';
+import { waitFor } from '../helpers/capture.js';
 import { deliveryHarness, diag, SENSOR } from '../helpers/delivery.js';
 
 test('Home Assistant discovery: a device per asset, four entities per sensor, retained, sent again when HA comes online', { timeout: 30_000 }, async (t) => {
@@ -17,6 +18,10 @@ test('Home Assistant discovery: a device per asset, four entities per sensor, re
   });
   ha.start();
   t.after(() => ha.stop());
+  // A topic the gateway's connection also takes, to know when it has handled what came before on it
+  // (subscribed before the first flushed() marker, which the broker acknowledges after the SUBSCRIBE).
+  let barriers = 0;
+  t.after(g.publisher.subscribe('test/ha-barrier', () => { barriers++; }));
   h.commit(diag(1_700_000_000_000, 'IR007', 0.95));
 
   // A Home Assistant that starts later finds the retained configs.
@@ -40,15 +45,23 @@ test('Home Assistant discovery: a device per asset, four entities per sensor, re
   assert.equal(health.lastClass, 'IR007');
 
   // HA restarts and says online: the configs come again (live, not only as retained).
-  const live = await h.live('homeassistant/+/+/+/config');
-  await live.until((r) => r.length === 8, 'the retained configs on subscribe');
+  // With the flushed() markers: everything the gateway published before one has reached this subscriber.
+  const live = await h.live(['homeassistant/+/+/+/config', 'drsnd/gw-a/flushed']);
+  const liveConfigs = () => live.got.filter((m) => m.topic.endsWith('/config'));
+  const markers = () => live.got.filter((m) => m.topic === 'drsnd/gw-a/flushed').length;
+  await live.until(() => liveConfigs().length === 8, 'the retained configs on subscribe');
   const c = await (await import('mqtt')).connectAsync(h.broker.url, { clientId: 'fake-ha', reconnectPeriod: 0 });
   t.after(() => c.endAsync(true));
   await c.publishAsync('homeassistant/status', 'online', { qos: 1 });
   // (The subscriber keeps the retain flag as published: resent configs are retained too.)
-  await live.until((r) => r.length === 16, 'the configs sent again');
+  await live.until(() => liveConfigs().length === 16, 'the configs sent again');
+  // A barrier, not a sleep: the gateway gets offline, then the barrier, in order on one connection; once
+  // it has handled the barrier and its output is flushed to this subscriber, all offline caused is here.
   await c.publishAsync('homeassistant/status', 'offline', { qos: 1 });
+  await c.publishAsync('test/ha-barrier', 'x', { qos: 1 });
+  await waitFor(() => barriers === 1, 'the gateway to handle what followed offline');
+  const before = markers();
   await h.flushed();
-  await new Promise((r) => setTimeout(r, 200));
-  assert.equal(live.got.length, 16, 'offline triggers nothing');
+  await live.until(() => markers() > before, 'the gateway\'s output so far');
+  assert.equal(liveConfigs().length, 16, 'offline triggers nothing');
 });

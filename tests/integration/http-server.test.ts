@@ -17,7 +17,7 @@ import { DASHBOARD_DIR } from '../../src/interfaces.js';
 import { createLogger } from '../../src/log.js';
 import { Store } from '../../src/store/store.js';
 import { settingsSchema } from '../../src/config/schema.js';
-import { captureLogger } from '../helpers/capture.js';
+import { captureLogger, waitFor } from '../helpers/capture.js';
 import { diag } from '../helpers/delivery.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { request } from '../helpers/http.js';
@@ -103,7 +103,7 @@ test('a port already taken: start resolves, one warning, and the server listens 
   assert.equal(cap.count('cannot listen'), 1);
   await new Promise<void>((r) => blocker.close(() => r()));
   await clock.advance(5_000);
-  await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => server.url !== undefined, 'the retried listen'); // the socket binds in real time
   assert.equal(server.url, `http://127.0.0.1:${port}`);
   assert.equal((await request(`${server.url}/x`)).text, 'hi');
 });

@@ -34,7 +34,7 @@ test('MQTT requests: 5 and 3.1.1 replies, errors with codes, acks over MQTT and 
   const requests = new MqttRequests({ publisher: g.publisher, api, log });
   requests.start();
   t.after(() => requests.stop());
-  await new Promise((r) => setTimeout(r, 200)); // the SUBSCRIBE reaches the broker
+  await h.flushed(); // a QoS 1 marker on the same connection: acknowledged after the SUBSCRIBE
   h.commit(...Array.from({ length: 10 }, (_, i) => diag(T0 + i * 85)), diag(T0 + 900, 'IR007', 0.95), diag(T0 + 985, 'IR007', 0.95));
   const alertId = h.store.alerts({ active: true })[0].id;
   const events = await h.live(['drsnd/gw-a/events/alert', 'drsnd/gw-a/pump1/de/alert']);

@@ -7,7 +7,7 @@ import { connectAsync } from 'mqtt';
 import { BadInputCounter } from '../../src/bad-input.js';
 import { sensorSchema } from '../../src/config/schema.js';
 import { createMqttSource } from '../../src/ingest/mqtt-source.js';
-import { startTestBroker } from '../helpers/broker.js';
+import { brokerLog, mosquittoPath, startTestBroker } from '../helpers/broker.js';
 import { captureLogger, collect, waitFor } from '../helpers/capture.js';
 
 const sensor = (id: string) => sensorSchema.parse({
@@ -75,8 +75,11 @@ test('broker killed and restarted: the source resubscribes, data flows again, fi
 });
 
 test('unsubscribe ends the client for good: a new subscription with the same client id is not evicted', async (t) => {
-  const broker = await startTestBroker();
+  if (!mosquittoPath()) return t.skip('mosquitto is not installed: this test reads the broker\'s own connection log; skipping');
+  const broker = await startTestBroker({ logTopic: true });
   t.after(() => broker.stop());
+  const seen = await brokerLog(broker.url);
+  t.after(() => seen.stop());
   const cap = captureLogger();
   const s = sensor('mq-teardown-1');
   const src = createMqttSource(s, {
@@ -86,14 +89,20 @@ test('unsubscribe ends the client for good: a new subscription with the same cli
   const got = collect(src);
   await waitFor(() => cap.count('subscribed') === 1, 'subscription');
   got.sub.unsubscribe();
-  // A leaked client would reconnect within 50 ms under the same fixed id and evict the new one,
-  // which would then log a lost connection.
+  // The broker sees the client close its connection: unsubscribe ended it (mqtt.js never reconnects an
+  // ended client). A leaked client would stay connected and this would time out.
+  await waitFor(() => seen.lines.some((l) => /Client \S*-src-mq-teardown-1 (closed its connection|disconnected)/.test(l)), 'the broker to see the client go');
   const again = collect(src);
   t.after(() => again.sub.unsubscribe());
   await waitFor(() => cap.count('subscribed') === 2, 'second subscription');
   await publish(broker.url, 'outage/mq-teardown-1', [4]);
   await waitFor(() => again.items.length === 1, 'frame on the new subscription');
-  await new Promise((r) => setTimeout(r, 500));
+  // A client still connected under the same fixed id would have been closed by the broker when the new
+  // one connected ("already connected, closing old connection", logged before the new one's CONNACK),
+  // and would then evict the new one in turn. A barrier, not a sleep: every line logged so far is in.
+  await seen.sync();
+  assert.deepEqual(seen.lines.filter((l) => /already connected/.test(l)), []);
+  assert.equal(seen.lines.filter((l) => /New client connected .* as \S*-src-mq-teardown-1 /.test(l)).length, 2, 'two connections, one per subscription');
   assert.equal(got.items.length, 0);
   assert.equal(cap.count('broker connection lost'), 0);
 });

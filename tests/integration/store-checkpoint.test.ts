@@ -13,6 +13,7 @@ import { startCheckpointer } from '../../src/store/checkpointer.js';
 import { openDatabase } from '../../src/store/db.js';
 import { Store } from '../../src/store/store.js';
 import type { Diagnosis } from '../../src/types.js';
+import { faultyWorker } from '../helpers/faults.js';
 
 function diag(i: number): Diagnosis {
   return {
@@ -69,12 +70,16 @@ test('checkpointer: the main connection stops auto-checkpointing while the worke
   const spy = Object.assign(Object.create(log) as typeof log, {
     error: (_o: unknown, msg: string) => warnings.push(msg), warn: (_o: unknown, msg: string) => warnings.push(msg), debug: () => undefined,
   });
-  const cp = await startCheckpointer(db, { path: file, synchronous: 'NORMAL', intervalMs: 50, fault: { exitAfterMs: 300 } }, spy);
+  // The real checkpoint worker, which dies abruptly (as on a native crash) on its first request.
+  const script = faultyWorker('checkpoint-worker', { crash: { nth: 1 } });
+  const cp = await startCheckpointer(db, { path: file, synchronous: 'NORMAL', intervalMs: 50 }, spy, { script });
   assert.equal(cp.active, true);
   assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 0, 'the worker checkpoints, not the commits');
+  cp.truncate();
   await until('the worker to die', () => !cp.active);
+  assert.ok(script.struck());
   assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000, 'SQLite checkpoints inline again');
-  assert.ok(warnings.some((m) => /exited \(code 3\).*main thread again/.test(m)), warnings.join('; '));
+  assert.ok(warnings.some((m) => /exited \(code 70\).*main thread again/.test(m)), warnings.join('; '));
   await cp.stop(); // after the worker is gone: returns, does not hang
 });
 

@@ -199,7 +199,7 @@ export function buildNativePlan(meta: ModelMetadata, w: DrsnWeights): { plan: In
 export interface NativeEngineOptions {
   modelDir: string;
   meta: ModelMetadata;
-  /** Where the built addon is; default build/native in the package (tests point elsewhere). */
+  /** Where the built addon is; default build/native in the package (bench/arm-check.ts: a cross-built one). */
   buildDir?: string;
 }
 

@@ -3,8 +3,8 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { DrsndError, ErrorCodes } from '../../errors.js';
 import { netInputLength } from '../metadata.js';
 import type { ModelMetadata } from '../../types.js';
-import { buildDrsn, loadPytorchWeights, predictBatch, VARIANT_OF_ARCHITECTURE, type PortingFaults } from '../tfjs-drsn.js';
-import { assertWeightsMatch, loadWeights } from '../weights.js';
+import { buildDrsn, loadPytorchWeights, predictBatch, VARIANT_OF_ARCHITECTURE, type DrsnSpec } from '../tfjs-drsn.js';
+import { assertWeightsMatch, loadWeights, type DrsnWeights } from '../weights.js';
 import type { BackendChoice, EngineFallback, InferenceEngine } from './engine.js';
 import { initTfjsBackend } from './tfjs-backend.js';
 
@@ -12,8 +12,14 @@ export interface TfjsEngineOptions {
   modelDir: string;
   meta: ModelMetadata;
   backend: BackendChoice;
-  /** Tests only: rebuild with a known porting bug (see PortingFaults). */
-  faults?: PortingFaults;
+}
+
+/** The tfjs graph a model's metadata and weights describe. */
+export function tfjsSpec(meta: ModelMetadata, weights: DrsnWeights): DrsnSpec {
+  return {
+    variant: VARIANT_OF_ARCHITECTURE[meta.architecture], widths: meta.widths, stemKernel: meta.stemKernel, members: meta.members, head: meta.head,
+    windowLength: netInputLength(meta), numClasses: weights.numClasses, bnEpsilon: weights.bnEpsilon,
+  };
 }
 
 export async function createTfjsEngine(opts: TfjsEngineOptions): Promise<InferenceEngine & { fallbacks: EngineFallback[] }> {
@@ -25,13 +31,10 @@ export async function createTfjsEngine(opts: TfjsEngineOptions): Promise<Inferen
   const weights = await loadWeights(opts.modelDir, file);
   const windowLength = netInputLength(opts.meta);
   assertWeightsMatch(weights, opts.meta);
-  const built = buildDrsn(
-    { variant: VARIANT_OF_ARCHITECTURE[opts.meta.architecture], widths: opts.meta.widths, stemKernel: opts.meta.stemKernel, members: opts.meta.members, head: opts.meta.head, windowLength, numClasses: weights.numClasses, bnEpsilon: weights.bnEpsilon },
-    opts.faults,
-  );
+  const built = buildDrsn(tfjsSpec(opts.meta, weights));
   let model: tfTypes.LayersModel | undefined = built.model;
   try {
-    loadPytorchWeights(built, weights, opts.faults);
+    loadPytorchWeights(built, weights);
   } catch (e) {
     model.dispose();
     throw e;
