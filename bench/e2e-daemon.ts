@@ -6,6 +6,7 @@ import { createApp } from '../src/app.js';
 import { deepMerge } from '../src/config/load.js';
 import { settingsSchema } from '../src/config/schema.js';
 import { createLogger } from '../src/log.js';
+import { benchSensors, type BenchSource } from './lib/sensors.js';
 
 export interface DaemonConfig {
   modelDir: string;
@@ -17,7 +18,7 @@ export interface DaemonConfig {
   workers: number;
   /** replay: each sensor loops one of `replayFiles` (cheap ingest, like a sensor whose decode is free);
    *  simulator: each sensor synthesizes its signal (BearingSimulator, costs more CPU than the pipeline). */
-  source: 'replay' | 'simulator';
+  source: BenchSource;
   replayFiles: string[];
   /** Extra settings merged over the defaults (e.g. { store: { batchMaxMs: 100 } }). */
   overrides?: Record<string, unknown>;
@@ -52,13 +53,7 @@ const raw = deepMerge({
   inference: { engine: cfg.engine, workers: cfg.workers },
   // Any free port: trials may overlap a user's daemon on 8080; bench/http-load.ts reads the URL from `started`.
   http: { port: 0 },
-  sensors: Array.from({ length: cfg.sensors }, (_, i) => ({
-    id: `s${i}`, asset: `a${Math.floor(i / 10)}`, rateHz: cfg.rateHz, axes: ['x'],
-    // Mixed recordings / conditions, so diagnoses (and alerts) vary like a real plant.
-    source: cfg.source === 'replay'
-      ? { type: 'replay', file: cfg.replayFiles[i % cfg.replayFiles.length], format: 'f32', loop: true, frameSamples: 1024 }
-      : { type: 'simulator', condition: ['normal', 'inner_race', 'outer_race', 'ball'][i % 4], seed: i + 1, frameSamples: 1024 },
-  })),
+  sensors: benchSensors(cfg.sensors, cfg),
 }, cfg.overrides ?? {});
 const settings = settingsSchema.parse(raw);
 const app = createApp(settings, { log: createLogger('warn'), cwd: process.cwd() });

@@ -1,15 +1,15 @@
 // End to end through the whole daemon (createApp in a child process): N simulated 12 kHz sensors,
 // real mosquitto, real SQLite file; a subscriber measures window-end → diagnosis-received latency.
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import type { DaemonConfig, DaemonSample } from './e2e-daemon.js';
 import type { BenchBroker } from './lib/broker.js';
 import type { BenchModel } from './lib/model.js';
-import { BearingSimulator } from '../src/data/bearing.js';
-import { CWRU_DIR, DIST_BENCH } from './lib/paths.js';
+import { DIST_BENCH } from './lib/paths.js';
+import { REPLAY_FRAMES, replayFiles } from './lib/sensors.js';
 import { percentile, percentileSorted, round, Series, slope } from './lib/stats.js';
 
 /** What judging a trial needs (the rest of TrialOptions is how to run it). */
@@ -72,42 +72,6 @@ export interface TrialResult {
 }
 
 const HOP = 1024;
-/** Replay excerpt length in frames of 1024: each loop restarts the windower (a discontinuity), losing one window. */
-const REPLAY_FRAMES = 59;
-
-/**
- * One 12 kHz excerpt per CWRU class (drive end), else simulated conditions, as raw f32 files in `dir`
- * (temporary, never in the repository). Each replay sensor holds its own copy of its file in memory.
- */
-function replayFiles(dir: string): string[] {
-  const n = REPLAY_FRAMES * 1024;
-  const out: string[] = [];
-  const manifestPath = path.join(CWRU_DIR, 'manifest.json');
-  if (existsSync(manifestPath)) {
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { records: { label: number; channels: { file: string; channel: string; sampling_rate_hz?: number }[] }[] };
-    const seen = new Set<number>();
-    for (const r of manifest.records) {
-      const de = r.channels.find((c) => c.channel === 'DE' && c.sampling_rate_hz === 12000);
-      if (!de || seen.has(r.label)) continue;
-      seen.add(r.label);
-      const buf = readFileSync(path.join(CWRU_DIR, de.file));
-      if (buf.byteLength < n * 4) continue;
-      const file = path.join(dir, `cwru-${r.label}.f32`);
-      writeFileSync(file, buf.subarray(0, n * 4));
-      out.push(file);
-    }
-  }
-  if (out.length === 0) {
-    for (const [i, condition] of (['normal', 'inner_race', 'outer_race', 'ball'] as const).entries()) {
-      const x = new BearingSimulator({ rateHz: 12_000, condition, severity: 1, rpm: 1797, noiseRms: 0.02, seed: i + 1, gain: 1 }).next(n);
-      const file = path.join(dir, `sim-${condition}.f32`);
-      writeFileSync(file, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
-      out.push(file);
-    }
-  }
-  return out;
-}
-
 /** One run of the daemon at a fixed load. */
 export async function runTrial(o: TrialOptions): Promise<TrialResult> {
   const say = o.say ?? (() => {});
