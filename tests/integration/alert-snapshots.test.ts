@@ -18,6 +18,7 @@ import { loadModel } from '../../src/model/metadata.js';
 import { selectEngine } from '../../src/model/select.js';
 import { normalizeData } from '../../src/pipeline/normalize.js';
 import { createDspPool } from '../../src/runtime/dsp-pool.js';
+import { decodeF32LE } from '../../src/data/recording.js';
 import { decodeProbabilities } from '../../src/store/rows.js';
 import { Store } from '../../src/store/store.js';
 import type { Frame, SensorMeta } from '../../src/types.js';
@@ -104,7 +105,7 @@ test('the window that raised an alert is stored, is the one the model judged, an
   assert.match(shown.text(), /2048 @ 12000 Hz/);
   const out = sink();
   assert.equal(await alertsCommand(['show', String(detail.id), '--export', path.join(dir, 'w.f32')], ctx(out)), 0, out.text());
-  assert.deepEqual(new Float32Array(readFileSync(path.join(dir, 'w.f32')).buffer.slice(0)), samples);
+  assert.deepEqual(decodeF32LE(readFileSync(path.join(dir, 'w.f32'))), samples);
   assert.equal(await alertsCommand(['show', String(detail.id), '--export', path.join(dir, 'w.csv')], ctx(sink())), 0);
   assert.equal(readFileSync(path.join(dir, 'w.csv'), 'utf8'), csv);
   assert.equal(await alertsCommand(['show', String(detail.id), '--export', path.join(dir, 'w.wav')], ctx(sink())), 2);
