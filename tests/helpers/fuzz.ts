@@ -1,19 +1,11 @@
 // Seeded fuzz inputs for every wire format drsnd decodes (issue 19): JSON and binary MQTT payloads, CSV
 // lines and binary serial frames. Each generator mixes valid inputs, mutations of valid ones and
 // garbage, so both the accept and the reject paths are exercised; the same seed gives the same cases.
+import { mulberry32 } from '../../src/data/bearing.js';
 import { encodeBinaryFrame } from '../../src/ingest/decoders/binary-frame.js';
 
-/** mulberry32: small, fast, good enough to spread fuzz cases. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded generator (mulberry32): the same seed gives the same cases. */
+export const rng = mulberry32;
 
 export type Rand = () => number;
 const int = (r: Rand, n: number) => Math.floor(r() * n);
