@@ -4,7 +4,7 @@
 // burst's arrival time, ran ahead of the clock, and the live lines after them were rejected as
 // "timestamp went backwards" until real time caught up. Now the backlog is re-timed to end when it
 // arrived and the live stream continues it.
-import test from 'node:test';
+import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { BadInputCounter } from '../../src/bad-input.js';
 import { sensorSchema } from '../../src/config/schema.js';
@@ -20,19 +20,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const lines = (from: number, n: number) => Array.from({ length: n }, (_, i) => `${from + i}\n`).join('');
 const values = (fs: Frame[]) => fs.flatMap((f) => [...f.channels[0]]);
 
-test('a backlog waiting at port open is re-timed to end when it arrived; the live lines after it are all accepted', async (t) => {
+/** A CSV serial sensor on a fresh pty, its validated frames collected (the port opens on subscribe). */
+async function backlogSensor(t: TestContext, id: string, reconnect: { initialMs: number; maxMs: number }) {
   const pty = await ptyPair();
   t.after(() => pty.stop());
   const cap = captureLogger();
   const bad = new BadInputCounter(cap.log);
   const sensor = sensorSchema.parse({
-    id: 'backlog-1', asset: 'pump', rateHz: RATE, axes: ['x'], range: 1e6,
-    source: { type: 'serial', path: pty.a, format: 'csv', csv: { frameSamples: 50 }, reconnect: { initialMs: 50, maxMs: 200 } },
+    id, asset: 'pump', rateHz: RATE, axes: ['x'], range: 1e6,
+    source: { type: 'serial', path: pty.a, format: 'csv', csv: { frameSamples: 50 }, reconnect },
   });
   const got = collect(createSerialSource(sensor, { log: cap.log, badInput: bad, maxPayloadBytes: 1 << 20 }).pipe(
     validateFrames({ sensor: { id: sensor.id, asset: sensor.asset, rateHz: RATE, unit: 'g', axes: ['x'] }, range: 1e6, gapTolerancePeriods: 2, badInput: bad }),
   ));
   t.after(() => got.sub.unsubscribe());
+  return { pty, cap, bad, got };
+}
+
+test('a backlog waiting at port open is re-timed to end when it arrived; the live lines after it are all accepted', async (t) => {
+  const { pty, cap, bad, got } = await backlogSensor(t, 'backlog-1', { initialMs: 50, maxMs: 200 });
   await waitFor(() => cap.count('serial port open') === 1, 'port open', 10_000);
   const openedAt = Date.now();
   // 1.5 s of samples that waited in the device (the first line is cut: the port "opened mid-line").
@@ -61,18 +67,7 @@ test('a backlog waiting at port open is re-timed to end when it arrived; the liv
 });
 
 test('after a replug the backlog of the new session is handled the same way: nothing rejected, one discontinuity at the replug', async (t) => {
-  const pty = await ptyPair();
-  t.after(() => pty.stop());
-  const cap = captureLogger();
-  const bad = new BadInputCounter(cap.log);
-  const sensor = sensorSchema.parse({
-    id: 'backlog-2', asset: 'pump', rateHz: RATE, axes: ['x'], range: 1e6,
-    source: { type: 'serial', path: pty.a, format: 'csv', csv: { frameSamples: 50 }, reconnect: { initialMs: 300, maxMs: 300 } },
-  });
-  const got = collect(createSerialSource(sensor, { log: cap.log, badInput: bad, maxPayloadBytes: 1 << 20 }).pipe(
-    validateFrames({ sensor: { id: sensor.id, asset: sensor.asset, rateHz: RATE, unit: 'g', axes: ['x'] }, range: 1e6, gapTolerancePeriods: 2, badInput: bad }),
-  ));
-  t.after(() => got.sub.unsubscribe());
+  const { pty, cap, bad, got } = await backlogSensor(t, 'backlog-2', { initialMs: 300, maxMs: 300 });
   await waitFor(() => cap.count('serial port open') === 1, 'port open');
   let next = 0;
   const live = async (ms: number) => {
