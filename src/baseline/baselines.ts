@@ -156,7 +156,7 @@ export class BaselineComponent {
     }
     const busy = chans.find((c) => c.learning);
     if (busy) {
-      throw new DrsndError(ErrorCodes.USAGE, `${busy.sensorId}/${busy.channel} is already learning (since ${new Date(busy.learning!.startedAt).toISOString()}, ${busy.learning!.stats.n} windows): stop or cancel it first`);
+      throw new DrsndError(ErrorCodes.CONFLICT, `${busy.sensorId}/${busy.channel} is already learning (since ${new Date(busy.learning!.startedAt).toISOString()}, ${busy.learning!.stats.n} windows): stop or cancel it first`);
     }
     const at = this.now();
     for (const c of chans) {
@@ -168,18 +168,18 @@ export class BaselineComponent {
 
   private end(chans: Channel[]): void {
     const learning = chans.filter((c) => c.learning);
-    if (learning.length === 0) throw new DrsndError(ErrorCodes.USAGE, `${chans[0]?.sensorId ?? 'the sensor'} is not learning a baseline (drsnd baseline start first)`);
+    if (learning.length === 0) throw new DrsndError(ErrorCodes.CONFLICT, `${chans[0]?.sensorId ?? 'the sensor'} is not learning a baseline (drsnd baseline start first)`);
     const min = this.opts.settings.baseline.minWindows;
     const short = learning.find((c) => c.learning!.stats.n < min);
     if (short) {
-      throw new DrsndError(ErrorCodes.USAGE, `${short.sensorId}/${short.channel} has learnt ${short.learning!.stats.n} windows, fewer than baseline.minWindows (${min}): let it learn longer, or cancel`);
+      throw new DrsndError(ErrorCodes.CONFLICT, `${short.sensorId}/${short.channel} has learnt ${short.learning!.stats.n} windows, fewer than baseline.minWindows (${min}): let it learn longer, or cancel`);
     }
     for (const c of learning) this.finish(c, 'stopped');
   }
 
   private cancel(chans: Channel[]): void {
     const learning = chans.filter((c) => c.learning);
-    if (learning.length === 0) throw new DrsndError(ErrorCodes.USAGE, `${chans[0]?.sensorId ?? 'the sensor'} is not learning a baseline`);
+    if (learning.length === 0) throw new DrsndError(ErrorCodes.CONFLICT, `${chans[0]?.sensorId ?? 'the sensor'} is not learning a baseline`);
     for (const c of learning) {
       this.opts.store.baselines.discard(c.learning!.id);
       this.log.info({ sensor: c.sensorId, channel: c.channel, windows: c.learning!.stats.n }, 'baseline learning cancelled');

@@ -47,7 +47,7 @@ export async function daemonRequest(op: string, params: Record<string, unknown>,
   const { connectAsync } = await import('mqtt');
   let client: MqttClient;
   try {
-    client = await connectAsync(url, options);
+    client = await connectAsync(url, options, false);
   } catch (e) {
     throw new DrsndError(ErrorCodes.UNAVAILABLE, `cannot reach the MQTT broker at ${redactUrl(url)} (${(e as Error).message}): the daemon is asked through it; check mqtt.url (or mqtt.embedded) in the configuration and that \`drsnd run\` is running`, { cause: e });
   }

@@ -150,7 +150,10 @@ export function openApiDocument() {
             { name: 'action', in: 'path', required: true, schema: { type: 'string', enum: ['start', 'stop', 'cancel'] } },
           ],
           requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { channel: str, for: { ...str, description: 'start only: 30m, 8h, 2d' } } } } } },
-          responses: { 200: json(ref('Baselines')), 404: json(ref('Error'), 'no such sensor or channel (DRSND_NOT_FOUND)'), ...errors },
+          responses: {
+            200: json(ref('Baselines')), 404: json(ref('Error'), 'no such sensor or channel (DRSND_NOT_FOUND)'),
+            409: json(ref('Error'), 'already learning, not learning, or fewer windows than baseline.minWindows (DRSND_CONFLICT)'), ...errors,
+          },
         },
       },
       '/api/v1/health': { get: { summary: 'readiness: broker connected, store writing, inference engine running', responses: { 200: json(ref('Health')), 503: json(ref('Health'), 'not ready'), 401: errors[401] } } },

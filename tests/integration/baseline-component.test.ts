@@ -118,7 +118,7 @@ test('requests: unknown sensor or channel, stop too early, start twice, cancel',
   assert.equal(c1, ErrorCodes.NOT_FOUND);
   assert.match(m1, /no sensor "nosuch".*pump1/);
   assert.equal(code(() => b.request('start', 'pump1', 'z'))[0], ErrorCodes.NOT_FOUND);
-  assert.equal(code(() => b.request('stop', 'pump1'))[0], ErrorCodes.USAGE, 'not learning');
+  assert.equal(code(() => b.request('stop', 'pump1'))[0], ErrorCodes.CONFLICT, 'not learning');
   b.request('start', 'pump1', 'x');
   assert.match(code(() => b.request('start', 'pump1'))[1], /already learning/);
   const sim = new BearingSimulator({ rateHz: RATE, condition: 'normal', seed: 1 });
