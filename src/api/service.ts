@@ -27,13 +27,16 @@ export interface Readiness {
   engine: Check;
 }
 
-/** What only the running daemon knows. */
+/**
+ * What only the running daemon knows. Answered at once on the main thread, or by a message to it
+ * from the HTTP thread, hence the promises.
+ */
 export interface LiveState {
-  sensors(): HealthPayload[];
-  readiness(): Readiness;
-  model(): Record<string, unknown>;
-  /** Throws DRSND_NOT_FOUND for an unknown id. */
-  acknowledge(id: number, by: string | null): AlertRecord;
+  sensors(): HealthPayload[] | Promise<HealthPayload[]>;
+  readiness(): Readiness | Promise<Readiness>;
+  model(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Throws (rejects with) DRSND_NOT_FOUND for an unknown id. */
+  acknowledge(id: number, by: string | null): AlertRecord | Promise<AlertRecord>;
 }
 
 export interface ApiOptions {
@@ -58,8 +61,8 @@ export class ApiService {
     this.now = opts.now ?? Date.now;
   }
 
-  sensors() {
-    return { items: this.opts.live.sensors() };
+  async sensors() {
+    return { items: await this.opts.live.sensors() };
   }
 
   /** The filters of `drsnd history` (sensor, asset, class, since, until), newest first, paged by `cursor`: a Page<diagnosisJson> as JSON text. */
@@ -110,22 +113,22 @@ export class ApiService {
   }
 
   /** Acknowledges an alert; `by` names who (at most 100 characters), else the interface's name. */
-  acknowledge(idText: string | undefined, by: unknown, via: string) {
+  async acknowledge(idText: string | undefined, by: unknown, via: string) {
     const id = positiveId(idText, 'alert id');
     if (by !== undefined && by !== null && (typeof by !== 'string' || by.trim() === '' || by.length > 100)) {
       throw bad('by must be a non-empty string of at most 100 characters');
     }
-    return alertJson(this.opts.live.acknowledge(id, typeof by === 'string' ? by.trim() : via));
+    return alertJson(await this.opts.live.acknowledge(id, typeof by === 'string' ? by.trim() : via));
   }
 
   /** Liveness is answering at all; readiness is every check ok. */
-  health() {
-    const checks = this.opts.live.readiness();
+  async health() {
+    const checks = await this.opts.live.readiness();
     const ready = checks.broker.ok && checks.store.ok && checks.engine.ok;
     return { status: ready ? 'ready' : 'not ready', ready, checks };
   }
 
-  model() {
+  async model() {
     return this.opts.live.model();
   }
 
