@@ -1,7 +1,7 @@
 // The HTTP thread (src/http/http-thread.ts + http-worker.ts) on real sockets and a real SQLite file:
 // pages come from the thread's own read-only connection; live state, acknowledgements and metrics are
 // asked of the main thread (state reused, so a burst of requests costs the main thread one answer);
-// alert updates cross over only while the live stream has a client; the thread runs at nice 10 on Linux;
+// alert updates cross over only while the live stream has a client; the thread runs at nice 19 on Linux;
 // stop closes the port.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import type { LiveState } from '../../src/api/service.js';
 import { settingsSchema } from '../../src/config/schema.js';
 import { DrsndError, ErrorCodes } from '../../src/errors.js';
 import { HttpThread } from '../../src/http/http-thread.js';
+import { INTERFACE_THREAD_NICE } from '../../src/api/read-ops.js';
 import { createLogger } from '../../src/log.js';
 import type { HealthPayload } from '../../src/publish/payloads.js';
 import { Store } from '../../src/store/store.js';
@@ -32,7 +33,7 @@ function nice(tid: string | number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 }
 
-const niced = () => readdirSync('/proc/self/task').filter((tid) => nice(tid) === 10).length;
+const niced = () => readdirSync('/proc/self/task').filter((tid) => nice(tid) === INTERFACE_THREAD_NICE).length;
 
 async function start(t: { after(fn: () => unknown): void }) {
   const dir = tempDir(t, 'drsnd-http-thread-');
@@ -114,11 +115,11 @@ test('HTTP thread: alert updates cross to it only while the live stream has a cl
   await waitFor(() => listeners.size === 0, 'unsubscribed once the client left');
 });
 
-test('HTTP thread: runs at nice 10 on Linux; stop closes the port', { skip: process.platform !== 'linux' && 'thread priorities are Linux-only' }, async (t) => {
+test('HTTP thread: runs at nice 19 on Linux; stop closes the port', { skip: process.platform !== 'linux' && 'thread priorities are Linux-only' }, async (t) => {
   const before = niced();
   const mainNice = nice(process.pid);
   const { http, base } = await start(t);
-  assert.equal(niced(), before + 1, 'one more thread at nice 10: the HTTP thread');
+  assert.equal(niced(), before + 1, 'one more thread at the interface nice: the HTTP thread');
   assert.equal(nice(process.pid), mainNice, 'the main thread keeps its priority');
   await http.stop();
   assert.equal(http.url, undefined);
