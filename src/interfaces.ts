@@ -64,20 +64,10 @@ export async function startInterfaces(ctx: InterfacesContext): Promise<Interface
     stoppables.push({ name: 'sparkplug', stop: () => node.stop() });
   }
   if (!settings.http.enabled && !settings.mqtt.requests.enabled) return out;
-  const { ReadPool } = await import('./api/read-pool.js');
-  const { ApiService } = await import('./api/service.js');
-  const { buildHttp } = await import('./http/build.js');
-  const { HttpServer } = await import('./http/server.js');
-  const { LiveStream } = await import('./http/stream.js');
 
   let storeProblem: string | null = null;
   const unsubscribe = store.onHealth((h) => { storeProblem = h.ok ? null : h.reason; });
   stoppables.push({ name: 'store health listener', stop: unsubscribe });
-
-  const reads = new ReadPool({ path: store.path, maxPending: settings.http.maxPendingReads, log });
-  await reads.start();
-  stoppables.push({ name: 'read thread', stop: () => reads.stop() });
-
   const live: LiveState = {
     sensors: () => alerts.sensorStates(),
     readiness: () => readiness(ctx, storeProblem),
@@ -86,25 +76,33 @@ export async function startInterfaces(ctx: InterfacesContext): Promise<Interface
     ...(ctx.baselines ? { baseline: ctx.baselines.request.bind(ctx.baselines) } : {}),
     ...(ctx.recorder ? { record: ctx.recorder.record.bind(ctx.recorder) } : {}),
   };
-  const api = new ApiService({ reads, live, maxPageSize: settings.http.maxPageSize });
+
   if (settings.mqtt.requests.enabled) {
+    const { ReadPool } = await import('./api/read-pool.js');
+    const { ApiService } = await import('./api/service.js');
     const { MqttRequests } = await import('./api/mqtt-requests.js');
+    const reads = new ReadPool({ path: store.path, maxPending: settings.http.maxPendingReads, log });
+    await reads.start();
+    stoppables.push({ name: 'read thread', stop: () => reads.stop() });
+    const api = new ApiService({ reads, live, maxPageSize: settings.http.maxPageSize });
     const requests = new MqttRequests({ publisher: ctx.publisher, api, log });
     requests.start();
     stoppables.push({ name: 'mqtt requests', stop: () => requests.stop() });
   }
   if (!settings.http.enabled) return out;
-  const stream = new LiveStream({ onUpdate: (fn) => alerts.onUpdate(fn), maxClients: settings.http.maxStreamClients });
-  stream.start();
-  const handler = buildHttp({
-    api, log, token: settings.http.token, metrics: ctx.metrics, routes: [stream.route],
-    dashboardDir: settings.http.dashboard ? DASHBOARD_DIR : undefined,
+  // HTTP runs in a thread of its own (http-worker.ts): sockets, parsing, pages and JSON off the event
+  // loop that diagnoses, stores and publishes.
+  const { HttpThread } = await import('./http/http-thread.js');
+  const http = new HttpThread({
+    init: {
+      http: settings.http, dbPath: store.path, metrics: ctx.metrics !== undefined, logLevel: settings.log.level,
+      dashboardDir: settings.http.dashboard ? DASHBOARD_DIR : undefined,
+    },
+    live, metrics: ctx.metrics, onUpdate: (fn) => alerts.onUpdate(fn), log,
   });
-  const server = new HttpServer({ settings: settings.http, handler, log });
-  await server.start();
-  stoppables.push({ name: 'live stream', stop: () => stream.stop() });
-  stoppables.push({ name: 'http', stop: () => server.stop() });
-  out.httpUrl = () => server.url;
+  await http.start();
+  stoppables.push({ name: 'http', stop: () => http.stop() });
+  out.httpUrl = () => http.url;
   return out;
 }
 

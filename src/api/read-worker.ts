@@ -1,26 +1,23 @@
 // The read thread (read-pool.ts): its own read-only connection to the daemon's database answers the
-// HTTP and MQTT queries, so a query never runs on the event loop that stores and publishes diagnoses.
+// MQTT requests' queries, so a query never runs on the event loop that stores and publishes diagnoses
+// (HTTP has a thread of its own, src/http/http-worker.ts).
 // WAL lets it read while the daemon writes; it never takes the store's lock.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openReadOnly } from '../store/reader.js';
 import { toWire } from '../runtime/worker-protocol.js';
-import { alertsPage, historyPage } from './pages.js';
+import { lowerThreadPriority, readOps } from './read-ops.js';
 import type { FromReader, ReadInit, ReadOps, ToReader } from './read-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('src/api/read-worker.ts runs only as a worker thread (see read-pool.ts)');
 const init = workerData as ReadInit;
+lowerThreadPriority();
 
 let reader: ReturnType<typeof openReadOnly>;
 let ops: ReadOps;
 try {
   reader = openReadOnly(init.path);
-  const r = reader;
-  ops = {
-    history: (f) => r.history(f), alerts: (f) => r.alerts(f), alert: (id) => r.alert(id), alertEvents: (id) => r.alertEvents(id),
-    sensors: () => r.sensors(), snapshots: (id) => r.snapshots(id), snapshot: (id) => r.snapshot(id),
-    historyPage: (f) => historyPage(r, f), alertsPage: (f) => alertsPage(r, f),
-  };
+  ops = readOps(reader);
   port.postMessage({ type: 'ready' } satisfies FromReader);
 } catch (e) {
   port.postMessage({ type: 'init-error', error: toWire(e) } satisfies FromReader);

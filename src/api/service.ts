@@ -30,16 +30,19 @@ export interface Readiness {
   engine: Check;
 }
 
-/** What only the running daemon knows. */
+/**
+ * What only the running daemon knows. Answered at once on the main thread, or by a message to it
+ * from the HTTP thread, hence the promises.
+ */
 export interface LiveState {
-  sensors(): HealthPayload[];
-  readiness(): Readiness;
-  model(): Record<string, unknown>;
-  /** Throws DRSND_NOT_FOUND for an unknown id. */
-  acknowledge(id: number, by: string | null): AlertRecord;
+  sensors(): HealthPayload[] | Promise<HealthPayload[]>;
+  readiness(): Readiness | Promise<Readiness>;
+  model(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Throws (rejects with) DRSND_NOT_FOUND for an unknown id. */
+  acknowledge(id: number, by: string | null): AlertRecord | Promise<AlertRecord>;
   /** On-site baselines (src/baseline/baselines.ts); absent where the daemon has none to offer. */
-  baseline?(action: BaselineAction, sensorId: string | undefined, channel: string | undefined, forMs: number | undefined): BaselineStatus[];
-  /** The sensor's next `seconds` of accepted samples (src/ingest/recorder.ts). */
+  baseline?(action: BaselineAction, sensorId: string | undefined, channel: string | undefined, forMs: number | undefined): BaselineStatus[] | Promise<BaselineStatus[]>;
+  /** The sensor's next `seconds` of accepted samples (src/ingest/recorder.ts); MQTT requests only. */
   record?(sensorId: string, seconds: number): Promise<Recording>;
 }
 
@@ -65,8 +68,8 @@ export class ApiService {
     this.now = opts.now ?? Date.now;
   }
 
-  sensors() {
-    return { items: this.opts.live.sensors() };
+  async sensors() {
+    return { items: await this.opts.live.sensors() };
   }
 
   /** The filters of `drsnd history` (sensor, asset, class, since, until), newest first, paged by `cursor`: a Page<diagnosisJson> as JSON text. */
@@ -117,22 +120,22 @@ export class ApiService {
   }
 
   /** Acknowledges an alert; `by` names who (at most 100 characters), else the interface's name. */
-  acknowledge(idText: string | undefined, by: unknown, via: string) {
+  async acknowledge(idText: string | undefined, by: unknown, via: string) {
     const id = positiveId(idText, 'alert id');
     if (by !== undefined && by !== null && (typeof by !== 'string' || by.trim() === '' || by.length > 100)) {
       throw bad('by must be a non-empty string of at most 100 characters');
     }
-    return alertJson(this.opts.live.acknowledge(id, typeof by === 'string' ? by.trim() : via));
+    return alertJson(await this.opts.live.acknowledge(id, typeof by === 'string' ? by.trim() : via));
   }
 
   /** Liveness is answering at all; readiness is every check ok. */
-  health() {
-    const checks = this.opts.live.readiness();
+  async health() {
+    const checks = await this.opts.live.readiness();
     const ready = checks.broker.ok && checks.store.ok && checks.engine.ok;
     return { status: ready ? 'ready' : 'not ready', ready, checks };
   }
 
-  model() {
+  async model() {
     return this.opts.live.model();
   }
 
@@ -153,14 +156,15 @@ export class ApiService {
    * learnt statistics become the baseline), cancel (learning dropped) or status (every sensor's without
    * `sensor`); `channel` narrows it to one axis. Answers each channel's status.
    */
-  baseline(p: Params) {
+  async baseline(p: Params) {
     known(p, ['action', 'sensor', 'channel', 'for']);
     const action = p.action ?? 'status';
     if (!['start', 'stop', 'cancel', 'status'].includes(action)) throw bad(`action must be start, stop, cancel or status (got "${action}")`);
     if (p.for !== undefined && action !== 'start') throw bad('"for" goes with action start');
     const fn = this.opts.live.baseline;
     if (!fn) throw new DrsndError(ErrorCodes.UNAVAILABLE, 'baselines are not available in this process');
-    return { items: fn(action as BaselineAction, text(p.sensor), text(p.channel), p.for === undefined ? undefined : duration(p.for, 'for')).map(baselineJson) };
+    const items = await fn(action as BaselineAction, text(p.sensor), text(p.channel), p.for === undefined ? undefined : duration(p.for, 'for'));
+    return { items: items.map(baselineJson) };
   }
 
   private limit(value: string | undefined): number {

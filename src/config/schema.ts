@@ -313,7 +313,7 @@ export const settingsSchema = z.strictObject({
     token: z.string().min(16, 'use at least 16 characters').nullable().default(null),
     /** Most rows one page of /diagnoses or /alerts returns (a request asking for more gets this many). */
     maxPageSize: z.int().positive().max(10_000).default(1_000),
-    /** Queries waiting for the read connection; past this a request is answered 503 DRSND_BUSY at once. */
+    /** MQTT requests' queries waiting for their read thread; past this a request is answered DRSND_BUSY at once. */
     maxPendingReads: z.int().positive().default(64),
     /** Live-stream (server-sent events) clients at once; more are refused with 503. */
     maxStreamClients: z.int().positive().default(16),

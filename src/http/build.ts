@@ -27,8 +27,8 @@ export interface HttpBuildOptions {
   log: Logger;
   /** Bearer token every request but the dashboard's static files must carry; null: none. */
   token: string | null;
-  /** Prometheus text exposition (/metrics); undefined: not served. */
-  metrics?: () => string;
+  /** Prometheus text exposition (/metrics), or a promise of it; undefined: not served. */
+  metrics?: () => string | Promise<string>;
   /** Folder of the dashboard's static files (/); undefined: not served. */
   dashboardDir?: string;
   routes?: ExtraRoute[];
@@ -82,7 +82,7 @@ export function buildHttp(opts: HttpBuildOptions): HttpHandler {
   add('GET', '/api/v1/openapi.json', () => openApiDocument());
   const extra = new Map((opts.routes ?? []).map((r) => [`${r.method} ${r.path}`, r]));
   const tokenHash = opts.token === null ? null : sha256(opts.token);
-  let metricsCache: { at: number; text: string } | undefined;
+  let metricsCache: { at: number; text: Promise<string> } | undefined;
 
   const authorized = (req: IncomingMessage): boolean => {
     if (tokenHash === null) return true;
@@ -108,12 +108,19 @@ export function buildHttp(opts: HttpBuildOptions): HttpHandler {
       return;
     }
     if (url.pathname === '/metrics' && opts.metrics && method === 'GET') {
-      // At most one exposition a second: a scrape storm costs the event loop no more than one scraper.
+      // At most one exposition a second (concurrent scrapes share it): a scrape storm costs the
+      // daemon no more than one scraper.
       const now = Date.now();
-      if (metricsCache === undefined || now - metricsCache.at >= METRICS_CACHE_MS) metricsCache = { at: now, text: opts.metrics() };
-      const text = metricsCache.text;
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
+      if (metricsCache === undefined || now - metricsCache.at >= METRICS_CACHE_MS) {
+        const make = opts.metrics;
+        const entry = { at: now, text: Promise.resolve().then(() => make()) };
+        entry.text.catch(() => { if (metricsCache === entry) metricsCache = undefined; });
+        metricsCache = entry;
+      }
+      metricsCache.text.then((text) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      }).catch((e: unknown) => fail(res, e));
       return;
     }
     const ex = extra.get(`${method} ${url.pathname}`);

@@ -14,6 +14,8 @@ export interface HttpServerOptions {
   handler: HttpHandler;
   log: Logger;
   clock?: Clock;
+  /** Called each time the server starts listening (after a retry too) with its base URL. */
+  onListening?: (url: string) => void;
 }
 
 const RETRY_MS = 5_000;
@@ -85,6 +87,7 @@ export class HttpServer {
         const a = server.address() as AddressInfo;
         this.listening = { host, port: a.port };
         this.log.info({ url: this.url }, 'http listening');
+        this.opts.onListening?.(this.url!);
         resolve();
       };
       server.once('error', onError);

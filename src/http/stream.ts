@@ -16,6 +16,8 @@ const KEEPALIVE_MS = 15_000;
 export interface LiveStreamOptions {
   onUpdate(fn: (u: AlertsUpdate) => void): () => void;
   maxClients: number;
+  /** Told the number of clients whenever it changes (the HTTP thread asks for updates only while > 0). */
+  clientsChanged?: (n: number) => void;
 }
 
 export class LiveStream {
@@ -41,6 +43,7 @@ export class LiveStream {
     clearInterval(this.keepalive);
     for (const c of this.clients) c.end();
     this.clients.clear();
+    this.opts.clientsChanged?.(0);
   }
 
   get size(): number {
@@ -54,7 +57,12 @@ export class LiveStream {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(': drsnd live stream\nretry: 2000\n\n');
     this.clients.add(res);
-    res.on('close', () => this.clients.delete(res));
+    this.opts.clientsChanged?.(this.clients.size);
+    res.on('close', () => this.drop(res));
+  }
+
+  private drop(c: ServerResponse): void {
+    if (this.clients.delete(c)) this.opts.clientsChanged?.(this.clients.size);
   }
 
   private broadcast(u: AlertsUpdate): void {
@@ -69,7 +77,7 @@ export class LiveStream {
 
   private write(c: ServerResponse, text: string): void {
     if (c.writableLength > MAX_BUFFERED_BYTES) {
-      this.clients.delete(c);
+      this.drop(c);
       c.destroy();
       return;
     }

@@ -1,6 +1,6 @@
 // The HTTP server's guards on real sockets and a real SQLite file: the bearer token (and a config that
-// binds off loopback without one is refused), the bounded query queue (503 DRSND_BUSY at once, never
-// a pile-up), the dashboard's static files without a token and nothing outside their folder, and an
+// binds off loopback without one is refused), the read pool's bounded queue (DRSND_BUSY at once, never
+// a pile-up; 503 through the handler), the dashboard's static files without a token and nothing outside their folder, and an
 // address that cannot be bound is retried while the daemon runs on.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,7 +80,7 @@ test('http.host off loopback without a token is refused at configuration time; c
   assert.ok(!text.includes(TOKEN) && JSON.parse(text.slice(0, text.lastIndexOf('}') + 1)).http.token === '***');
 });
 
-test('queries beyond http.maxPendingReads are refused at once with 503 DRSND_BUSY; the rest are answered', async (t) => {
+test('the read pool (MQTT requests\' queries) refuses beyond http.maxPendingReads at once: DRSND_BUSY, 503 over HTTP; the rest are answered', async (t) => {
   const base = await serve(t, { token: null, maxPending: 2 });
   const replies = await Promise.all(Array.from({ length: 40 }, () => request(`${base}/api/v1/diagnoses?limit=200`)));
   const busy = replies.filter((r) => r.status === 503);

@@ -1,0 +1,127 @@
+// The HTTP thread (src/http/http-thread.ts + http-worker.ts) on real sockets and a real SQLite file:
+// pages come from the thread's own read-only connection; live state, acknowledgements and metrics are
+// asked of the main thread (state reused, so a burst of requests costs the main thread one answer);
+// alert updates cross over only while the live stream has a client; the thread runs at nice 19 on Linux;
+// stop closes the port.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { AlertsUpdate } from '../../src/alerts/alerts.js';
+import type { LiveState } from '../../src/api/service.js';
+import { settingsSchema } from '../../src/config/schema.js';
+import { DrsndError, ErrorCodes } from '../../src/errors.js';
+import { HttpThread } from '../../src/http/http-thread.js';
+import { INTERFACE_THREAD_NICE } from '../../src/api/read-ops.js';
+import { createLogger } from '../../src/log.js';
+import type { HealthPayload } from '../../src/publish/payloads.js';
+import { Store } from '../../src/store/store.js';
+import { waitFor } from '../helpers/capture.js';
+import { diag } from '../helpers/delivery.js';
+import { request } from '../helpers/http.js';
+import { tempDir } from '../helpers/temp.js';
+
+function health(sensorId: string): HealthPayload {
+  return {
+    gatewayId: 'gw', sensorId, asset: 'pump', status: 'ok', problem: null, lastClass: 'Normal', lastKind: 'normal',
+  } as HealthPayload;
+}
+
+/** A thread's nice value (Linux): field 19 of its stat, the 17th after the command's closing parenthesis. */
+function nice(tid: string | number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+const niced = () => readdirSync('/proc/self/task').filter((tid) => nice(tid) === INTERFACE_THREAD_NICE).length;
+
+async function start(t: { after(fn: () => unknown): void }) {
+  const dir = tempDir(t, 'drsnd-http-thread-');
+  const log = createLogger('silent');
+  const store = new Store({ settings: settingsSchema.parse({ store: { path: path.join(dir, 'd.db') } }).store, log });
+  await store.start();
+  for (let i = 0; i < 50; i++) store.enqueue(diag(1_700_000_000_000 + i * 85));
+  store.flush();
+  const calls = { state: 0, ack: [] as Array<[number, string | null]>, metrics: 0 };
+  const live: LiveState = {
+    sensors: () => { calls.state++; return [health('s1'), health('s2')]; },
+    readiness: () => ({ broker: { ok: true }, store: { ok: true }, engine: { ok: true } }),
+    model: () => ({ id: 'm' }),
+    acknowledge: (id, by) => {
+      if (id !== 7) throw new DrsndError(ErrorCodes.NOT_FOUND, `no alert with id ${id}`);
+      calls.ack.push([id, by]);
+      const t0 = 1_700_000_000_000;
+      return {
+        id, sensorId: 's1', asset: 'pump', className: 'OR007', state: 'active', raisedAt: t0, clearedAt: null,
+        lastChangedAt: t0, acknowledgedAt: t0 + 1000, acknowledgedBy: by, peakConfidence: 0.9,
+      };
+    },
+  };
+  const listeners = new Set<(u: AlertsUpdate) => void>();
+  const http = new HttpThread({
+    init: { http: { host: '127.0.0.1', port: 0, token: null, maxPageSize: 20, maxStreamClients: 2 }, dbPath: store.path, metrics: true, logLevel: 'silent' },
+    live, metrics: () => { calls.metrics++; return 'drsnd_up 1\n'; },
+    onUpdate: (fn) => { listeners.add(fn); return () => listeners.delete(fn); }, log,
+  });
+  await http.start();
+  t.after(async () => { await http.stop(); await store.stop(); });
+  return { http, base: http.url!, calls, listeners };
+}
+
+test('HTTP thread: pages from its own connection, live state and acks from the main thread, errors keep their codes', async (t) => {
+  const { base, calls } = await start(t);
+  assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const page = await request(`${base}/api/v1/diagnoses`);
+  assert.equal(page.status, 200);
+  assert.equal(page.body.items.length, 20, 'maxPageSize applies');
+  assert.notEqual(page.body.next, null);
+
+  const burst = await Promise.all(Array.from({ length: 30 }, () => request(`${base}/api/v1/sensors`)));
+  assert.ok(burst.every((r) => r.status === 200 && r.body.items.map((s: HealthPayload) => s.sensorId).join() === 's1,s2'));
+  assert.ok(calls.state >= 1 && calls.state < 30, `30 concurrent requests asked the main thread ${calls.state} times`);
+
+  const healthz = await request(`${base}/api/v1/health`);
+  assert.equal(healthz.status, 200);
+  assert.equal(healthz.body.ready, true);
+  assert.deepEqual((await request(`${base}/api/v1/model`)).body, { id: 'm' });
+
+  const ack = await request(`${base}/api/v1/alerts/7/ack`, { method: 'POST', body: JSON.stringify({ by: 'alice' }) });
+  assert.equal(ack.status, 200, ack.text);
+  assert.deepEqual(calls.ack, [[7, 'alice']]);
+  assert.equal(ack.body.acknowledgedBy, 'alice', 'the main thread\'s record comes back');
+  const missing = await request(`${base}/api/v1/alerts/8/ack`, { method: 'POST', body: '{}' });
+  assert.equal(missing.status, 404);
+  assert.equal(missing.body.error.code, 'DRSND_NOT_FOUND');
+
+  const m = await Promise.all([request(`${base}/metrics`), request(`${base}/metrics`)]);
+  assert.ok(m.every((r) => r.status === 200 && r.text === 'drsnd_up 1\n'));
+  assert.equal(calls.metrics, 1, 'concurrent scrapes share one exposition');
+});
+
+test('HTTP thread: alert updates cross to it only while the live stream has a client', async (t) => {
+  const { base, listeners } = await start(t);
+  assert.equal(listeners.size, 0, 'no client, no subscription on the main thread');
+  const ac = new AbortController();
+  const res = await fetch(`${base}/api/v1/stream`, { signal: ac.signal });
+  assert.equal(res.status, 200);
+  await waitFor(() => listeners.size === 1, 'the main thread subscribed');
+  const reader = res.body!.getReader();
+  let text = '';
+  const update: AlertsUpdate = { type: 'health', health: health('s9') };
+  for (const fn of listeners) fn(update);
+  while (!text.includes('"sensorId":"s9"')) text += new TextDecoder().decode((await reader.read()).value);
+  assert.match(text, /event: health\ndata: \{[^\n]*"sensorId":"s9"/);
+  ac.abort();
+  await waitFor(() => listeners.size === 0, 'unsubscribed once the client left');
+});
+
+test('HTTP thread: runs at nice 19 on Linux; stop closes the port', { skip: process.platform !== 'linux' && 'thread priorities are Linux-only' }, async (t) => {
+  const before = niced();
+  const mainNice = nice(process.pid);
+  const { http, base } = await start(t);
+  assert.equal(niced(), before + 1, 'one more thread at the interface nice: the HTTP thread');
+  assert.equal(nice(process.pid), mainNice, 'the main thread keeps its priority');
+  await http.stop();
+  assert.equal(http.url, undefined);
+  await assert.rejects(fetch(`${base}/api/v1/health/live`));
+});
