@@ -170,6 +170,17 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
 
     store.upsertSensors(sensors);
 
+    // On-site baselines judge each diagnosis before it is stored, so the stored and published verdict
+    // (possibly `novelty`) is the one the alert follows.
+    const { BaselineComponent } = await import('./baseline/baselines.js');
+    const baselines = new BaselineComponent({ settings, sensors, store, modelRateHz: meta.input.sampleRateHz, log });
+    baselines.start();
+    stoppables.push({ name: 'baselines', stop: () => baselines.stop() });
+    // `drsnd record`: the validated frames of a sensor for a few seconds (fed below, on this thread).
+    const { LiveRecorder } = await import('./ingest/recorder.js');
+    const recorder = new LiveRecorder(sensors);
+    stoppables.push({ name: 'recorder', stop: () => recorder.stop() });
+
     // TLS applies to a site broker reached over mqtts://; files are read (and a bad path reported) now.
     const tls = settings.mqtt.url !== null && isTlsUrl(settings.mqtt.url) ? mqttTlsOptions(settings.mqtt.tls, deps.cwd) : undefined;
     const publisher = new Publisher({ settings: { ...settings, mqtt: mqttSettings }, log, url: brokerUrl, tls });
@@ -203,7 +214,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
       stoppables.push({ name: 'metrics', stop: () => metrics.stop() });
     }
     const interfaces = await startInterfaces({
-      settings, log, store, publisher, alerts, meta, sensors, engine: engineState, brokerUrl, mqttSettings, running: () => !stopping,
+      settings, log, store, publisher, alerts, baselines, recorder, meta, sensors, engine: engineState, brokerUrl, mqttSettings, running: () => !stopping,
       metrics: metrics && (() => metrics.exposition()),
     });
     stoppables.push(...interfaces.stoppables);
@@ -239,7 +250,10 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
           // Replay and simulator times come from this daemon's clock and run ahead at speed > 1.
           futureToleranceMs: hasDeviceTime(settings.sensors[i]) ? futureToleranceMs : null,
         }),
-        tap(() => { stats.framesAccepted++; }),
+        tap((f) => {
+          stats.framesAccepted++;
+          recorder.frame(f);
+        }),
         speed ? stampSpeed(speedTopic(sensors[i].id, speed, sourceCtx)) : (frames: Observable<Frame>) => frames,
       );
     };
@@ -272,6 +286,7 @@ export function createApp(settings: Readonly<Settings>, deps: AppDeps): App {
       subscription = diagnoses$.subscribe({
         next: (d: Diagnosis) => {
           stats.lastActivity = Date.now();
+          baselines.observe(d);
           store.enqueue(d);
         },
         error: (err: unknown) => {

@@ -22,6 +22,8 @@ export const ErrorCodes = {
   UNAUTHORIZED: 'DRSND_UNAUTHORIZED',
   /** HTTP/MQTT requests: too many queries waiting; try again shortly. */
   BUSY: 'DRSND_BUSY',
+  /** HTTP/MQTT requests: the request does not fit the current state (a baseline already learning, not learning, too short). */
+  CONFLICT: 'DRSND_CONFLICT',
   /** HTTP/MQTT requests: the part that would answer is not running (starting, stopping, disabled). */
   UNAVAILABLE: 'DRSND_UNAVAILABLE',
   /** HTTP: a bug or an unexpected failure; the daemon log has the details. */

@@ -3,6 +3,8 @@
 // so nothing they do can reach a component that has already stopped.
 import path from 'node:path';
 import type { AlertsComponent } from './alerts/alerts.js';
+import type { BaselineComponent } from './baseline/baselines.js';
+import type { LiveRecorder } from './ingest/recorder.js';
 import type { LiveState, Readiness } from './api/service.js';
 import type { Settings } from './config/schema.js';
 import type { Logger } from './log.js';
@@ -17,6 +19,8 @@ export interface InterfacesContext {
   store: Store;
   publisher: Publisher;
   alerts: AlertsComponent;
+  baselines?: Pick<BaselineComponent, 'request'>;
+  recorder?: Pick<LiveRecorder, 'record'>;
   meta: ModelMetadata;
   sensors: readonly SensorMeta[];
   /** The broker in use and the MQTT settings as connected (the embedded broker speaks 3.1.1). */
@@ -69,6 +73,8 @@ export async function startInterfaces(ctx: InterfacesContext): Promise<Interface
     readiness: () => readiness(ctx, storeProblem),
     model: () => modelJson(ctx.meta, ctx.engine().name),
     acknowledge: (id, by) => alerts.acknowledge(id, by),
+    ...(ctx.baselines ? { baseline: ctx.baselines.request.bind(ctx.baselines) } : {}),
+    ...(ctx.recorder ? { record: ctx.recorder.record.bind(ctx.recorder) } : {}),
   };
 
   if (settings.mqtt.requests.enabled) {

@@ -19,6 +19,8 @@ Commands:
   train           train a model: --data <dir|manifest> --out <dir> [--arch cw|cs|resnet] [--epochs N] [--seed N] [--quick]
   eval            evaluate a model: --model <dir> --data <dir> [--out <dir>]
   ensemble        average trained models: <model dir> <model dir> [...] --out <dir> [--data <dir>] [--id ID]
+  baseline        on-site baseline of a sensor, by the running daemon: start|stop|cancel <sensor> [--channel C] [--for 8h];  status [<sensor>]
+  record          labelled live data from the running daemon into a recordings manifest: <sensor> --label L --seconds N --out DIR
 
 Configuration: --config <file>, else $DRSND_CONFIG, else ./config/default.yaml, else built-in defaults.
 Environment overrides: DRSND_<SETTING_PATH>, e.g. DRSND_MQTT_URL=mqtt://broker:1883.
@@ -33,6 +35,8 @@ const COMMANDS: Record<string, Loader> = {
   train: async () => (await import('./cli/train.js')).trainCommand,
   eval: async () => (await import('./cli/eval.js')).evalCommand,
   ensemble: async () => (await import('./cli/ensemble.js')).ensembleCommand,
+  baseline: async () => (await import('./cli/baseline.js')).baselineCommand,
+  record: async () => (await import('./cli/record.js')).recordCommand,
 };
 
 /** Splits `--config <file>` / `--config=<file>` out of argv. */

@@ -3,8 +3,9 @@
 // request's Response Topic with its Correlation Data (§4.10). MQTT 3.1.1 has neither, so the request
 // carries `"id"` (a transaction id) and the reply goes to `<base>/response/<op>` with that id. Every
 // reply is { "id", "ok": true, "result" } or { "id", "ok": false, "error": { "code", "message" } }.
-// Ops: history (the HTTP /diagnoses filters), alerts, alert, ack, sensors, health. Who may publish
-// requests (and so acknowledge alerts) is the broker's ACL on <base>/request/#.
+// Ops: history (the HTTP /diagnoses filters), alerts, alert, ack, sensors, health, baseline (start,
+// stop, cancel, status: `drsnd baseline` uses it), record (`drsnd record`). Who may publish requests
+// (and so acknowledge alerts, or start a baseline) is the broker's ACL on <base>/request/#.
 import type { IPublishPacket } from 'mqtt';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -12,7 +13,7 @@ import { RateLimitedLog } from '../log.js';
 import type { Publisher } from '../publish/publisher.js';
 import { errorResponse } from '../http/respond.js';
 import type { ApiService, Params } from './service.js';
-import { JsonText } from './pages.js';
+import { JsonText, ReplyParts } from './pages.js';
 
 
 /** Requests are a few parameters; anything bigger is refused unread. */
@@ -44,6 +45,8 @@ export class MqttRequests {
       ack: (p) => { only(p, ['alertId', 'by']); return api.acknowledge(idText(p.alertId), p.by, 'mqtt'); },
       sensors: (p) => { only(p, []); return api.sensors(); },
       health: (p) => { only(p, []); return api.health(); },
+      baseline: (p) => api.baseline(strings(p)),
+      record: (p) => api.record(strings(p)),
     };
   }
 
@@ -72,6 +75,11 @@ export class MqttRequests {
       const fn = this.ops[op];
       if (!fn) throw new DrsndError(ErrorCodes.USAGE, `unknown request "${op}" (known: ${Object.keys(this.ops).join(', ')})`);
       const result = await fn(params);
+      if (result instanceof ReplyParts) {
+        // Each part its own message, in order (QoS 1 on one topic keeps the order, MQTT 3.1.1 §4.6).
+        for (const part of result.parts) this.reply(responseTopic, JSON.stringify({ id, ok: true, result: part }), props?.correlationData, op);
+        return;
+      }
       // A page from the read thread is JSON text already: spliced in, not parsed and stringified again.
       reply = { id, ok: true, result };
       if (result instanceof JsonText) text = `{"id":${JSON.stringify(id ?? null)},"ok":true,"result":${result.text}}`;
@@ -80,8 +88,12 @@ export class MqttRequests {
       if (!(e instanceof DrsndError)) this.log.error({ err: e, op }, 'MQTT request failed');
       reply = { id, ok: false, error: errorResponse(e).body.error };
     }
-    const sent = this.opts.publisher.send(responseTopic, text ?? JSON.stringify(reply), {
-      properties: props?.correlationData ? { correlationData: props.correlationData } : undefined,
+    this.reply(responseTopic, text ?? JSON.stringify(reply), props?.correlationData, op);
+  }
+
+  private reply(responseTopic: string, text: string, correlationData: Buffer | undefined, op: string): void {
+    const sent = this.opts.publisher.send(responseTopic, text, {
+      properties: correlationData ? { correlationData } : undefined,
     });
     if (!sent) this.limited.warn('reply', { op, responseTopic }, 'MQTT reply not sent (disconnected, or larger than mqtt.maxPayloadBytes: ask for a smaller limit)');
   }

@@ -10,6 +10,11 @@ export class JsonText {
   constructor(readonly text: string) {}
 }
 
+/** A result sent as several replies, one message each (a recording: MQTT requests only). */
+export class ReplyParts {
+  constructor(readonly parts: readonly unknown[]) {}
+}
+
 export function historyPage(reader: StoreReader, filter: HistoryFilter & { limit: number }): string {
   const rows = reader.history(filter);
   const last = rows.at(-1);

@@ -10,8 +10,11 @@ import type { AlertFilter, AlertRecord, HistoryFilter } from '../store/rows.js';
 import { parseTime } from '../cli/format.js';
 import type { ReadPool } from './read-pool.js';
 import { snapshotMetaJson } from './snapshot-format.js';
-import { JsonText } from './pages.js';
+import { JsonText, ReplyParts } from './pages.js';
+import { recordingParts, type Recording } from '../ingest/recorder.js';
 import type { Snapshot } from '../store/snapshots.js';
+import type { BaselineAction, BaselineStatus } from '../baseline/baselines.js';
+import { isoTime } from '../util/iso-time.js';
 
 export type Params = Record<string, string | undefined>;
 
@@ -37,6 +40,10 @@ export interface LiveState {
   model(): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Throws (rejects with) DRSND_NOT_FOUND for an unknown id. */
   acknowledge(id: number, by: string | null): AlertRecord | Promise<AlertRecord>;
+  /** On-site baselines (src/baseline/baselines.ts); absent where the daemon has none to offer. */
+  baseline?(action: BaselineAction, sensorId: string | undefined, channel: string | undefined, forMs: number | undefined): BaselineStatus[] | Promise<BaselineStatus[]>;
+  /** The sensor's next `seconds` of accepted samples (src/ingest/recorder.ts); MQTT requests only. */
+  record?(sensorId: string, seconds: number): Promise<Recording>;
 }
 
 export interface ApiOptions {
@@ -132,6 +139,34 @@ export class ApiService {
     return this.opts.live.model();
   }
 
+  /** `seconds` of a sensor's live samples, as reply parts (recordingParts): `drsnd record` writes them as a recording. */
+  async record(p: Params): Promise<ReplyParts> {
+    known(p, ['sensor', 'seconds']);
+    const sensor = text(p.sensor);
+    if (sensor === undefined) throw bad('name a sensor');
+    const seconds = Number(p.seconds);
+    if (p.seconds === undefined || !(seconds > 0)) throw bad(`seconds must be a positive number (got "${p.seconds ?? ''}")`);
+    const fn = this.opts.live.record;
+    if (!fn) throw new DrsndError(ErrorCodes.UNAVAILABLE, 'recording is not available in this process');
+    return new ReplyParts(recordingParts(await fn(sensor, seconds), RECORD_PART_BYTES));
+  }
+
+  /**
+   * A sensor's on-site baseline: `action` start (optionally `for` a duration: 30m, 8h, 2d), stop (the
+   * learnt statistics become the baseline), cancel (learning dropped) or status (every sensor's without
+   * `sensor`); `channel` narrows it to one axis. Answers each channel's status.
+   */
+  async baseline(p: Params) {
+    known(p, ['action', 'sensor', 'channel', 'for']);
+    const action = p.action ?? 'status';
+    if (!['start', 'stop', 'cancel', 'status'].includes(action)) throw bad(`action must be start, stop, cancel or status (got "${action}")`);
+    if (p.for !== undefined && action !== 'start') throw bad('"for" goes with action start');
+    const fn = this.opts.live.baseline;
+    if (!fn) throw new DrsndError(ErrorCodes.UNAVAILABLE, 'baselines are not available in this process');
+    const items = await fn(action as BaselineAction, text(p.sensor), text(p.channel), p.for === undefined ? undefined : duration(p.for, 'for'));
+    return { items: items.map(baselineJson) };
+  }
+
   private limit(value: string | undefined): number {
     if (value === undefined) return Math.min(DEFAULT_PAGE, this.opts.maxPageSize);
     if (!/^\d+$/.test(value) || Number(value) < 1) throw bad(`limit must be a positive integer (got "${value}")`);
@@ -159,6 +194,32 @@ function cursor(v: string | undefined): [number, number] | undefined {
   if (!m) throw bad(`cursor must be the "next" value of a previous page (got "${v}")`);
   return [Number(m[1]), Number(m[2])];
 }
+
+const DURATION_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** "90s", "30m", "8h", "2d", "1w" → ms. */
+export function duration(v: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/.exec(v);
+  if (!m || Number(m[1]) <= 0) throw bad(`${what} must be a duration like 30m, 8h or 2d (got "${v}")`);
+  return Number(m[1]) * DURATION_MS[m[2]];
+}
+
+const round = (x: number, digits: number) => Number(x.toPrecision(digits));
+
+export function baselineJson(b: BaselineStatus) {
+  return {
+    sensorId: b.sensorId, channel: b.channel, state: b.state,
+    learning: b.learning && { since: isoTime(b.learning.since), until: b.learning.until === null ? null : isoTime(b.learning.until), windows: b.learning.windows, minWindows: b.learning.minWindows },
+    active: b.active && {
+      since: isoTime(b.active.since), learntFrom: isoTime(b.active.learntFrom), windows: b.active.windows,
+      levels: b.active.levels.map((l) => ({ feature: l.feature, unit: l.unit, baseline: round(l.baseline, 4), alert: round(l.alert, 4), danger: round(l.danger, 4), spreadDb: round(l.spreadDb, 3) })),
+    },
+    last: b.last && { at: isoTime(b.last.at), level: b.last.level, ratio: round(b.last.ratio, 4), score: round(b.last.score, 4), reason: b.last.reason },
+  };
+}
+
+/** Reply parts of a recording stay below this (JSON): far under any broker's message limit and mqtt.maxPayloadBytes. */
+export const RECORD_PART_BYTES = 256 * 1024;
 
 function positiveId(v: string | undefined, what: string): number {
   if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw bad(`${what} must be a positive integer (got "${v ?? ''}")`);

@@ -281,6 +281,27 @@ export const settingsSchema = z.strictObject({
       maxBytes: z.int().positive().default(32 * 1024 * 1024),
     }).prefault({}),
   }).prefault({}),
+  /**
+   * On-site baselines (docs/baseline.md): `drsnd baseline start|stop <sensor>` learns a channel's healthy
+   * indicators and band levels; a window that departs from them becomes the verdict `novelty` (alert kind
+   * `novelty`, raised and cleared by the alerts.* rule). Levels relative to the machine's own baseline, as
+   * ISO 13373-1 and ISO 20816-1's annex on alarms advise; the factors are a common starting point, not
+   * values from those standards: set them per machine.
+   */
+  baseline: z.strictObject({
+    /** RMS acceleration or RMS velocity this many times its baseline: alert (2 = +6 dB). */
+    alertRatio: z.number().gt(1).default(2),
+    /** ... and danger (4 = +12 dB). */
+    dangerRatio: z.number().gt(1).default(4),
+    /** Novelty score (root mean square of the features' rises in standard deviations) for alert ... */
+    alertScore: positive.default(3),
+    /** ... and danger. */
+    dangerScore: positive.default(6),
+    /** Smallest spread a feature is given, dB: a steadier machine alerts on no change smaller than ~alertScore × this. */
+    minStdDb: positive.default(0.5),
+    /** Windows a channel must have learnt before its baseline can be made active (~11.7 windows/s per channel). */
+    minWindows: z.int().min(2).default(100),
+  }).prefault({}),
   /** The HTTP interface (README, "HTTP API"): JSON API, Prometheus /metrics, the dashboard. */
   http: z.strictObject({
     enabled: z.boolean().default(true),
@@ -340,6 +361,13 @@ export const settingsSchema = z.strictObject({
   const http = (s.http ?? {}) as { enabled?: unknown; host?: unknown; token?: unknown };
   if (http.enabled !== false && typeof http.host === 'string' && !isLoopback(http.host) && (http.token === null || http.token === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['http', 'token'], message: `required when http.host (${http.host}) is not a loopback address: anyone on the network could read and acknowledge alerts` });
+  }
+  const b = (s.baseline ?? {}) as { alertRatio?: unknown; dangerRatio?: unknown; alertScore?: unknown; dangerScore?: unknown };
+  if (typeof b.alertRatio === 'number' && typeof b.dangerRatio === 'number' && b.dangerRatio < b.alertRatio) {
+    ctx.addIssue({ code: 'custom', path: ['baseline', 'dangerRatio'], message: `must be >= baseline.alertRatio (${b.alertRatio})` });
+  }
+  if (typeof b.alertScore === 'number' && typeof b.dangerScore === 'number' && b.dangerScore < b.alertScore) {
+    ctx.addIssue({ code: 'custom', path: ['baseline', 'dangerScore'], message: `must be >= baseline.alertScore (${b.alertScore})` });
   }
   const { raiseK, raiseN } = (s.alerts ?? {}) as { raiseK?: unknown; raiseN?: unknown };
   if (typeof raiseK === 'number' && typeof raiseN === 'number' && raiseK > raiseN) {

@@ -67,6 +67,15 @@ export function buildHttp(opts: HttpBuildOptions): HttpHandler {
       format === 'csv' ? Buffer.from(snapshotCsv(s)) : snapshotF32(s), { 'content-disposition': `attachment; filename="${name}"` });
   });
   add('POST', '/api/v1/alerts/:id/ack', ({ params, body }) => api.acknowledge(params.id, (body as { by?: unknown } | undefined)?.by, 'http'));
+  add('GET', '/api/v1/baselines', ({ query }) => { known(query, ['sensor', 'channel']); return api.baseline({ ...query, action: 'status' }); });
+  add('POST', '/api/v1/baselines/:sensor/:action', ({ params, query, body }) => {
+    noParams(query);
+    if (params.action === 'status') throw new DrsndError(ErrorCodes.USAGE, 'status is GET /api/v1/baselines?sensor=…');
+    const b = (body ?? {}) as Record<string, unknown>;
+    known(b, ['channel', 'for']);
+    for (const [k, v] of Object.entries(b)) if (typeof v !== 'string') throw new DrsndError(ErrorCodes.USAGE, `"${k}" must be a string`);
+    return api.baseline({ ...(b as Record<string, string>), sensor: params.sensor, action: params.action });
+  });
   add('GET', '/api/v1/health', () => api.health(), (r) => ((r as { ready: boolean }).ready ? 200 : 503));
   add('GET', '/api/v1/health/live', () => ({ status: 'alive' }));
   add('GET', '/api/v1/model', () => api.model());
@@ -167,6 +176,11 @@ class Raw {
 function noParams(query: Params): void {
   const k = Object.keys(query)[0];
   if (k !== undefined) throw new DrsndError(ErrorCodes.USAGE, `unknown parameter "${k}"`);
+}
+
+function known(p: Record<string, unknown>, names: string[]): void {
+  const k = Object.keys(p).find((n) => !names.includes(n));
+  if (k !== undefined) throw new DrsndError(ErrorCodes.USAGE, `unknown parameter "${k}" (known: ${names.join(', ')})`);
 }
 
 function sha256(s: string): Buffer {

@@ -112,6 +112,9 @@ export class HttpThread {
         return this.opts.metrics();
       case 'ack':
         return live.acknowledge(c.id, c.by);
+      case 'baseline':
+        if (!live.baseline) throw new DrsndError(ErrorCodes.UNAVAILABLE, 'baselines are not available in this process');
+        return live.baseline(c.action, c.sensorId, c.channel, c.forMs);
     }
   }
 

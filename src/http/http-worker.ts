@@ -15,6 +15,7 @@ import type { HealthPayload } from '../publish/payloads.js';
 import { fromWire, toWire } from '../runtime/worker-protocol.js';
 import { openReadOnly } from '../store/reader.js';
 import type { AlertRecord } from '../store/rows.js';
+import type { BaselineStatus } from '../baseline/baselines.js';
 import { buildHttp } from './build.js';
 import { HttpServer } from './server.js';
 import { LiveStream } from './stream.js';
@@ -61,6 +62,9 @@ const live: LiveState = {
     state = undefined;
     return call<AlertRecord>({ op: 'ack', id, by });
   },
+  baseline: (action, sensorId, channel, forMs) => call<BaselineStatus[]>({
+    op: 'baseline', action, ...(sensorId !== undefined ? { sensorId } : {}), ...(channel !== undefined ? { channel } : {}), ...(forMs !== undefined ? { forMs } : {}),
+  }),
 };
 
 const listeners = new Set<(u: AlertsUpdate) => void>();

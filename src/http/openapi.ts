@@ -32,6 +32,22 @@ const schemas = {
     time: nullable(time), updatedAt: time,
   }),
   Check: obj({ ok: { type: 'boolean' }, detail: str }, ['ok']),
+  Baseline: obj({
+    sensorId: str, channel: str, state: { type: 'string', enum: ['none', 'learning', 'active'] },
+    learning: { type: ['object', 'null'], properties: { since: time, until: nullable(time), windows: int, minWindows: int }, required: ['since', 'until', 'windows', 'minWindows'] },
+    active: {
+      type: ['object', 'null'],
+      properties: {
+        since: time, learntFrom: time, windows: int,
+        levels: { type: 'array', items: obj({ feature: { type: 'string', enum: ['rms', 'velocity'] }, unit: str, baseline: num, alert: num, danger: num, spreadDb: num }) },
+      },
+      required: ['since', 'learntFrom', 'windows', 'levels'],
+    },
+    last: {
+      type: ['object', 'null'], description: 'the newest window judged against the active baseline',
+      properties: { at: time, level: { type: 'string', enum: ['normal', 'alert', 'danger'] }, ratio: num, score: num, reason: str }, required: ['at', 'level', 'ratio', 'score', 'reason'],
+    },
+  }),
   SnapshotMeta: obj({
     id: int, alertId: int, eventId: int, sensorId: str, channel: str, windowStart: time, windowEnd: time,
     rateHz: num, unit: str, className: str, confidence: num, length: { ...int, description: 'samples' }, createdAt: time,
@@ -76,6 +92,7 @@ export function openApiDocument() {
           required: [...schemas.SnapshotMeta.required, 'samples', 'spectrum', 'evidence'],
         },
         Sensors: obj({ items: { type: 'array', items: ref('SensorState') } }),
+        Baselines: obj({ items: { type: 'array', items: ref('Baseline') } }),
         Health: obj({ status: { type: 'string', enum: ['ready', 'not ready'] }, ready: { type: 'boolean' }, checks: obj({ broker: ref('Check'), store: ref('Check'), engine: ref('Check') }) }),
         Model: obj({
           id: str, version: str, architecture: str, engine: str,
@@ -116,6 +133,27 @@ export function openApiDocument() {
           parameters: [idParam],
           requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { by: { type: 'string', maxLength: 100 } } } } } },
           responses: { 200: json(ref('Alert')), 404: json(ref('Error'), 'no such alert (DRSND_NOT_FOUND)'), ...errors },
+        },
+      },
+      '/api/v1/baselines': {
+        get: {
+          summary: 'on-site baselines (docs/baseline.md): every sensor channel\'s state, learnt levels and latest judgement',
+          parameters: [q('sensor', 'sensor id'), q('channel', 'one axis of the sensor')],
+          responses: { 200: json(ref('Baselines')), 404: json(ref('Error'), 'no such sensor or channel (DRSND_NOT_FOUND)'), ...errors },
+        },
+      },
+      '/api/v1/baselines/{sensor}/{action}': {
+        post: {
+          summary: 'start learning a sensor\'s baseline (optionally `for` a duration), stop (it becomes the baseline) or cancel: `drsnd baseline`',
+          parameters: [
+            { name: 'sensor', in: 'path', required: true, schema: str },
+            { name: 'action', in: 'path', required: true, schema: { type: 'string', enum: ['start', 'stop', 'cancel'] } },
+          ],
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { channel: str, for: { ...str, description: 'start only: 30m, 8h, 2d' } } } } } },
+          responses: {
+            200: json(ref('Baselines')), 404: json(ref('Error'), 'no such sensor or channel (DRSND_NOT_FOUND)'),
+            409: json(ref('Error'), 'already learning, not learning, or fewer windows than baseline.minWindows (DRSND_CONFLICT)'), ...errors,
+          },
         },
       },
       '/api/v1/health': { get: { summary: 'readiness: broker connected, store writing, inference engine running', responses: { 200: json(ref('Health')), 503: json(ref('Health'), 'not ready'), 401: errors[401] } } },

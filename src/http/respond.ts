@@ -7,6 +7,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.USAGE]: 400,
   [ErrorCodes.UNAUTHORIZED]: 401,
   [ErrorCodes.NOT_FOUND]: 404,
+  [ErrorCodes.CONFLICT]: 409,
   [ErrorCodes.BUSY]: 503,
   [ErrorCodes.UNAVAILABLE]: 503,
 };

@@ -1,5 +1,6 @@
 // Messages between the HTTP thread (http-worker.ts) and its owner on the main thread (http-thread.ts).
 import type { AlertsUpdate } from '../alerts/alerts.js';
+import type { BaselineAction } from '../baseline/baselines.js';
 import type { Settings } from '../config/schema.js';
 import type { WireError } from '../runtime/worker-protocol.js';
 
@@ -17,7 +18,8 @@ export interface HttpThreadInit {
 export type LiveCall =
   | { op: 'state' }
   | { op: 'metrics' }
-  | { op: 'ack'; id: number; by: string | null };
+  | { op: 'ack'; id: number; by: string | null }
+  | { op: 'baseline'; action: BaselineAction; sensorId?: string; channel?: string; forMs?: number };
 
 export type ToHttpThread =
   | { type: 'reply'; id: number; result?: unknown; error?: WireError }

@@ -79,6 +79,44 @@ export class WindowAnalyzer {
   }
 }
 
+/**
+ * Edges of the octave bands whose levels describe a window's spectral shape (WindowPhysics.bandsDb,
+ * the on-site baseline's spectral statistics: docs/baseline.md): 10·2^k Hz up to `topHz`, the last band
+ * ending at `topHz` (merged into the one below when it would be under half an octave).
+ */
+export function octaveBandEdges(topHz: number): number[] {
+  const edges = [10];
+  while (edges[edges.length - 1] * 2 < topHz) edges.push(edges[edges.length - 1] * 2);
+  if (topHz / edges[edges.length - 1] < Math.SQRT2 && edges.length > 1) edges.pop();
+  edges.push(topHz);
+  return edges;
+}
+
+/**
+ * The octave bands of windows at the model's rate: up to 0.4 × the rate, below every shipped model's
+ * band limit (CWRU's 4.8 kHz at 12 kHz), where the resampler's anti-aliasing filter has not yet taken
+ * the level down.
+ */
+export function bandEdgesFor(modelRateHz: number): number[] {
+  return octaveBandEdges(0.4 * modelRateHz);
+}
+
+/**
+ * Level of each band (edges from octaveBandEdges) of a power spectrum in g², dB re 1 g². An empty
+ * band (no energy, or no bin in it) is -200 dB, not -Infinity: the baseline's statistics stay finite.
+ */
+export function bandLevelsDb(s: PowerSpectrum, edges: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let b = 0; b + 1 < edges.length; b++) {
+    const lo = Math.max(1, Math.ceil(edges[b] / s.df));
+    const hi = Math.min(s.power.length - 1, Math.ceil(edges[b + 1] / s.df) - 1);
+    let ms = 0;
+    for (let k = lo; k <= hi; k++) ms += s.power[k];
+    out.push(ms > 1e-20 ? 10 * Math.log10(ms) : -200);
+  }
+  return out;
+}
+
 /** RMS velocity (mm/s) in VELOCITY_BAND_HZ from an acceleration power spectrum in g². */
 export function velocityRms(s: PowerSpectrum, rateHz: number): number {
   const lo = Math.ceil(VELOCITY_BAND_HZ[0] / s.df);

@@ -12,7 +12,7 @@ import type { Frame, SensorMeta, Window } from '../types.js';
 import { EnvelopeAnalyzer } from './envelope.js';
 import { scoreEvidence } from './evidence.js';
 import { nextPow2 } from './fft.js';
-import { WindowAnalyzer } from './indicators.js';
+import { bandEdgesFor, bandLevelsDb, WindowAnalyzer } from './indicators.js';
 import { NO_MACHINE } from './machine.js';
 import { driftCheck, findSpikes, mainsCheck, rawChecks, spikeFinding, trendCheck, type BlockStat } from './sensor-faults.js';
 import { estimateShaftHz } from './speed.js';
@@ -60,6 +60,7 @@ export class SensorPhysics {
   private readonly channels: Channel[];
   private readonly envelope: EnvelopeAnalyzer;
   private readonly window: WindowAnalyzer;
+  private readonly bandEdges: number[];
   /** Latest speed carried by frames (machine.speed topic). */
   private topicHz: number | null = null;
 
@@ -73,6 +74,7 @@ export class SensorPhysics {
     }));
     this.envelope = new EnvelopeAnalyzer(this.n, sensor.rateHz);
     this.window = new WindowAnalyzer(windowLength, modelRateHz);
+    this.bandEdges = bandEdgesFor(modelRateHz);
   }
 
   private initialNote(): string {
@@ -209,7 +211,7 @@ export class SensorPhysics {
       const mains = mainsCheck(this.window.spectrum, ch?.shaftHz ?? this.knownShaftHz());
       if (mains) faults.push(mains);
     }
-    const physics: WindowPhysics = { indicators, evidence: ch?.evidence ?? null, sensorFaults: faults };
+    const physics: WindowPhysics = { indicators, evidence: ch?.evidence ?? null, sensorFaults: faults, bandsDb: bandLevelsDb(this.window.spectrum, this.bandEdges) };
     if (ch && ch.blocks.length < SETTLED_BLOCKS) physics.settling = true;
     if (!physics.evidence) physics.evidenceNote = ch?.note ?? 'physics evidence unavailable';
     return physics;

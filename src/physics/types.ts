@@ -3,8 +3,10 @@
 import type { FaultOrders } from './bearing.js';
 
 /** The fused verdict's vocabulary: bearing components, plus the two answers that are not about the bearing. */
-export type Component = 'normal' | 'inner_race' | 'outer_race' | 'ball' | 'unknown' | 'sensor_fault';
-export const COMPONENTS: readonly Component[] = ['normal', 'inner_race', 'outer_race', 'ball', 'unknown', 'sensor_fault'];
+// `novelty`: the machine departs from its own on-site baseline (src/baseline/) while nothing else
+// names a fault; set on the main thread after fusion, never by fuse().
+export type Component = 'normal' | 'inner_race' | 'outer_race' | 'ball' | 'unknown' | 'sensor_fault' | 'novelty';
+export const COMPONENTS: readonly Component[] = ['normal', 'inner_race', 'outer_race', 'ball', 'unknown', 'sensor_fault', 'novelty'];
 
 export type IsoZone = 'A' | 'B' | 'C' | 'D';
 export type Severity = 'none' | 'low' | 'medium' | 'high';
@@ -64,6 +66,11 @@ export interface WindowPhysics {
   ood?: { score: number; threshold: number };
   /** The sensor checks cannot judge drift yet (the first ~0.5 s after a start or a gap). */
   settling?: boolean;
+  /**
+   * Octave-band levels of the window, dB re 1 g² (indicators.ts octaveBandEdges up to 0.4 × the model
+   * rate): the spectral shape the on-site baseline learns (src/baseline/). Not stored or published.
+   */
+  bandsDb?: number[];
 }
 
 /** The one diagnosis a user reads: the DRSN, the evidence and the sensor checks fused (fuse.ts). */

@@ -4,17 +4,18 @@
 //
 // A diagnosis votes with its fused verdict where it has one (src/physics/fuse.ts): the class of the
 // alert is then the component (`outer_race`, `inner_race`, `ball`), or `sensor_fault` / `unknown`,
-// which are alerts of their own kind. Without a verdict it votes with the DRSN's class, as before.
+// which are alerts of their own kind, or `novelty`: the machine departs from its on-site baseline
+// (src/baseline/). Without a verdict it votes with the DRSN's class, as before.
 import type { Settings } from '../config/schema.js';
 import type { AlertEvent, Diagnosis } from '../types.js';
 
 export type AlertSettings = Omit<Settings['alerts'], 'snapshots'>;
 
-/** What an alert is about: the bearing (a component), the measurement, or input unlike anything known. */
-export type AlertKind = 'bearing' | 'sensor_fault' | 'unknown';
+/** What an alert is about: the bearing (a component), the measurement, input unlike anything known, or a departure from the machine's baseline. */
+export type AlertKind = 'bearing' | 'sensor_fault' | 'unknown' | 'novelty';
 
 export function alertKindOf(className: string): AlertKind {
-  return className === 'sensor_fault' ? 'sensor_fault' : className === 'unknown' ? 'unknown' : 'bearing';
+  return className === 'sensor_fault' || className === 'unknown' || className === 'novelty' ? className : 'bearing';
 }
 
 /** A diagnosis as the alert machine sees it. */

@@ -106,7 +106,7 @@ export interface AlertPayload {
   asset: string;
   state: 'active';
   className: string;
-  /** bearing (className is the component), sensor_fault or unknown. */
+  /** bearing (className is the component), sensor_fault, unknown or novelty (departs from the on-site baseline). */
   alertKind: AlertKind;
   previousClassName: string | null;
   confidence: number;

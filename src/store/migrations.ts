@@ -205,6 +205,26 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX alert_snapshots_alert ON alert_snapshots (alert_id);`);
   },
+
+  // 6: on-site baselines (docs/baseline.md): per sensor channel, what `drsnd baseline start` is learning
+  // and the baseline windows are judged against, as Welford statistics in JSON (a few hundred bytes).
+  // A finished baseline becomes active and the previous one retired (kept: when the machine was
+  // commissioned, and what it looked like then).
+  (db) => db.exec(`
+    CREATE TABLE baselines (
+      id         INTEGER PRIMARY KEY,
+      sensor     TEXT NOT NULL,
+      channel    TEXT NOT NULL,
+      state      TEXT NOT NULL CHECK (state IN ('learning', 'active', 'retired')),
+      started_at INTEGER NOT NULL,  -- epoch ms
+      ends_at    INTEGER,           -- learning: becomes active by itself at this window time (start --for)
+      ended_at   INTEGER,           -- when learning ended
+      retired_at INTEGER,
+      windows    INTEGER NOT NULL DEFAULT 0,
+      stats      TEXT               -- JSON (src/baseline/stats.ts BaselineStats); while learning, as of the last save
+    ) STRICT;
+    CREATE UNIQUE INDEX baselines_one_learning ON baselines (sensor, channel) WHERE state = 'learning';
+    CREATE UNIQUE INDEX baselines_one_active ON baselines (sensor, channel) WHERE state = 'active';`),
 ];
 
 export const SCHEMA_VERSION = migrations.length;

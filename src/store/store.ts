@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { AlertEvent, Diagnosis, SensorMeta } from '../types.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { AlertWriter } from './alert-writer.js';
+import { BaselineTable } from './baselines.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { openDatabase, storeError } from './db.js';
 import { lockStore, type StoreLock } from './lock.js';
@@ -73,6 +74,7 @@ export class Store {
   private parts: {
     commitBatch: (ds: Diagnosis[], at: number) => void; upsertMany: (ms: SensorMeta[], at: number) => void;
     alerts: AlertWriter; queries: Queries; retention: Retention; ring: PartitionRing; outbox: OutboxTables; snapshots: SnapshotWriter;
+    baselines: BaselineTable;
   } | undefined;
   private buffer: Diagnosis[] = [];
   private batchTimer: TimerHandle | undefined;
@@ -162,6 +164,11 @@ export class Store {
   /** The outbox tables (src/publish/outbox-relay.ts publishes from them). */
   get outbox(): OutboxTables {
     return this.ready().outbox;
+  }
+
+  /** On-site baselines (src/baseline/): few rows, written when learning starts, is saved and ends. */
+  get baselines(): BaselineTable {
+    return this.ready().baselines;
   }
 
   /** The id of the newest committed diagnosis (0 before the first). */
@@ -444,7 +451,7 @@ export class Store {
     return {
       commitBatch, upsertMany, ring, outbox: new OutboxTables(db),
       alerts: new AlertWriter(db), queries: new Queries(db), retention: new Retention(db, ring, this.settings.retention),
-      snapshots: new SnapshotWriter(db),
+      snapshots: new SnapshotWriter(db), baselines: new BaselineTable(db),
     };
   }
 }

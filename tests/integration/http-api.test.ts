@@ -131,6 +131,24 @@ test('HTTP API on a running daemon: sensors, paged diagnoses, alerts, ack to MQT
   const unknownAck = await request(`${base}/api/v1/alerts/999999/ack`, { method: 'POST' });
   assert.equal(unknownAck.status, 404);
 
+  // On-site baselines (docs/baseline.md): status of every channel, start, cancel, as documented.
+  const baselines = await get('/api/v1/baselines');
+  assert.deepEqual(baselines.body.items.map((b: { sensorId: string; state: string }) => [b.sensorId, b.state]), [['fan2-de', 'none'], ['pump1-de', 'none']]);
+  const startB = await request(`${base}/api/v1/baselines/pump1-de/start`, { method: 'POST', body: JSON.stringify({ for: '8h' }) });
+  documented('/api/v1/baselines/{sensor}/{action}', 'post', startB);
+  assert.equal(startB.body.items[0].state, 'learning');
+  assert.ok(startB.body.items[0].learning.until);
+  const learning = await get('/api/v1/baselines?sensor=pump1-de', '/api/v1/baselines');
+  assert.equal(learning.body.items[0].state, 'learning');
+  const cancelB = await request(`${base}/api/v1/baselines/pump1-de/cancel`, { method: 'POST' });
+  documented('/api/v1/baselines/{sensor}/{action}', 'post', cancelB);
+  assert.equal(cancelB.body.items[0].state, 'none');
+  const unknownB = await request(`${base}/api/v1/baselines/nosuch/start`, { method: 'POST' });
+  documented('/api/v1/baselines/{sensor}/{action}', 'post', unknownB);
+  assert.deepEqual([unknownB.status, unknownB.body.error.code], [404, 'DRSND_NOT_FOUND']);
+  const badB = await request(`${base}/api/v1/baselines/pump1-de/start`, { method: 'POST', body: JSON.stringify({ for: 'soon' }) });
+  assert.deepEqual([badB.status, badB.body.error.code], [400, 'DRSND_USAGE']);
+
   // Prometheus: every line parses; the counters agree with what happened.
   const metrics = await request(`${base}/metrics`);
   assert.equal(metrics.status, 200);

@@ -24,7 +24,7 @@ test('a new database gets the full schema, WAL, NORMAL sync and foreign keys', (
   assert.ok((db.pragma('busy_timeout', { simple: true }) as number) > 0);
   const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
   const ring = Array.from({ length: 8 }, (_, k) => `diagnoses_p${k}`);
-  assert.deepEqual(tables, ['alert_events', 'alert_snapshots', 'alerts', 'diagnosis_partitions', ...ring, 'outbox', 'sensors', 'store_meta'].sort());
+  assert.deepEqual(tables, ['alert_events', 'alert_snapshots', 'alerts', 'baselines', 'diagnosis_partitions', ...ring, 'outbox', 'sensors', 'store_meta'].sort());
   // The outbox starts with nothing published, and the database gets its own id for message ids.
   assert.deepEqual(db.prepare('SELECT stream, acked, last_id AS lastId, lost FROM outbox ORDER BY stream').all(),
     [{ stream: 'alert_events', acked: 0, lastId: 0, lost: 0 }, { stream: 'diagnoses', acked: 0, lastId: 0, lost: 0 }]);
