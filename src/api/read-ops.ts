@@ -28,7 +28,7 @@ export class LocalReads {
 /**
  * The nice value of the interface threads: they answer people and scrapers in the CPU time diagnosing
  * leaves. 19, not 10: at 300 channels on 2 cores, 200 HTTP clients raised the p99 window → MQTT
- * latency by 50-300 % at nice 10 and by 18 % at 19 (BENCHMARKS.md item 7).
+ * latency by 50-300 % at nice 10 and by 18-49 % at 19 (BENCHMARKS.md item 7).
  */
 export const INTERFACE_THREAD_NICE = 19;
 
