@@ -42,7 +42,14 @@ export class HttpThread {
   async start(): Promise<void> {
     this.stopped = false;
     this.backoff = new RespawnBackoff();
-    await this.spawn();
+    try {
+      await this.spawn();
+    } catch (e) {
+      // The caller gives up on the interface (no stop() follows): the thread's exit must not respawn it.
+      this.stopped = true;
+      this.backoff.cancel();
+      throw e;
+    }
   }
 
   async stop(): Promise<void> {

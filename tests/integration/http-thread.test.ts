@@ -5,7 +5,8 @@
 // stop closes the port.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AlertsUpdate } from '../../src/alerts/alerts.js';
 import type { LiveState } from '../../src/api/service.js';
@@ -124,4 +125,23 @@ test('HTTP thread: runs at nice 19 on Linux; stop closes the port', { skip: proc
   await http.stop();
   assert.equal(http.url, undefined);
   await assert.rejects(fetch(`${base}/api/v1/health/live`));
+});
+
+test('HTTP thread: a start that fails rejects with the cause and leaves nothing running (the process can exit)', async (t) => {
+  // In a child process: a thread left respawning after a failed start would keep it alive for ever.
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const mod = (p: string) => JSON.stringify(new URL(`../../src/${p}.${ext}`, import.meta.url).href);
+  const script = `
+    const { HttpThread } = await import(${mod('http/http-thread')});
+    const { createLogger } = await import(${mod('log')});
+    const t = new HttpThread({ init: { http: { host: '127.0.0.1', port: 0, token: null, maxPageSize: 10, maxStreamClients: 1 },
+      dbPath: '/nonexistent/drsnd.db', metrics: false, logLevel: 'silent' }, live: {}, onUpdate: () => () => {}, log: createLogger('silent') });
+    try { await t.start(); console.log('started'); } catch (e) { console.log(e.code); }`;
+  // A file, not -e: a worker inherits execArgv, and --input-type would stop it.
+  const file = path.join(tempDir(t, 'drsnd-http-fail-'), 'start.mjs');
+  writeFileSync(file, script);
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [...process.execArgv, file], { timeout: 60_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+  assert.equal(out.trim(), 'DRSND_STORE');
 });
