@@ -1,10 +1,9 @@
 // Inference runs off the event loop: while the worker pool (or, fused, the workers running signal path
-// and inference) is saturated with large batches, timers and MQTT round trips on the main thread stay fast.
-// Self-calibrated, not a speed target: the bound is half the time one batch takes to compute, measured
-// during the same saturated stretch (so a machine slowed by other processes moves the bound with it).
-// Inference on the main thread would stall the loop past that bound once per batch; stalls in up to a
-// third of the batches are allowed (deschedules and GC pauses, see helpers/responsive.ts) and at least
-// six batches run.
+// and inference) is saturated with large batches, the main thread keeps answering MQTT round trips and
+// spends a small share of the CPU the workers spend. CPU time, not loop lag, is the measure (see
+// helpers/responsive.ts: a deschedule on a shared CI machine stalls timers without saying where inference
+// runs); inference on the main thread would put its CPU at or above the workers'. How fast the loop stays
+// is a speed target, measured by the benchmarks (bench/e2e-daemon.ts reports event-loop delay).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -18,17 +17,17 @@ import { count, lastValueFrom, merge, Subject, tap } from 'rxjs';
 import { createDspPool } from '../../src/runtime/dsp-pool.js';
 import type { Frame, SensorMeta } from '../../src/types.js';
 import { startTestBroker } from '../helpers/broker.js';
-import { allowedStalls, median, pingUntil, sampleLoopLag } from '../helpers/responsive.js';
+import { measureThreadCpu, median, pingUntil, threadCpuUnavailable } from '../helpers/responsive.js';
 import { projectRoot } from '../helpers/data.js';
 import { nativeUnavailable } from '../helpers/model-fixture.js';
 
-// Windows per batch so one batch takes ~100-400 ms on these machines (a bound of half of that stays clear
-// of ordinary scheduling jitter on 2 shared cores; 512 onnx windows left ~58 ms, too close). The native
-// engine is ~3x faster per window; it gets 2x the windows, not more, as the main thread's copies and the
-// GC of ever larger batches start to weigh (4,096 windows: 32 MiB per batch).
+// Windows per batch so one batch takes ~100-400 ms on these machines: large enough that the main thread's
+// per-batch costs (copying, posting, receiving the results) are small beside the batch's compute.
 const ENGINES = [{ engine: 'onnx', windows: 1024 }, { engine: 'native', windows: 2048 }] as const;
 for (const { engine, windows } of ENGINES) {
-  test(`event loop and MQTT round trips stay responsive while inference (${engine}) is saturated`, { timeout: 120_000 }, async (t) => {
+  test(`inference (${engine}) runs off the main thread: MQTT round trips answered, main-thread CPU small while saturated`, { timeout: 120_000 }, async (t) => {
+    const noProc = threadCpuUnavailable();
+    if (noProc) return t.skip(noProc);
     if (engine === 'native') {
       const why = nativeUnavailable();
       if (why) return t.skip(`native engine not built here (${why})`);
@@ -53,7 +52,7 @@ for (const { engine, windows } of ENGINES) {
     // The first call also warms the session up; it is not measured.
     await pool.classify(batch());
 
-    const lag = sampleLoopLag();
+    const cpu = measureThreadCpu();
     let saturated = true;
     const batchTimes: number[] = [];
     const work = (async () => {
@@ -66,22 +65,17 @@ for (const { engine, windows } of ENGINES) {
     const { sent, rtts } = await pingUntil(client, 'responsive/ping', 40, () => batchTimes.length >= 3);
     saturated = false;
     await work;
-    const lags = lag.stop();
+    const used = cpu.stop();
 
-    const batchMs = median(batchTimes);
-    const bound = batchMs / 2;
     assert.ok(batchTimes.length >= 3, 'inference kept the worker busy for at least six batches');
-    assert.ok(rtts.length >= sent - 1, `round trips completed: ${rtts.length}/${sent}`);
-    const slowRtts = rtts.filter((x) => x >= bound).map((x) => x.toFixed(0));
-    const stalls = lags.filter((x) => x >= bound).map((x) => x.toFixed(0));
-    const about = `(${batchTimes.length * 2} batches of ${batchMs.toFixed(0)} ms, bound ${bound.toFixed(0)} ms)`;
-    const allowed = allowedStalls(batchTimes.length * 2);
-    assert.ok(slowRtts.length <= allowed, `MQTT round trips over the bound: ${slowRtts.join(', ')} ms ${about}`);
-    assert.ok(stalls.length <= allowed, `event-loop stalls over the bound: ${stalls.join(', ')} ms ${about}`);
+    assert.ok(rtts.length >= sent - 1, `round trips answered while saturated: ${rtts.length}/${sent}`);
+    assertMainThreadLight(used, `${batchTimes.length * 2} batches of ${median(batchTimes).toFixed(0)} ms`);
   });
 }
 
-test('fused mode: event loop and MQTT round trips stay responsive while the workers run signal path and inference', { timeout: 120_000 }, async (t) => {
+test('fused mode: signal path and inference run off the main thread: MQTT round trips answered, main-thread CPU small while saturated', { timeout: 120_000 }, async (t) => {
+  const noProc = threadCpuUnavailable();
+  if (noProc) return t.skip(noProc);
   const modelDir = path.join(projectRoot, 'models', 'drsn-cw-cwru');
   const { meta } = await loadModel(modelDir);
   const sensors: SensorMeta[] = Array.from({ length: 64 }, (_, i) => ({ id: `s${i}`, asset: 'a', rateHz: 12_000, unit: 'g', axes: ['x'] }));
@@ -101,8 +95,7 @@ test('fused mode: event loop and MQTT round trips stay responsive while the work
   });
   await pool.ready();
   // A round: 16,384 new samples per sensor, i.e. 16 windows each, 1,024 in all, one engine call: 420–490 ms
-  // on this machine. With 256 windows a round took 78 ms on a fast CI machine, and one 53 ms scheduling hiccup
-  // there crossed the 39 ms bound.
+  // on this machine, large beside the main thread's share (pushing frames, counting diagnoses).
   const N = 16_384;
   const template = Float32Array.from({ length: N }, (_, i) => Math.sin(i * 0.05) + 0.3 * Math.sin(i * 1.3));
   let rounds = 0;
@@ -118,7 +111,7 @@ test('fused mode: event loop and MQTT round trips stay responsive while the work
   pushRound();
   await waitFor(windowsAfter(2));
 
-  const lag = sampleLoopLag();
+  const cpu = measureThreadCpu();
   let saturated = true;
   const startRounds = rounds;
   const roundTimes: number[] = [];
@@ -135,20 +128,24 @@ test('fused mode: event loop and MQTT round trips stay responsive while the work
   const { sent, rtts } = await pingUntil(client, 'responsive/ping', 40, () => rounds - startRounds >= 6);
   saturated = false;
   await work;
-  const lags = lag.stop();
+  const used = cpu.stop();
   inputs.forEach((s) => s.complete());
   const total = await done;
 
   assert.ok(rounds - startRounds >= 6, 'the worker was kept busy for at least six rounds');
   assert.equal(total, windowsAfter(rounds), 'every window was diagnosed');
-  // The first pass includes the rounds queued before it; the median is the steady state.
-  const roundMs = median(roundTimes);
-  const bound = roundMs / 2;
-  assert.ok(rtts.length >= sent - 1, `round trips completed: ${rtts.length}/${sent}`);
-  const slowRtts = rtts.filter((x) => x >= bound).map((x) => x.toFixed(0));
-  const stalls = lags.filter((x) => x >= bound).map((x) => x.toFixed(0));
-  const about = `(${roundTimes.length} rounds of ${roundMs.toFixed(0)} ms, bound ${bound.toFixed(0)} ms)`;
-  const allowed = allowedStalls(roundTimes.length);
-  assert.ok(slowRtts.length <= allowed, `MQTT round trips over the bound: ${slowRtts.join(', ')} ms ${about}`);
-  assert.ok(stalls.length <= allowed, `event-loop stalls over the bound: ${stalls.join(', ')} ms ${about}`);
+  assert.ok(rtts.length >= sent - 1, `round trips answered while saturated: ${rtts.length}/${sent}`);
+  assertMainThreadLight(used, `${roundTimes.length} rounds of ${median(roundTimes).toFixed(0)} ms`);
 });
+
+// Off the main thread, its CPU was 8–24 % of the other threads' here (copying and posting batches, results,
+// MQTT); with the native engine run on the main thread instead it was 189 ticks against 0. Half leaves room for a slow machine's larger share without letting
+// main-thread inference through.
+const MAX_MAIN_SHARE = 0.5;
+
+function assertMainThreadLight(used: { main: number; others: number }, about: string): void {
+  assert.ok(used.others > 0, `the worker threads used CPU (${about})`);
+  const share = used.main / used.others;
+  assert.ok(share < MAX_MAIN_SHARE,
+    `main thread used ${used.main} CPU ticks against ${used.others} on the other threads (${(share * 100).toFixed(0)} %, limit ${MAX_MAIN_SHARE * 100} %; ${about})`);
+}
