@@ -1,5 +1,7 @@
 // The read queries, bound to one read-only connection: what the read thread (read-worker.ts) answers
 // for the main thread, and what the HTTP thread (src/http/http-worker.ts) runs on its own connection.
+import { execFileSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { StoreReader } from '../store/reader.js';
 import { alertsPage, historyPage } from './pages.js';
@@ -32,17 +34,37 @@ export class LocalReads {
  */
 export const INTERFACE_THREAD_NICE = 19;
 
+/** Linux's SCHED_IDLE policy number, as /proc/<pid>/task/<tid>/stat reports it (field 41). */
+export const SCHED_IDLE = 5;
+
 /**
- * Lowers the calling thread's scheduling priority. On Linux the nice value belongs to the thread
- * (setpriority(2), "BUGS": per-thread under NPTL), so this worker yields the CPU to the threads that
- * diagnose when a 2-core gateway is busy, while idle cores still serve it at full speed. Elsewhere
- * the call would renice the whole daemon, so it is Linux only.
+ * Lowers the calling thread's scheduling priority: nice 19, then the SCHED_IDLE policy. On Linux the
+ * nice value and the policy belong to the thread (setpriority(2) "BUGS", sched_setscheduler(2) on a
+ * thread id), so this worker yields the CPU to the threads that diagnose when a 2-core gateway is busy,
+ * while idle cores still serve it at full speed. Elsewhere the calls would lower the whole daemon, so
+ * it is Linux only.
+ *
+ * Why SCHED_IDLE on top of nice 19: a nice-19 thread still runs out its slice when a diagnosing thread
+ * wakes; a SCHED_IDLE one is preempted at once. Node has no sched_setscheduler, so `chrt` (util-linux,
+ * part of every Debian) sets it on this thread's id; lowering one's own policy needs no privilege.
+ * Without chrt the thread stays at nice 19. What each step measured: BENCHMARKS.md item 7.
  */
-export function lowerThreadPriority(): void {
-  if (process.platform !== 'linux') return;
+export function lowerThreadPriority(): { nice: boolean; idle: boolean } {
+  const done = { nice: false, idle: false };
+  if (process.platform !== 'linux') return done;
   try {
     setPriority(INTERFACE_THREAD_NICE);
+    done.nice = true;
   } catch {
     // A container without CAP_SYS_NICE may refuse even lowering; the thread still works.
   }
+  try {
+    // /proc/thread-self → "<pid>/task/<tid>": the id of this thread, not of the process.
+    const tid = readlinkSync('/proc/thread-self').split('/').at(-1)!;
+    execFileSync('chrt', ['--idle', '-p', '0', tid], { stdio: 'ignore', timeout: 5_000 });
+    done.idle = true;
+  } catch {
+    // No chrt (or a seccomp profile that forbids it): nice 19 alone.
+  }
+  return done;
 }

@@ -27,9 +27,12 @@ const port = parentPort;
 if (!port) throw new Error('src/http/http-worker.ts runs only as a worker thread (see http-thread.ts)');
 const init = workerData as HttpThreadInit;
 const post = (m: FromHttpThread) => port.postMessage(m);
-lowerThreadPriority();
+const priority = lowerThreadPriority();
 
 const log = createLogger(init.logLevel, { write: (line: string) => post({ type: 'log', line }) });
+if (process.platform === 'linux' && !priority.idle) {
+  log.debug({ nice: priority.nice }, 'HTTP thread not at SCHED_IDLE (chrt missing or refused): it competes more with diagnosing under load');
+}
 
 // Calls to the main thread, answered by id.
 const calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();

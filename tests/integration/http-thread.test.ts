@@ -5,7 +5,7 @@
 // stop closes the port.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AlertsUpdate } from '../../src/alerts/alerts.js';
@@ -13,7 +13,7 @@ import type { LiveState } from '../../src/api/service.js';
 import { settingsSchema } from '../../src/config/schema.js';
 import { DrsndError, ErrorCodes } from '../../src/errors.js';
 import { HttpThread } from '../../src/http/http-thread.js';
-import { INTERFACE_THREAD_NICE } from '../../src/api/read-ops.js';
+import { INTERFACE_THREAD_NICE, SCHED_IDLE } from '../../src/api/read-ops.js';
 import { createLogger } from '../../src/log.js';
 import type { HealthPayload } from '../../src/publish/payloads.js';
 import { Store } from '../../src/store/store.js';
@@ -28,13 +28,19 @@ function health(sensorId: string): HealthPayload {
   } as HealthPayload;
 }
 
-/** A thread's nice value (Linux): field 19 of its stat, the 17th after the command's closing parenthesis. */
-function nice(tid: string | number): number {
+/** Fields of a thread's stat (Linux) after the command's closing parenthesis: field k of stat(5) is [k - 3]. */
+function statFields(tid: string | number): string[] {
   const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
+/** Nice value: field 19. */
+const nice = (tid: string | number) => Number(statFields(tid)[16]);
+/** Scheduling policy: field 41 (0 SCHED_OTHER, 5 SCHED_IDLE). */
+const policy = (tid: string | number) => Number(statFields(tid)[38]);
 
 const niced = () => readdirSync('/proc/self/task').filter((tid) => nice(tid) === INTERFACE_THREAD_NICE).length;
+const idle = () => readdirSync('/proc/self/task').filter((tid) => policy(tid) === SCHED_IDLE).length;
+const hasChrt = () => spawnSync('chrt', ['--version']).status === 0;
 
 async function start(t: { after(fn: () => unknown): void }) {
   const dir = tempDir(t, 'drsnd-http-thread-');
@@ -116,12 +122,17 @@ test('HTTP thread: alert updates cross to it only while the live stream has a cl
   await waitFor(() => listeners.size === 0, 'unsubscribed once the client left');
 });
 
-test('HTTP thread: runs at nice 19 on Linux; stop closes the port', { skip: process.platform !== 'linux' && 'thread priorities are Linux-only' }, async (t) => {
+test('HTTP thread: runs at nice 19 and SCHED_IDLE on Linux; stop closes the port', { skip: process.platform !== 'linux' && 'thread priorities are Linux-only' }, async (t) => {
   const before = niced();
+  const idleBefore = idle();
   const mainNice = nice(process.pid);
+  const mainPolicy = policy(process.pid);
   const { http, base } = await start(t);
   assert.equal(niced(), before + 1, 'one more thread at the interface nice: the HTTP thread');
+  if (hasChrt()) assert.equal(idle(), idleBefore + 1, 'one more thread at SCHED_IDLE: the HTTP thread');
+  else t.diagnostic('chrt (util-linux) is not installed here: SCHED_IDLE not checked');
   assert.equal(nice(process.pid), mainNice, 'the main thread keeps its priority');
+  assert.equal(policy(process.pid), mainPolicy, 'the main thread keeps its scheduling policy');
   await http.stop();
   assert.equal(http.url, undefined);
   await assert.rejects(fetch(`${base}/api/v1/health/live`));
