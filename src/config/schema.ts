@@ -317,6 +317,10 @@ export const settingsSchema = z.strictObject({
     maxPendingReads: z.int().positive().default(64),
     /** Live-stream (server-sent events) clients at once; more are refused with 503. */
     maxStreamClients: z.int().positive().default(16),
+    /** Share of one core the HTTP thread may use; past it requests wait (src/http/cpu-budget.ts). 1: no cap. */
+    cpuShare: z.number().gt(0).max(1).default(0.25),
+    /** Requests waiting for the CPU budget at most; past this a request is refused at once with DRSND_BUSY. */
+    maxQueuedRequests: z.int().positive().default(1000),
     metrics: z.boolean().default(true),
     dashboard: z.boolean().default(true),
   }).prefault({}),

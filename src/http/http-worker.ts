@@ -5,6 +5,7 @@
 // latency at 300 channels eightfold.) What only the daemon knows — sensor state, readiness, the model,
 // metrics, acknowledging — is asked of the main thread; state is reused for STATE_MAX_AGE_MS, so the
 // main thread answers a few times a second however many clients there are.
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AlertsUpdate } from '../alerts/alerts.js';
 import { LocalReads, lowerThreadPriority } from '../api/read-ops.js';
@@ -17,6 +18,7 @@ import { openReadOnly } from '../store/reader.js';
 import type { AlertRecord } from '../store/rows.js';
 import type { BaselineStatus } from '../baseline/baselines.js';
 import { buildHttp } from './build.js';
+import { CpuBudget, withBudget } from './cpu-budget.js';
 import { HttpServer } from './server.js';
 import { LiveStream } from './stream.js';
 import type { FromHttpThread, HttpThreadInit, LiveCall, ToHttpThread } from './thread-protocol.js';
@@ -78,6 +80,7 @@ const stream = new LiveStream({
 });
 
 let server: HttpServer | undefined;
+let budget: CpuBudget | undefined;
 let reader: ReturnType<typeof openReadOnly> | undefined;
 try {
   reader = openReadOnly(init.dbPath);
@@ -87,7 +90,12 @@ try {
     api, log, token: init.http.token, routes: [stream.route], dashboardDir: init.dashboardDir,
     metrics: init.metrics ? () => call<string>({ op: 'metrics' }) : undefined,
   });
-  server = new HttpServer({ settings: init.http, handler, log, onListening: (url) => post({ type: 'listening', url }) });
+  budget = new CpuBudget({
+    share: init.http.cpuShare, maxQueued: init.http.maxQueuedRequests,
+    busyMs: () => performance.eventLoopUtilization().active, now: () => performance.now(),
+  });
+  budget.start();
+  server = new HttpServer({ settings: init.http, handler: withBudget(handler, budget), log, onListening: (url) => post({ type: 'listening', url }) });
   await server.start();
   post({ type: 'started', url: server.url });
 } catch (e) {
@@ -111,6 +119,7 @@ port.on('message', (m: ToHttpThread) => {
 
 async function stop(): Promise<void> {
   stream.stop();
+  budget?.stop();
   await server?.stop();
   for (const c of calls.values()) c.reject(new DrsndError(ErrorCodes.UNAVAILABLE, 'the daemon is stopping'));
   calls.clear();

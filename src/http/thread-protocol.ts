@@ -5,7 +5,7 @@ import type { Settings } from '../config/schema.js';
 import type { WireError } from '../runtime/worker-protocol.js';
 
 export interface HttpThreadInit {
-  http: Pick<Settings['http'], 'host' | 'port' | 'token' | 'maxPageSize' | 'maxStreamClients'>;
+  http: Pick<Settings['http'], 'host' | 'port' | 'token' | 'maxPageSize' | 'maxStreamClients' | 'cpuShare' | 'maxQueuedRequests'>;
   /** The daemon's database, opened read-only by the thread. */
   dbPath: string;
   /** Serve /metrics (its text comes from the main thread). */

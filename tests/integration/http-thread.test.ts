@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import type { AlertsUpdate } from '../../src/alerts/alerts.js';
 import type { LiveState } from '../../src/api/service.js';
 import { settingsSchema } from '../../src/config/schema.js';
@@ -42,7 +43,7 @@ const niced = () => readdirSync('/proc/self/task').filter((tid) => nice(tid) ===
 const idle = () => readdirSync('/proc/self/task').filter((tid) => policy(tid) === SCHED_IDLE).length;
 const hasChrt = () => spawnSync('chrt', ['--version']).status === 0;
 
-async function start(t: { after(fn: () => unknown): void }) {
+async function start(t: { after(fn: () => unknown): void }, budget: { cpuShare?: number; maxQueuedRequests?: number } = {}) {
   const dir = tempDir(t, 'drsnd-http-thread-');
   const log = createLogger('silent');
   const store = new Store({ settings: settingsSchema.parse({ store: { path: path.join(dir, 'd.db') } }).store, log });
@@ -66,7 +67,7 @@ async function start(t: { after(fn: () => unknown): void }) {
   };
   const listeners = new Set<(u: AlertsUpdate) => void>();
   const http = new HttpThread({
-    init: { http: { host: '127.0.0.1', port: 0, token: null, maxPageSize: 20, maxStreamClients: 2 }, dbPath: store.path, metrics: true, logLevel: 'silent' },
+    init: { http: { host: '127.0.0.1', port: 0, token: null, maxPageSize: 20, maxStreamClients: 2, cpuShare: budget.cpuShare ?? 1, maxQueuedRequests: budget.maxQueuedRequests ?? 1000 }, dbPath: store.path, metrics: true, logLevel: 'silent' },
     live, metrics: () => { calls.metrics++; return 'drsnd_up 1\n'; },
     onUpdate: (fn) => { listeners.add(fn); return () => listeners.delete(fn); }, log,
   });
@@ -138,6 +139,47 @@ test('HTTP thread: runs at nice 19 and SCHED_IDLE on Linux; stop closes the port
   await assert.rejects(fetch(`${base}/api/v1/health/live`));
 });
 
+test('HTTP thread: past its CPU budget requests queue and are all answered in order of arrival; health skips the queue; a full queue is DRSND_BUSY', async (t) => {
+  // A budget of 2 % of a core: 40 pages of 20 rows queue behind one another.
+  const { base } = await start(t, { cpuShare: 0.02 });
+  const done: string[] = [];
+  const pages = Array.from({ length: 40 }, async (_, i) => {
+    const r = await request(`${base}/api/v1/diagnoses?limit=20`);
+    done.push(`page${i}`);
+    return r.status;
+  });
+  const health = request(`${base}/api/v1/health/live`).then((r) => { done.push('health'); return r.status; });
+  assert.deepEqual(await Promise.all(pages), Array(40).fill(200), 'every queued page was answered');
+  assert.equal(await health, 200);
+  // Pages run at arrival while the one-second burst lasts, then wait: the probe must answer while many still wait.
+  assert.ok(done.indexOf('health') <= 30, `the health probe did not wait behind the pages: ${done.join(' ')}`);
+
+  const small = await start(t, { cpuShare: 0.02, maxQueuedRequests: 3 });
+  const burst = await Promise.all(Array.from({ length: 30 }, () => request(`${small.base}/api/v1/diagnoses?limit=20`)));
+  const busy = burst.filter((r) => r.status === 503);
+  assert.ok(busy.length > 0 && busy.length < 30, `${busy.length} of 30 refused with a queue of 3`);
+  assert.equal(busy[0].body.error.code, 'DRSND_BUSY');
+  assert.equal(busy[0].headers.get('retry-after'), '1');
+  assert.ok(burst.filter((r) => r.status === 200).length >= 3, 'the queued ones were answered');
+});
+
+test('HTTP thread: a thread that dies is replaced and serves again; the stream subscription is dropped with it', async (t) => {
+  const { http, base, listeners } = await start(t);
+  const ac = new AbortController();
+  const res = await fetch(`${base}/api/v1/stream`, { signal: ac.signal });
+  await waitFor(() => listeners.size === 1, 'the main thread subscribed for the stream client');
+  // What a crash does to the thread, without a test hook in src: the Worker ends under the component.
+  const dying = (http as unknown as { worker: Worker }).worker;
+  await dying.terminate();
+  ac.abort();
+  await res.body?.cancel().catch(() => undefined);
+  assert.equal(listeners.size, 0, 'the dead thread\'s stream subscription was dropped');
+  await waitFor(() => http.url !== undefined && (http as unknown as { worker?: Worker }).worker !== dying, 'a new thread listens');
+  const again = await fetch(`${http.url}/api/v1/sensors`);
+  assert.equal(again.status, 200);
+  assert.deepEqual(((await again.json()) as { items: HealthPayload[] }).items.map((s) => s.sensorId), ['s1', 's2']);
+});
+
 test('HTTP thread: a start that fails rejects with the cause and leaves nothing running (the process can exit)', async (t) => {
   // In a child process: a thread left respawning after a failed start would keep it alive for ever.
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
@@ -145,7 +187,7 @@ test('HTTP thread: a start that fails rejects with the cause and leaves nothing 
   const script = `
     const { HttpThread } = await import(${mod('http/http-thread')});
     const { createLogger } = await import(${mod('log')});
-    const t = new HttpThread({ init: { http: { host: '127.0.0.1', port: 0, token: null, maxPageSize: 10, maxStreamClients: 1 },
+    const t = new HttpThread({ init: { http: { host: '127.0.0.1', port: 0, token: null, maxPageSize: 10, maxStreamClients: 1, cpuShare: 1, maxQueuedRequests: 1000 },
       dbPath: '/nonexistent/drsnd.db', metrics: false, logLevel: 'silent' }, live: {}, onUpdate: () => () => {}, log: createLogger('silent') });
     try { await t.start(); console.log('started'); } catch (e) { console.log(e.code); }`;
   // A file, not -e: a worker inherits execArgv, and --input-type would stop it.
