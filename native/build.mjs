@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 const outDir = process.env.DRSND_NATIVE_OUT || path.join(root, 'build', 'native');
-const source = path.join(here, 'drsn.c');
+// drsn.c: the engine; fft.c: the physics' FFTs (src/physics/fft.ts), one addon.
+const sources = [path.join(here, 'drsn.c'), path.join(here, 'fft.c')];
 
 function skip(why) {
   console.log(`native engine: not built (${why}); inference uses onnxruntime`);
@@ -95,7 +96,7 @@ const cflags = chosen.cflags.split(/\s+/).filter(Boolean);
 
 mkdirSync(outDir, { recursive: true });
 const tmp = path.join(outDir, `drsn.node.${process.pid}`);
-const compile = spawnSync(cc, [...cflags, '-std=gnu11', '-fPIC', '-shared', '-fvisibility=hidden', '-Wall', '-Wvector-operation-performance', '-I', include, source, '-o', tmp, '-lm'], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+const compile = spawnSync(cc, [...cflags, '-std=gnu11', '-fPIC', '-shared', '-fvisibility=hidden', '-Wall', '-Wvector-operation-performance', '-I', include, ...sources, '-o', tmp, '-lm'], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
 if (compile.error || compile.status !== 0) {
   rmSync(tmp, { force: true });
   const stderr = (compile.stderr ?? '').trim().split('\n').slice(0, 5).join(' | ');

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <node_api.h>
 
+#include "fft.h"
+
 // Vector width (floats), vectors per time tile and output channels per block: compile-time so the
 // accumulators stay in registers (-D overrides them for experiments; BENCHMARKS.md item 18).
 // VW is the target's own vector width: a wider generic vector is lowered piecewise, element by element
@@ -455,5 +457,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value v;
   if (napi_create_int32(env, PLAN_VERSION, &v) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "planVersion", v) != napi_ok) return NULL;
+  if (fft_register(env, exports) != 0) return NULL;
   return exports;
 }

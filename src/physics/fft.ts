@@ -2,6 +2,41 @@
 // computed once per size (the hot path recomputing cos/sin per butterfly cost ~2x), buffers reused.
 // The real transform runs as a half-size complex FFT plus a split step (Press et al., Numerical
 // Recipes 3rd ed., §12.3.2), as src/dsp/fft-filter.ts does for the band-limit filter.
+//
+// Where `npm run build` compiled the native addon, the same algorithms run in C (native/fft.c): the
+// per-window spectrum took 34 µs of a window's ~67 µs of physics in TypeScript (docs/physics.md, "Cost").
+// This file stays the reference and the fallback; DRSND_NATIVE_FFT=0 keeps to it (tests compare both).
+import { loadNativeAddon } from '../model/engines/native-addon.js';
+
+interface NativeFft {
+  rfft(x: Float64Array, re: Float64Array, im: Float64Array, w?: Float64Array): void;
+  cfft(re: Float64Array, im: Float64Array, inverse: boolean): void;
+}
+
+let native: NativeFft | null | undefined;
+
+/** The addon's FFTs, or null where it is not built (or built before it had them, or DRSND_NATIVE_FFT=0). */
+export function nativeFft(): NativeFft | null {
+  if (native === undefined) {
+    native = null;
+    if (process.env.DRSND_NATIVE_FFT !== '0') {
+      try {
+        const addon = loadNativeAddon();
+        if (addon.rfft && addon.cfft) native = addon as NativeFft;
+      } catch {
+        // Not built here: the TypeScript transforms below.
+      }
+    }
+  }
+  return native;
+}
+
+/** For tests: use (true) or bypass (false) the native FFTs in this thread. */
+export function useNativeFft(on: boolean): void {
+  native = undefined;
+  if (!on) native = null;
+  else nativeFft();
+}
 
 export class ComplexFft {
   readonly n: number;
@@ -30,6 +65,11 @@ export class ComplexFft {
   /** In place; `inverse` uses e^{+i} and does NOT scale by 1/n. */
   transform(re: Float64Array, im: Float64Array, inverse = false): void {
     const n = this.n;
+    const c = nativeFft();
+    if (c && re.length === n && im.length === n) {
+      c.cfft(re, im, inverse);
+      return;
+    }
     const rev = this.rev;
     for (let i = 0; i < n; i++) {
       const j = rev[i];
@@ -90,6 +130,11 @@ export class RealFft {
    */
   forward(x: ArrayLike<number>, re: Float64Array, im: Float64Array, w?: ArrayLike<number>, offset = 0): void {
     const m = this.n / 2;
+    const c = nativeFft();
+    if (c && x instanceof Float64Array && x.length - offset >= this.n && (w === undefined || w instanceof Float64Array)) {
+      c.rfft(offset === 0 && x.length === this.n ? x : x.subarray(offset, offset + this.n), re, im, w);
+      return;
+    }
     const zr = this.zr;
     const zi = this.zi;
     const len = Math.min(this.n, x.length - offset);

@@ -6,7 +6,7 @@
 // of a CWRU-trained network, not of bearings; the resonance that impacts ring may lie anywhere up to the
 // sensor's own bandwidth (UESTC records at 20 kHz), and clipping and isolated spikes must be judged on
 // the samples as the ADC gave them (resampling smears both). The cost grows with the native rate; the
-// envelope runs once per buffer (~1.3 s), not per window.
+// envelope runs on the first full buffer (~1.3 s) and then every EVIDENCE_EVERY_SEC, not per window.
 import { unitFactor } from '../pipeline/convert-units.js';
 import type { Frame, SensorMeta, Window } from '../types.js';
 import { EnvelopeAnalyzer } from './envelope.js';
@@ -20,6 +20,12 @@ import type { BearingEvidence, MachineInfo, SensorFaultFinding, SpeedSource, Win
 
 /** The envelope buffer holds at least this long (rounded up to a power of two of samples). */
 export const BUFFER_SEC = 1;
+/**
+ * After the first buffer (after a start or a gap), the envelope and the speed estimate run once per
+ * this many seconds, not per buffer: they were ~75 % of the physics' cost per channel, and a bearing's
+ * evidence changes over hours, not seconds. Each diagnosis carries its evidence's time (`evidence.at`).
+ */
+export const EVIDENCE_EVERY_SEC = 4;
 const MAX_BUFFER = 1 << 17;
 /** Drift is judged on this many blocks of the buffer. */
 const BLOCKS = 8;
@@ -46,6 +52,8 @@ interface Channel {
   /** Absolute indices of isolated spikes, oldest first. */
   spikes: number[];
   sinceEvidence: number;
+  /** True once a buffer was analysed since the last discontinuity. */
+  analysed: boolean;
   evidence: BearingEvidence | null;
   note: string;
   band: { hz: [number, number]; at: number; source: 'kurtogram' | 'configured'; sk: number | null } | null;
@@ -57,6 +65,8 @@ export class SensorPhysics {
   /** Samples in the envelope buffer (a power of two, ≥ BUFFER_SEC). */
   readonly n: number;
   private readonly blockLen: number;
+  /** Samples between analyses once the first buffer was analysed (at least one buffer). */
+  private readonly evidenceEvery: number;
   private readonly channels: Channel[];
   private readonly envelope: EnvelopeAnalyzer;
   private readonly window: WindowAnalyzer;
@@ -64,13 +74,15 @@ export class SensorPhysics {
   /** Latest speed carried by frames (machine.speed topic). */
   private topicHz: number | null = null;
 
-  constructor(private readonly sensor: SensorMeta, private readonly modelRateHz: number, windowLength: number) {
+  /** `evidenceEverySec`: seconds between envelope analyses after the first (0: every buffer). */
+  constructor(private readonly sensor: SensorMeta, private readonly modelRateHz: number, windowLength: number, evidenceEverySec = EVIDENCE_EVERY_SEC) {
     this.machine = sensor.machine ?? NO_MACHINE;
     this.n = Math.min(MAX_BUFFER, nextPow2(sensor.rateHz * BUFFER_SEC));
     this.blockLen = this.n / BLOCKS;
+    this.evidenceEvery = Math.max(this.n, Math.round(sensor.rateHz * evidenceEverySec));
     this.channels = sensor.axes.map(() => ({
       ring: new Float64Array(2 * this.n), fill: 0, total: 0, endT: 0, blocks: [], block: { n: 0, sum: 0, sum2: 0 },
-      spikes: [], sinceEvidence: 0, evidence: null, note: this.initialNote(), band: null, shaftHz: null,
+      spikes: [], sinceEvidence: 0, analysed: false, evidence: null, note: this.initialNote(), band: null, shaftHz: null,
     }));
     this.envelope = new EnvelopeAnalyzer(this.n, sensor.rateHz);
     this.window = new WindowAnalyzer(windowLength, modelRateHz);
@@ -100,24 +112,35 @@ export class SensorPhysics {
         ch.blocks = [];
         ch.block = { n: 0, sum: 0, sum2: 0 };
         ch.sinceEvidence = 0;
+        ch.analysed = false;
       }
       const first = ch.total;
+      // Hot: every sample of every channel. Locals and a modulo per frame, not per sample (the loop
+      // with them on the channel object was the physics' largest single cost in the worker profile).
+      const ring = ch.ring;
+      const blockLen = this.blockLen;
+      let p = first % n;
+      let bn = ch.block.n;
+      let bsum = ch.block.sum;
+      let bsum2 = ch.block.sum2;
       for (let i = 0; i < len; i++) {
         const v = samples[i] * k;
-        const p = (ch.total + i) % n;
-        ch.ring[p] = v;
-        ch.ring[p + n] = v;
-        const b = ch.block;
-        b.n++;
-        b.sum += v;
-        b.sum2 += v * v;
-        if (b.n === this.blockLen) {
-          const mean = b.sum / b.n;
-          ch.blocks.push({ mean, rms: Math.sqrt(Math.max(0, b.sum2 / b.n - mean * mean)) });
+        ring[p] = v;
+        ring[p + n] = v;
+        if (++p === n) p = 0;
+        bn++;
+        bsum += v;
+        bsum2 += v * v;
+        if (bn === blockLen) {
+          const mean = bsum / bn;
+          ch.blocks.push({ mean, rms: Math.sqrt(Math.max(0, bsum2 / bn - mean * mean)) });
           if (ch.blocks.length > BLOCKS) ch.blocks.shift();
-          ch.block = { n: 0, sum: 0, sum2: 0 };
+          bn = 0;
+          bsum = 0;
+          bsum2 = 0;
         }
       }
+      ch.block = { n: bn, sum: bsum, sum2: bsum2 };
       ch.total += len;
       ch.fill = Math.min(n, ch.fill + len);
       ch.endT = f.t0 + ((len - 1) * 1000) / f.rateHz;
@@ -129,8 +152,9 @@ export class SensorPhysics {
         if (ch.spikes.length > 256) ch.spikes.splice(0, ch.spikes.length - 256);
       }
       ch.sinceEvidence += len;
-      if (ch.fill === n && ch.sinceEvidence >= n) {
+      if (ch.fill === n && ch.sinceEvidence >= (ch.analysed ? this.evidenceEvery : n)) {
         ch.sinceEvidence = 0;
+        ch.analysed = true;
         this.analyseBuffer(ch);
       }
     });

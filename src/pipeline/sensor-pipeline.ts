@@ -24,9 +24,11 @@ export interface SensorPipelineOptions {
   now?: () => number;
   /** Indicators, sensor checks and bearing evidence on every window (src/physics/); default true. */
   physics?: boolean;
+  /** Seconds between envelope analyses after the first (default EVIDENCE_EVERY_SEC; 0: every buffer, for tests of the envelope itself). */
+  evidenceEverySec?: number;
 }
 
-export type SignalPipelineOptions = Pick<SensorPipelineOptions, 'sensor' | 'model' | 'hop' | 'now' | 'physics'>;
+export type SignalPipelineOptions = Pick<SensorPipelineOptions, 'sensor' | 'model' | 'hop' | 'now' | 'physics' | 'evidenceEverySec'>;
 
 /**
  * convert units → resample + band-limit → window per channel, on frames already validated: pure
@@ -57,7 +59,7 @@ export function signalPipeline(opts: SignalPipelineOptions): OperatorFunction<Fr
   // state is per subscription, like the resampler's and the windower's.
   const toG = unitFactor(model.input.unit, 'g');
   return (source) => defer(() => {
-    const physics = new SensorPhysics(sensor, model.input.sampleRateHz, windowLength);
+    const physics = new SensorPhysics(sensor, model.input.sampleRateHz, windowLength, opts.evidenceEverySec);
     const withPhysics = source.pipe(
       tap((f) => physics.onFrame(f)),
       convert, resample, windows,

@@ -23,10 +23,11 @@ test('CWRU: no sensor finding on any window; BPFI named on every inner-race reco
     const sensor: SensorMeta = { id: r.id, asset: 'cwru', rateHz: r.rateHz, unit: r.unit, axes: ['x'], machine: resolveMachine({ bearing: { designation: '6205' }, speed: { rpm: r.rpm ?? 1797 } }) };
     const frames: Frame[] = [];
     for (let i = 0; i < r.data.length; i += 1024) frames.push({ sensorId: r.id, t0: (i / r.rateHz) * 1000, rateHz: r.rateHz, unit: r.unit, axes: ['x'], channels: [r.data.subarray(i, i + 1024)] });
-    const ws = await lastValueFrom(from(frames).pipe(signalPipeline({ sensor, model, hop: null }), toArray()));
+    const ws = await lastValueFrom(from(frames).pipe(signalPipeline({ sensor, model, hop: null, evidenceEverySec: 0 }), toArray()));
     const flagged = ws.filter((w) => w.physics!.sensorFaults.length > 0);
     assert.equal(flagged.length, 0, `${r.id} ${r.className}: ${JSON.stringify(flagged[0]?.physics?.sensorFaults)}`);
-    // One verdict per analysed buffer (windows share their buffer's evidence).
+    // One verdict per analysed buffer (windows share their buffer's evidence); every buffer is analysed
+    // here (evidenceEverySec 0), the daemon analyses one every EVIDENCE_EVERY_SEC.
     const buffers = [...new Map(ws.filter((w) => w.physics!.evidence).map((w) => [w.physics!.evidence!.at, w.physics!.evidence!])).values()];
     assert.ok(buffers.length >= 3, `${r.id}: ${buffers.length} buffers`);
     const expected = r.kind === 'normal' ? null : r.component === 'inner_race' ? 'inner_race' : r.component === 'outer_race' && r.sizeIn !== 0.014 ? 'outer_race' : undefined;

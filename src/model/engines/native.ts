@@ -2,115 +2,18 @@
 // compiler and Node's headers exist (native/build.mjs), for the CPU it was built on. It reads the same
 // weights.json as tfjs; here the BatchNorms that follow a linear layer are folded into it, and the
 // whole net is handed to C as a plan (int32) plus parameters (float32) in the order drsn.c reads them.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { DrsndError, ErrorCodes } from '../../errors.js';
 import type { ModelMetadata } from '../../types.js';
-import { packageRoot } from '../../util/package-root.js';
 import { netInputLength, PAPER_STEM_KERNEL, PAPER_WIDTHS, VARIANT_OF_ARCHITECTURE } from '../metadata.js';
 import { assertWeightsMatch, loadWeights, requireTensor, type DrsnWeights } from '../weights.js';
 import type { InferenceEngine } from './engine.js';
+import { loadNativeAddon, PLAN_VERSION } from './native-addon.js';
 
-const PLAN_VERSION = 2;
+// The addon's loading lives in native-addon.ts (the physics' FFTs load it too, without the engine).
+export { cpuFeatures, loadNativeAddon, missingFeatures, nativeBuildDir, nativeUnavailable } from './native-addon.js';
+
 const VARIANT_CODE = { cw: 0, cs: 1, plain: 2 } as const;
 const HEAD_CODE = { gap: 0, flatten: 1 } as const;
-
-interface NativeAddon {
-  planVersion: number;
-  create(plan: Int32Array, params: Float32Array): unknown;
-  run(handle: unknown, windows: Float32Array, n: number, out: Float32Array): void;
-}
-
-/** What native/build.mjs records beside the addon. */
-interface BuildInfo {
-  platform: string;
-  arch: string;
-  cflags: string;
-  /** CPU feature flags of the build machine (x86 `flags`, arm `Features`); -march=native may use any of them. */
-  cpuFlags: string[];
-}
-
-export function nativeBuildDir(): string {
-  return path.join(packageRoot(), 'build', 'native');
-}
-
-/**
- * The CPU's feature words from /proc/cpuinfo text: `flags` on x86, `Features` on ARM. Only the line of
- * the running architecture counts: qemu-user (before 8.2) shows an emulated ARM process the x86 host's
- * file, and x86 words say nothing about an ARM CPU. No such line: empty (cannot tell, nothing refused).
- */
-export function cpuFeatures(cpuinfo: string, arch: string = process.arch): string[] {
-  const key = arch === 'arm' || arch === 'arm64' ? 'Features' : 'flags';
-  const line = cpuinfo.split('\n').find((l) => new RegExp(`^${key}\\s*:`).test(l));
-  return line ? line.split(':')[1].trim().split(/\s+/).filter(Boolean) : [];
-}
-
-/** Words that name the same capability: an aarch64 kernel lists `asimd` where a 32-bit one lists `neon`. */
-const SAME_FEATURE: Record<string, string[]> = { neon: ['asimd'] };
-
-/** The features a build requires that this CPU's words do not show. */
-export function missingFeatures(required: readonly string[], have: readonly string[]): string[] {
-  const present = new Set(have);
-  return required.filter((f) => !present.has(f) && !(SAME_FEATURE[f] ?? []).some((alias) => present.has(alias)));
-}
-
-function cpuFlags(): string[] {
-  try {
-    return cpuFeatures(readFileSync('/proc/cpuinfo', 'utf8'));
-  } catch {
-    return [];
-  }
-}
-
-const loaded = new Map<string, NativeAddon>();
-
-/** Loads the built addon, or throws ENGINE_UNAVAILABLE saying why (not built, built for another CPU). */
-export function loadNativeAddon(dir = nativeBuildDir()): NativeAddon {
-  const cached = loaded.get(dir);
-  if (cached) return cached;
-  const file = path.join(dir, 'drsn.node');
-  const infoFile = path.join(dir, 'drsn.json');
-  if (!existsSync(file) || !existsSync(infoFile)) {
-    throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `native engine: not built (${file} is missing; npm run build compiles it where a C compiler and Node's headers exist)`);
-  }
-  let info: BuildInfo;
-  try {
-    info = JSON.parse(readFileSync(infoFile, 'utf8')) as BuildInfo;
-  } catch (e) {
-    throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `native engine: cannot read ${infoFile} (${(e as Error).message}; run npm run build)`, { cause: e });
-  }
-  if (info.platform !== process.platform || info.arch !== process.arch) {
-    throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `native engine: built for ${info.platform}/${info.arch}, this is ${process.platform}/${process.arch} (run npm run build here)`);
-  }
-  // Built with -march=native: an instruction this CPU lacks would kill the process with SIGILL, so refuse first.
-  const have = cpuFlags();
-  const missing = have.length === 0 ? [] : missingFeatures(info.cpuFlags, have);
-  if (missing.length > 0) {
-    throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `native engine: built on a CPU with features this one lacks (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); run npm run build on this machine`);
-  }
-  let addon: NativeAddon;
-  try {
-    addon = createRequire(import.meta.url)(file) as NativeAddon;
-  } catch (e) {
-    throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `native engine: ${file} does not load (${(e as Error).message.split('\n')[0]})`, { cause: e });
-  }
-  if (addon.planVersion !== PLAN_VERSION) {
-    throw new DrsndError(ErrorCodes.ENGINE_UNAVAILABLE, `native engine: the built addon speaks plan version ${addon.planVersion}, this code ${PLAN_VERSION} (run npm run build)`);
-  }
-  loaded.set(dir, addon);
-  return addon;
-}
-
-/** Why the addon cannot load here, or null when it can (benchmarks and tests ask what `auto` would run). */
-export function nativeUnavailable(): string | null {
-  try {
-    loadNativeAddon();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 
 /** BatchNorm (eval) as y = x·scale + shift. */
 function bnAffine(w: DrsnWeights, name: string, eps: number): { scale: Float32Array; shift: Float32Array } {

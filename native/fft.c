@@ -1,0 +1,209 @@
+// The physics' FFTs in C (src/physics/fft.ts calls them when the addon is built; its TypeScript FFT is
+// the fallback and the reference): the per-window spectrum of every channel and the envelope's
+// transforms were ~45 % of the physics' CPU in TypeScript (docs/physics.md, "Cost").
+//
+// The same algorithms as fft.ts, so results agree to rounding: an iterative radix-2 complex FFT with
+// twiddles and bit reversal planned once per size, and the real transform as a half-size complex FFT
+// plus a split step (Numerical Recipes 3rd ed., §12.3.2). Plans are per Node environment (each worker
+// thread its own, freed with it), so no locking is needed.
+#include "fft.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LOG2 24
+
+typedef struct {
+  int n;         // complex size
+  int *rev;      // bit reversal
+  double *cs;    // cos(2πk/n), k < n/2
+  double *sn;    // sin(2πk/n)
+} cplan_t;
+
+typedef struct {
+  int n;         // real size (2 × the complex plan's)
+  double *wr;    // cos(2πk/n), k ≤ n/2
+  double *wi;    // −sin(2πk/n)
+  double *zr;    // scratch, n/2
+  double *zi;
+} rplan_t;
+
+typedef struct {
+  cplan_t c[MAX_LOG2 + 1];
+  rplan_t r[MAX_LOG2 + 1];
+} plans_t;
+
+static int log2_exact(size_t n) {
+  if (n < 1 || (n & (n - 1)) != 0) return -1;
+  int b = 0;
+  while (((size_t)1 << b) < n) b++;
+  return b > MAX_LOG2 ? -1 : b;
+}
+
+static const cplan_t *cplan(plans_t *p, int bits) {
+  cplan_t *c = &p->c[bits];
+  if (c->n) return c;
+  const int n = 1 << bits;
+  int *rev = malloc(sizeof(int) * (size_t)n);
+  double *cs = malloc(sizeof(double) * (size_t)(n / 2 + 1));
+  double *sn = malloc(sizeof(double) * (size_t)(n / 2 + 1));
+  if (!rev || !cs || !sn) { free(rev); free(cs); free(sn); return NULL; }
+  for (int k = 0; k < n; k++) {
+    int r = 0;
+    for (int b = 0; b < bits; b++) r |= ((k >> b) & 1) << (bits - 1 - b);
+    rev[k] = r;
+  }
+  for (int k = 0; k < n / 2; k++) {
+    cs[k] = cos((2 * M_PI * k) / n);
+    sn[k] = sin((2 * M_PI * k) / n);
+  }
+  c->rev = rev; c->cs = cs; c->sn = sn; c->n = n;
+  return c;
+}
+
+static const rplan_t *rplan(plans_t *p, int bits) {
+  rplan_t *r = &p->r[bits];
+  if (r->n) return r;
+  const int n = 1 << bits, m = n / 2;
+  double *wr = malloc(sizeof(double) * (size_t)(m + 1));
+  double *wi = malloc(sizeof(double) * (size_t)(m + 1));
+  double *zr = malloc(sizeof(double) * (size_t)m);
+  double *zi = malloc(sizeof(double) * (size_t)m);
+  if (!wr || !wi || !zr || !zi) { free(wr); free(wi); free(zr); free(zi); return NULL; }
+  for (int k = 0; k <= m; k++) {
+    wr[k] = cos((2 * M_PI * k) / n);
+    wi[k] = -sin((2 * M_PI * k) / n);
+  }
+  r->wr = wr; r->wi = wi; r->zr = zr; r->zi = zi; r->n = n;
+  return r;
+}
+
+/** In place; inverse uses e^{+i} and does not scale (as ComplexFft.transform). */
+static void ctransform(const cplan_t *c, double *restrict re, double *restrict im, bool inverse) {
+  const int n = c->n;
+  for (int i = 0; i < n; i++) {
+    const int j = c->rev[i];
+    if (i < j) {
+      double t = re[i]; re[i] = re[j]; re[j] = t;
+      t = im[i]; im[i] = im[j]; im[j] = t;
+    }
+  }
+  const double s = inverse ? 1.0 : -1.0;
+  for (int len = 2; len <= n; len <<= 1) {
+    const int half = len >> 1, step = n / len;
+    for (int i = 0; i < n; i += len) {
+      for (int k = 0, t = 0; k < half; k++, t += step) {
+        const double wr = c->cs[t], wi = s * c->sn[t];
+        const int a = i + k, b = a + half;
+        const double xr = re[b] * wr - im[b] * wi;
+        const double xi = re[b] * wi + im[b] * wr;
+        re[b] = re[a] - xr; im[b] = im[a] - xi;
+        re[a] += xr; im[a] += xi;
+      }
+    }
+  }
+}
+
+/** n real samples (times w when given) → re, im of bins 0..n/2 (as RealFft.forward). */
+static void rtransform(const rplan_t *r, const cplan_t *c, const double *x, const double *w, double *re, double *im) {
+  const int m = r->n / 2;
+  double *zr = r->zr, *zi = r->zi;
+  for (int k = 0; k < m; k++) {
+    zr[k] = w ? x[2 * k] * w[2 * k] : x[2 * k];
+    zi[k] = w ? x[2 * k + 1] * w[2 * k + 1] : x[2 * k + 1];
+  }
+  ctransform(c, zr, zi, false);
+  for (int k = 0; k <= m; k++) {
+    const int a = k & (m - 1), b = (m - k) & (m - 1);
+    const double er = 0.5 * (zr[a] + zr[b]), ei = 0.5 * (zi[a] - zi[b]);
+    const double or_ = 0.5 * (zi[a] + zi[b]), oi = -0.5 * (zr[a] - zr[b]);
+    re[k] = er + r->wr[k] * or_ - r->wi[k] * oi;
+    im[k] = ei + r->wr[k] * oi + r->wi[k] * or_;
+  }
+}
+
+// ---- Node-API -------------------------------------------------------------------------------------
+
+static void free_plans(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  plans_t *p = data;
+  for (int b = 0; b <= MAX_LOG2; b++) {
+    free(p->c[b].rev); free(p->c[b].cs); free(p->c[b].sn);
+    free(p->r[b].wr); free(p->r[b].wi); free(p->r[b].zr); free(p->r[b].zi);
+  }
+  free(p);
+}
+
+static plans_t *plans_of(napi_env env) {
+  void *data = NULL;
+  if (napi_get_instance_data(env, &data) == napi_ok && data) return data;
+  plans_t *p = calloc(1, sizeof(plans_t));
+  if (!p || napi_set_instance_data(env, p, free_plans, NULL) != napi_ok) { free(p); return NULL; }
+  return p;
+}
+
+static int f64_array(napi_env env, napi_value v, double **data, size_t *len) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
+  napi_typedarray_type type; napi_value ab; size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, (void **)data, &ab, &off) != napi_ok) return 0;
+  return type == napi_float64_array;
+}
+
+// rfft(x: Float64Array, re: Float64Array, im: Float64Array, w?: Float64Array): x.length = n, a power of two ≥ 4;
+// re and im hold ≥ n/2 + 1; w (optional) n.
+static napi_value js_rfft(napi_env env, napi_callback_info info) {
+  size_t argc = 4; napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  double *x, *re, *im, *w = NULL; size_t n, nre, nim, nw = 0;
+  napi_valuetype wt = napi_undefined;
+  if (argc >= 4) napi_typeof(env, argv[3], &wt);
+  if (argc < 3 || !f64_array(env, argv[0], &x, &n) || !f64_array(env, argv[1], &re, &nre) || !f64_array(env, argv[2], &im, &nim) ||
+      (wt != napi_undefined && wt != napi_null && !f64_array(env, argv[3], &w, &nw))) {
+    napi_throw_type_error(env, "DRSND_NATIVE", "rfft(x: Float64Array, re: Float64Array, im: Float64Array, w?: Float64Array)");
+    return NULL;
+  }
+  const int bits = log2_exact(n);
+  if (bits < 2 || nre < n / 2 + 1 || nim < n / 2 + 1 || (w && nw < n)) {
+    napi_throw_range_error(env, "DRSND_NATIVE", "rfft: x.length must be a power of two >= 4; re, im >= n/2 + 1; w >= n");
+    return NULL;
+  }
+  plans_t *p = plans_of(env);
+  const cplan_t *c = p ? cplan(p, bits - 1) : NULL;
+  const rplan_t *r = p ? rplan(p, bits) : NULL;
+  if (!c || !r) { napi_throw_error(env, "DRSND_NATIVE", "rfft: out of memory"); return NULL; }
+  rtransform(r, c, x, w, re, im);
+  return NULL;
+}
+
+// cfft(re: Float64Array, im: Float64Array, inverse: boolean): in place, length a power of two.
+static napi_value js_cfft(napi_env env, napi_callback_info info) {
+  size_t argc = 3; napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  double *re, *im; size_t n, nim; bool inverse = false;
+  if (argc < 3 || !f64_array(env, argv[0], &re, &n) || !f64_array(env, argv[1], &im, &nim) || napi_get_value_bool(env, argv[2], &inverse) != napi_ok) {
+    napi_throw_type_error(env, "DRSND_NATIVE", "cfft(re: Float64Array, im: Float64Array, inverse: boolean)");
+    return NULL;
+  }
+  const int bits = log2_exact(n);
+  if (bits < 0 || nim != n) {
+    napi_throw_range_error(env, "DRSND_NATIVE", "cfft: re and im of one power-of-two length");
+    return NULL;
+  }
+  plans_t *p = plans_of(env);
+  const cplan_t *c = p ? cplan(p, bits) : NULL;
+  if (!c) { napi_throw_error(env, "DRSND_NATIVE", "cfft: out of memory"); return NULL; }
+  ctransform(c, re, im, inverse);
+  return NULL;
+}
+
+int fft_register(napi_env env, napi_value exports) {
+  napi_value fn;
+  if (napi_create_function(env, "rfft", NAPI_AUTO_LENGTH, js_rfft, NULL, &fn) != napi_ok) return 1;
+  if (napi_set_named_property(env, exports, "rfft", fn) != napi_ok) return 1;
+  if (napi_create_function(env, "cfft", NAPI_AUTO_LENGTH, js_cfft, NULL, &fn) != napi_ok) return 1;
+  if (napi_set_named_property(env, exports, "cfft", fn) != napi_ok) return 1;
+  return 0;
+}
