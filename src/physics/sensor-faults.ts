@@ -32,13 +32,25 @@ export function rawChecks(x: ArrayLike<number>, from: number, to: number): Senso
   if (n < 8) return [];
   let min = Infinity;
   let max = -Infinity;
+  // How often the extremes occur: a window whose max and min each occur fewer than minCount times
+  // cannot be clipped, and the second pass (most windows) is skipped.
+  let nMax = 0;
+  let nMin = 0;
   for (let i = from; i < to; i++) {
     const v = x[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
+    if (v <= min) {
+      nMin = v === min ? nMin + 1 : 1;
+      min = v;
+    }
+    if (v >= max) {
+      nMax = v === max ? nMax + 1 : 1;
+      max = v;
+    }
   }
   const pp = max - min;
   if (pp < FLATLINE_PP_G) return [{ kind: 'flatline', detail: `peak-to-peak ${pp.toExponential(1)} g over ${n} samples (stuck or disconnected sensor)` }];
+  const minCount = Math.max(3, CLIP_MIN_SHARE * n);
+  if (nMax < minCount && nMin < minCount) return [];
   // Clipping: many samples at exactly the extreme value and few just inside it. A sine (even one
   // quantized by an ADC) has more samples just below its peak than at it; a flat top has none.
   const band = 0.01 * pp;
@@ -53,7 +65,6 @@ export function rawChecks(x: ArrayLike<number>, from: number, to: number): Senso
     if (v === min) atMin++;
     else if (v < min + band) nearMin++;
   }
-  const minCount = Math.max(3, CLIP_MIN_SHARE * n);
   const clippedAt: string[] = [];
   if (atMax >= minCount && atMax > 2 * nearMax) clippedAt.push(`${atMax} samples at +${max.toPrecision(4)} g`);
   if (atMin >= minCount && atMin > 2 * nearMin) clippedAt.push(`${atMin} samples at ${min.toPrecision(4)} g`);
@@ -173,21 +184,27 @@ export function trendCheck(x: ArrayLike<number>, from: number, to: number): Sens
   if (r2 >= TREND_R2 && change >= DRIFT_MIN_G && change >= DRIFT_SPREAD_RMS * residual) {
     return { kind: 'dc_drift', detail: `baseline moved ${change.toPrecision(3)} g within ${n} samples, a straight line explains ${Math.round(100 * r2)} % of the signal (loose cable, failing sensor bias or thermal drift)` };
   }
-  // A step: the best split into two constant levels (between-groups share of the variance).
+  // A step: the best split into two constant levels (between-groups share of the variance). With
+  // m1 = left/k and m2 = −left/(n−k), the between-groups sum k·m1² + (n−k)·m2² is left²·n/(k(n−k)):
+  // the search keeps the best of that (one division per split, it runs on every window), and the
+  // levels are worked out once for the best split.
   let left = 0;
-  let bestR2 = 0;
-  let bestJump = 0;
-  for (let k = 1; k < n; k++) {
+  for (let k = 1; k < n >> 3; k++) left += x[from + k - 1] - my;
+  let best = 0;
+  let bestK = 0;
+  let bestLeft = 0;
+  const last = n - (n >> 3);
+  for (let k = Math.max(1, n >> 3); k <= last; k++) {
     left += x[from + k - 1] - my;
-    if (k < n >> 3 || k > n - (n >> 3)) continue;
-    const m1 = left / k;
-    const m2 = -left / (n - k);
-    const between = k * m1 * m1 + (n - k) * m2 * m2;
-    if (between / syy > bestR2) {
-      bestR2 = between / syy;
-      bestJump = Math.abs(m1 - m2);
+    const between = (left * left) / (k * (n - k));
+    if (between > best) {
+      best = between;
+      bestK = k;
+      bestLeft = left;
     }
   }
+  const bestR2 = bestK > 0 ? (best * n) / syy : 0;
+  const bestJump = bestK > 0 ? Math.abs(bestLeft / bestK + bestLeft / (n - bestK)) : 0;
   const stepResidual = Math.sqrt(Math.max(0, (syy * (1 - bestR2)) / n));
   if (bestR2 >= TREND_R2 && bestJump >= DRIFT_MIN_G && bestJump >= DRIFT_SPREAD_RMS * stepResidual) {
     return { kind: 'offset_jump', detail: `baseline stepped ${bestJump.toPrecision(3)} g within ${n} samples, two levels explain ${Math.round(100 * bestR2)} % of the signal (connector, cable or sensor bias shift)` };
