@@ -1,0 +1,62 @@
+// The physics' per-window and per-frame functions timed alone on one core (docs/physics.md, "Cost"):
+// where a channel's physics CPU goes, without the pipeline around it. Wall time per call, best of
+// `--rounds` rounds after a warm-up, on a simulated 12 kHz outer-race signal.
+//   npm run build && node dist/bench/physics-parts.js [--rounds 5]    (DRSND_NATIVE_FFT=0: TypeScript FFTs)
+import { parseArgs } from 'node:util';
+import { BearingSimulator } from '../src/data/bearing.js';
+import { nativeFft, realFft } from '../src/physics/fft.js';
+import { WindowAnalyzer } from '../src/physics/indicators.js';
+import { resolveMachine } from '../src/physics/machine.js';
+import { rawChecks, trendCheck } from '../src/physics/sensor-faults.js';
+import { SensorPhysics } from '../src/physics/sensor-physics.js';
+import type { Frame, SensorMeta } from '../src/types.js';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string' } } });
+const rounds = Number(values.rounds ?? 5);
+const rate = 12_000;
+const seconds = 60;
+const x = new BearingSimulator({ rateHz: rate, condition: 'outer_race', seed: 1 }).next(rate * seconds);
+const xd = Float64Array.from(x);
+const frames: Frame[] = [];
+for (let i = 0; i + 1024 <= x.length; i += 1024) frames.push({ sensorId: 's', t0: 1e12 + (i / rate) * 1000, rateHz: rate, unit: 'g', axes: ['x'], channels: [x.subarray(i, i + 1024)] });
+
+/** Best of `rounds` of the mean wall time (µs) of `n` calls. */
+function time(n: number, f: (i: number) => void): number {
+  for (let i = 0; i < 200; i++) f(i);
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) f(i);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e3 / n);
+  }
+  return best;
+}
+
+const at = (i: number) => (i % 600) * 1024;
+const wa = new WindowAnalyzer(2048, rate);
+const re = new Float64Array(1025);
+const im = new Float64Array(1025);
+const rows: Array<[string, string, number]> = [
+  ['per window', 'indicators (moments, spectrum, velocity)', time(5000, (i) => wa.analyse(x.subarray(at(i), at(i) + 2048), 1, [1.4, 2.8, 4.5]))],
+  ['per window', '  of which the 2048-point real FFT', time(5000, (i) => realFft(2048).forward(xd, re, im, undefined, at(i)))],
+  ['per window', 'flatline / clipping (native samples)', time(5000, (i) => rawChecks(xd, at(i), at(i) + 2048))],
+  ['per window', 'trend / step (native samples)', time(5000, (i) => trendCheck(xd, at(i), at(i) + 2048))],
+];
+const machine = resolveMachine({ bearing: { designation: '6205' }, speed: { rpm: 1797 } });
+for (const [name, sensor] of [
+  ['per second of signal', { id: 's', asset: 'a', rateHz: rate, unit: 'g', axes: ['x'] }],
+  ['per second of signal', { id: 's', asset: 'a', rateHz: rate, unit: 'g', axes: ['x'], machine }],
+] as Array<[string, SensorMeta]>) {
+  // A fresh state each round, so the first buffer and the band choice count as they do after a start.
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const p = new SensorPhysics(sensor, rate, 2048);
+    const t0 = process.hrtime.bigint();
+    for (const f of frames) p.onFrame(f);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e3 / seconds);
+  }
+  rows.push([name, sensor.machine ? 'frames: ring, blocks, spikes + envelope evidence (6205, fixed speed)' : 'frames: ring, blocks, spikes (no machine metadata)', best]);
+}
+console.log(`physics parts, one core, FFTs ${nativeFft() ? 'native (native/fft.c)' : 'TypeScript'}; best of ${rounds} rounds`);
+console.log('| unit | part | µs |\n|---|---|---|');
+for (const [unit, part, us] of rows) console.log(`| ${unit} | ${part} | ${us.toFixed(1)} |`);
