@@ -2,8 +2,9 @@
 // read-only connection for pages, JSON, the dashboard's files, the live stream's clients — runs here,
 // at the lowest priority and within a CPU budget (cpu-budget.ts), so requests never queue behind, or in
 // front of, the main thread's diagnoses. (Measured, BENCHMARKS.md item 7: served on the main thread, 200
-// clients raised the p99 window → MQTT latency at 300 channels eightfold; here, within the budget, +12 %.) What only the daemon knows — sensor state, readiness, the model,
-// metrics, acknowledging — is asked of the main thread; state is reused for STATE_MAX_AGE_MS, so the
+// clients raised the p99 window → MQTT latency at 300 channels eightfold; here, within the budget,
+// +12-13 %.) What only the daemon knows — sensor state, readiness, the model, metrics, acknowledging —
+// is asked of the main thread; state is reused for STATE_MAX_AGE_MS, so the
 // main thread answers a few times a second however many clients there are.
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
