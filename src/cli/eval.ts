@@ -28,7 +28,7 @@ async function evalUestc(modelDir: string, dataDir: string, outDir: string, engi
   try {
     const t0 = Date.now();
     const results = await evaluateUestc(dataDir, {
-      model: model.meta, engine, only: segment === undefined ? undefined : (r) => r.segment_index === segment,
+      model: model.meta, engine, segment,
       onRecord: (r) => ctx.err.write(`${r.recordId}: ${r.windows} windows (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`),
     });
     const faults = await evaluateFaultSignals({ model: model.meta, engine });

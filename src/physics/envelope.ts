@@ -11,8 +11,11 @@ import { complexFft, hann, nextPow2, realFft } from './fft.js';
 
 export interface EnvelopeResult {
   bandHz: [number, number];
-  /** Spectral kurtosis of the chosen band's envelope (null for a configured band). */
-  sk: number | null;
+  /**
+   * Spectral kurtosis of the band's envelope in this buffer (0 for stationary Gaussian noise, −1 for a
+   * steady tone, large for repeated impacts): computed from the same complex envelope, so it is free.
+   */
+  sk: number;
   /** |squared-envelope spectrum|, bins 0..length−1 at `df` Hz. */
   ses: Float64Array;
   df: number;
@@ -72,10 +75,15 @@ export class EnvelopeAnalyzer {
     return { amp: this.amp.subarray(0, top + 1), df: this.df };
   }
 
-  /** Spectral kurtosis of band [k1, k2) (bins), over the middle 80 % of its envelope (ideal filters ring at the ends). */
+  /** Spectral kurtosis of band [k1, k2) (bins). */
   private bandKurtosis(k1: number, k2: number): number {
     const m = nextPow2(k2 - k1);
     this.complexEnvelope(k1, k2, m);
+    return this.envelopeKurtosis(m);
+  }
+
+  /** Kurtosis − 2 of the complex envelope in zr/zi (length m), over its middle 80 % (ideal filters ring at the ends). */
+  private envelopeKurtosis(m: number): number {
     const a = Math.floor(0.1 * m);
     const b = m - a;
     let s2 = 0;
@@ -128,13 +136,14 @@ export class EnvelopeAnalyzer {
   }
 
   /** Squared-envelope spectrum of band [loHz, hiHz] up to maxHz (after spectrum()). */
-  squaredEnvelope(bandHz: [number, number], maxHz: number, sk: number | null = null): EnvelopeResult {
+  squaredEnvelope(bandHz: [number, number], maxHz: number): EnvelopeResult {
     const half = this.n / 2;
     const k1 = Math.max(1, Math.round(bandHz[0] / this.df));
     const k2 = Math.min(half, Math.max(k1 + 2, Math.round(bandHz[1] / this.df)));
     // |z|² holds frequencies up to the band's width: twice the band's bins avoid aliasing them.
     const m = nextPow2(2 * (k2 - k1));
     this.complexEnvelope(k1, k2, m);
+    const sk = this.envelopeKurtosis(m);
     if (this.e.length < m) this.e = new Float64Array(m);
     const e = this.e.subarray(0, m);
     let mean = 0;

@@ -22,13 +22,17 @@ export function uestcReport(results: RecordResult[], faults: FaultSignalRow[], c
     `nothing here was tuned on UESTC (the physics thresholds were chosen on CWRU and the simulator: docs/physics.md).`, '');
   lines.push(`Data: ${results.length} UESTC recordings${ctx.subset ? ` (${ctx.subset})` : ''}, ${windows} windows, each replayed through the daemon's own path`,
     '(replay source → validate → units, resample + band-limit, window, physics → normalize → engine → fusion).',
+    ctx.subset
+      ? 'Each segment file replayed on its own, starting cold.'
+      : 'A recording is one state at one speed: its five segment files (one continuous ~59 s recording that the authors cut up) replayed in order as one stream, as a live sensor would deliver it.',
     `Sensor: 20 kHz, unit m/s2 with replay scale ${UESTC_SCALE.toFixed(2)} (the values are taken as volts of the 10.22 mV/(m/s²) accelerometer;`,
     `the README's reading). Bearing: the manifest's assumed UER204 geometry (BPFO 3.083, BPFI 4.917, BSF 2.067, FTF 0.385 orders).`,
     `Speed fixed = the manifest's \`shaft_speed_hz_estimated\`; estimated = from the spectrum within ${UESTC_RPM_RANGE[0]}-${UESTC_RPM_RANGE[1]} rpm.`, '');
   lines.push('Per-class recall (share of windows answered with the true component), balanced accuracy over normal / inner / outer,',
     'and inner- vs outer-race: among inner- and outer-race windows answered inner or outer race, the share with the right race.',
     'Ball is reported separately (the README: its strongest envelope line is at the inner-race order, so the label is doubtful).',
-    'The physics rule answers only where it has evidence: during the first buffer of each recording (~1.6 s) it has none ("no answer").', '');
+    'The physics rule answers only where it has evidence: during the first buffer of each stream (~1.6 s) it has none ("no answer");',
+    'there the fusion is the DRSN alone.', '');
   lines.push('| speed | method | normal | inner | outer | balanced acc. | inner vs outer (windows) | ball | sensor_fault | no answer |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const mode of ['fixed', 'estimated'] as SpeedMode[]) {
     for (const m of ['drsn', 'physics', 'fusion'] as Method[]) {

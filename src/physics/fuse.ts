@@ -12,8 +12,9 @@
 //    and hold on any machine, while the DRSN has seen one test rig (on UESTC, a machine it never saw,
 //    it was at chance level). The DRSN sets the confidence when it agrees. A DRSN fault the envelope
 //    does not show (ball defects' lines are often buried: Smith & Randall, MSSP 64-65 (2015)) keeps
-//    its component, at 0.9 of its confidence when the window is impulsive or in ISO zone C/D, else
-//    at half (below the default alert threshold): unconfirmed.
+//    its component at 0.9 of its confidence when the window is impulsive or in ISO zone C/D; with
+//    neither, nothing physical backs it and the verdict is normal at half confidence (the DRSN's call
+//    in the reason).
 import { physicsVerdict } from './evidence.js';
 import type { Component, Fusion, Severity, WindowPhysics } from './types.js';
 
@@ -102,13 +103,16 @@ function fuseVerdict(input: FusionInput): Fusion {
       const why = [impulsive ? `kurtosis ${ind!.kurtosis.toFixed(1)}` : '', loud ? `ISO zone ${ind!.isoZone}` : ''].filter(Boolean).join(', ');
       return { component: drsnComp, confidence: 0.9 * pD, severity: severityOf(drsnComp, physics, 0), reason: `${said}; no ${LINE_NAME[drsnComp]} line, but ${why}` };
     }
-    // Neither lines nor impulses nor a high level: the DRSN's call stands, unconfirmed, at half its
-    // confidence (below the alert threshold). On the CWRU rig such calls are right (ball and OR014
-    // faults without envelope lines); on a machine the DRSN never saw they are mostly wrong, which
-    // only an out-of-distribution score can tell apart.
+    // Neither lines nor impulses nor a high level: nothing physical backs the DRSN's call, and on a
+    // machine it never saw it is at chance (UESTC: 28.6 % balanced alone, models/drsn-cw-cwru/
+    // uestc-zero-shot.md). The physics reads a healthy bearing, so the verdict is normal at half
+    // confidence, with the DRSN's call in the reason (and its class and probabilities on the
+    // diagnosis). On the CWRU rig itself this calls its small ball and OR014 faults, which show
+    // neither lines nor impulses, normal: a fault that leaves no physical trace is not one the daemon
+    // can stand behind on another machine.
     return {
-      component: drsnComp, confidence: 0.5 * pD, severity: 'low',
-      reason: `${said}, not confirmed: no ${LINE_NAME[drsnComp]} line in the envelope, kurtosis ${ind?.kurtosis.toFixed(1) ?? '?'}${ind?.isoZone ? `, ISO zone ${ind.isoZone}` : ''}`,
+      component: 'normal', confidence: 0.5, severity: severityOf('normal', physics, 0),
+      reason: `${said} not confirmed: no ${LINE_NAME[drsnComp]} line in the envelope, kurtosis ${ind?.kurtosis.toFixed(1) ?? '?'}${ind?.isoZone ? `, ISO zone ${ind.isoZone}` : ''}; read as normal`,
     };
   }
   const top = Math.max(scores.outer_race, scores.inner_race, scores.ball);

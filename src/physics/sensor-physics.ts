@@ -56,7 +56,7 @@ interface Channel {
   analysed: boolean;
   evidence: BearingEvidence | null;
   note: string;
-  band: { hz: [number, number]; at: number; source: 'kurtogram' | 'configured'; sk: number | null } | null;
+  band: { hz: [number, number]; at: number; source: 'kurtogram' | 'configured' } | null;
   shaftHz: number | null;
 }
 
@@ -192,15 +192,15 @@ export class SensorPhysics {
     const maxHz = ENVELOPE_SPAN * maxLine + 2 * speed.hz;
     const configured = this.machine.envelopeBandHz;
     if (configured) {
-      ch.band = { hz: configured, at: ch.endT, source: 'configured', sk: null };
+      ch.band = { hz: configured, at: ch.endT, source: 'configured' };
     } else if (!ch.band || ch.endT - ch.band.at > BAND_KEEP_SEC * 1000) {
       // The band must be wide enough for the envelope to carry the lines up to maxHz.
       const k = this.envelope.kurtogram(maxHz);
-      ch.band = { hz: k.bandHz, at: ch.endT, source: 'kurtogram', sk: k.sk };
+      ch.band = { hz: k.bandHz, at: ch.endT, source: 'kurtogram' };
     }
-    const env = this.envelope.squaredEnvelope(ch.band.hz, maxHz, ch.band.sk);
-    const scored = scoreEvidence({ ses: env.ses, df: env.df, shaftHz: speed.hz, orders });
-    ch.evidence = { shaftHz: speed.hz, speedSource: speed.source, bandHz: env.bandHz, band: ch.band.source, ...scored, at: ch.endT };
+    const env = this.envelope.squaredEnvelope(ch.band.hz, maxHz);
+    const scored = scoreEvidence({ ses: env.ses, df: env.df, sk: env.sk, shaftHz: speed.hz, orders });
+    ch.evidence = { shaftHz: speed.hz, speedSource: speed.source, bandHz: env.bandHz, band: ch.band.source, bandSk: env.sk, ...scored, at: ch.endT };
     ch.note = '';
   }
 

@@ -36,6 +36,8 @@ export interface BearingEvidence {
   bandHz: [number, number];
   /** How the band was chosen: spectral kurtosis (its value), or the configured band. */
   band: 'kurtogram' | 'configured';
+  /** Spectral kurtosis of the band's envelope in the analysed buffer: how impulsive it is (0: Gaussian noise). */
+  bandSk: number;
   /** Peak vs local floor of the squared envelope spectrum, dB, at harmonics 1..3 of each defect frequency. */
   linesDb: { bpfo: number[]; bpfi: number[]; bsf2: number[]; ftf: number[] };
   /** Mean of the ±1× shaft sidebands around BPFI, dB over the floor. */

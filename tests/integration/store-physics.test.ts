@@ -31,7 +31,7 @@ function diag(minute: number, physics?: WindowPhysics, component: NonNullable<Di
 const physics = (zone: 'A' | 'C', withEvidence: boolean): WindowPhysics => ({
   indicators: { rmsG: 0.2, peakG: 1.1, crest: 5.5, kurtosis: 7.25, velocityMmS: zone === 'A' ? 1.0 : 5.0, isoZone: zone },
   evidence: withEvidence ? {
-    shaftHz: 29.95, speedSource: 'estimated', bandHz: [2250, 3000], band: 'kurtogram', at: 0,
+    shaftHz: 29.95, speedSource: 'estimated', bandHz: [2250, 3000], band: 'kurtogram', bandSk: 6, at: 0,
     linesDb: { bpfo: [22, 18, 12], bpfi: [3, 2, 1], bsf2: [4, 3, 2], ftf: [1, 1, 1] }, bpfiSidebandsDb: 2,
     strengthDb: { outer_race: 30, inner_race: 3, ball: 4, cage: 1 }, scores: { outer_race: 1, inner_race: 0, ball: 0, cage: 0 },
   } : null,

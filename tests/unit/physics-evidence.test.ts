@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { BearingSimulator, type BearingCondition } from '../../src/data/bearing.js';
 import { signalPipeline } from '../../src/pipeline/sensor-pipeline.js';
-import { physicsVerdict } from '../../src/physics/evidence.js';
+import { MIN_BAND_SK, physicsVerdict, scoreEvidence } from '../../src/physics/evidence.js';
 import { EnvelopeAnalyzer } from '../../src/physics/envelope.js';
 import { resolveMachine } from '../../src/physics/machine.js';
 import { estimateShaftHz } from '../../src/physics/speed.js';
@@ -92,4 +92,45 @@ test('without machine metadata every window says physics evidence is unavailable
   // With a bearing but no speed, the note says what is missing.
   const noSpeed = await evidence('outer_race', 1797, 12000, undefined, 2);
   assert.match(String(noSpeed), /no shaft speed/);
+});
+
+test('lines count only from an impulsive band: a smooth modulation at BPFO is not evidence, impacts at the same rate are', () => {
+  const rate = 12_000;
+  const n = 16_384;
+  const shaftHz = 29.95;
+  const orders = { bpfo: 3.585, bpfi: 5.415, bsf: 2.357, ftf: 0.398 };
+  const bpfo = orders.bpfo * shaftHz;
+  let seed = 11;
+  const gauss = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const u = (seed + 1) / (2 ** 31 + 1);
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos((2 * Math.PI * seed) / 2 ** 31);
+  };
+  const noise = Float64Array.from({ length: n }, gauss);
+  const analyse = (x: Float64Array) => {
+    const env = new EnvelopeAnalyzer(n, rate);
+    env.spectrum(x);
+    const maxHz = 3.6 * orders.bpfi * shaftHz + 2 * shaftHz;
+    const band = env.kurtogram(maxHz);
+    const s = env.squaredEnvelope(band.bandHz, maxHz);
+    return { sk: s.sk, ...scoreEvidence({ ses: s.ses, df: s.df, sk: s.sk, shaftHz, orders }) };
+  };
+  // Broadband noise whose power swings ±70 % at BPFO: a clear envelope line (strong evidence without the
+  // gate: score ≥ 0.5 from 14 dB), but no impacts (SK of noise power-modulated by depth m is m², 0.49).
+  const smooth = analyse(noise.map((v, i) => v * Math.sqrt(1 + 0.7 * Math.cos((2 * Math.PI * bpfo * i) / rate))));
+  assert.ok(smooth.linesDb.bpfo[0] > 14, `the modulation's line ${smooth.linesDb.bpfo[0]} dB`);
+  assert.ok(smooth.sk < MIN_BAND_SK, `SK ${smooth.sk}`);
+  assert.equal(smooth.scores.outer_race, 0);
+  assert.equal(physicsVerdict(smooth), null);
+  // The same noise with a 3 kHz resonance struck at BPFO (decay 2 ms): impulsive, the line is evidence.
+  const struck = Float64Array.from(noise, (v, i) => {
+    const t = i / rate;
+    const since = t - Math.floor(t * bpfo) / bpfo;
+    return 0.3 * v + 4 * Math.exp(-since / 0.002) * Math.sin(2 * Math.PI * 3000 * since);
+  });
+  const impacts = analyse(struck);
+  assert.ok(impacts.sk >= MIN_BAND_SK, `SK ${impacts.sk}`);
+  assert.ok(impacts.scores.outer_race >= 0.9, JSON.stringify(impacts.scores));
+  assert.equal(physicsVerdict(impacts), 'outer_race');
 });

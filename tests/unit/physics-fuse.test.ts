@@ -9,7 +9,7 @@ function evidence(scores: Partial<BearingEvidence['scores']>): BearingEvidence {
   const s = { outer_race: 0, inner_race: 0, ball: 0, cage: 0, ...scores };
   const db = (x: number) => 8 + 12 * x;
   return {
-    shaftHz: 29.95, speedSource: 'fixed', bandHz: [2250, 3000], band: 'kurtogram', at: 0,
+    shaftHz: 29.95, speedSource: 'fixed', bandHz: [2250, 3000], band: 'kurtogram', bandSk: 6, at: 0,
     linesDb: { bpfo: [db(s.outer_race), 0, 0], bpfi: [db(s.inner_race), 0, 0], bsf2: [db(s.ball), 0, 0], ftf: [db(s.cage), 0, 0] },
     bpfiSidebandsDb: 0, strengthDb: { outer_race: db(s.outer_race), inner_race: db(s.inner_race), ball: db(s.ball), cage: db(s.cage) }, scores: s,
   };
@@ -59,11 +59,13 @@ test('clear envelope lines decide the component; agreement raises the confidence
   assert.equal(missed.component, 'outer_race');
 });
 
-test('a DRSN fault the envelope does not show stays, unconfirmed: half confidence, or 0.9 when impulsive or loud', () => {
+test('a DRSN fault the envelope does not show: kept at 0.9 when impulsive or loud, else normal (nothing physical backs it)', () => {
   const plain = fuse({ drsn: drsn('ball', 0.98), drsnClass: 'B007', physics: physics(evidence({ ball: 0.1 })) });
-  assert.equal(plain.component, 'ball');
-  assert.ok(Math.abs(plain.confidence - 0.49) < 1e-9);
-  assert.match(plain.reason, /not confirmed: no 2xBSF line/);
+  assert.deepEqual([plain.component, plain.confidence, plain.severity], ['normal', 0.5, 'none']);
+  assert.match(plain.reason, /DRSN B007 \(98 %\) not confirmed: no 2xBSF line in the envelope, kurtosis 3\.0, ISO zone A; read as normal/);
+  const loud = fuse({ drsn: drsn('ball', 0.98), drsnClass: 'B007', physics: physics(evidence({}), { indicators: { ...quiet, isoZone: 'C' } }) });
+  assert.deepEqual([loud.component, loud.severity], ['ball', 'medium']);
+  assert.match(loud.reason, /no 2xBSF line, but ISO zone C/);
   const impulsive = fuse({ drsn: drsn('ball', 0.98), drsnClass: 'B014', physics: physics(evidence({}), { indicators: { ...quiet, kurtosis: 6.5 } }) });
   assert.ok(Math.abs(impulsive.confidence - 0.882) < 1e-9);
   assert.match(impulsive.reason, /kurtosis 6\.5/);

@@ -117,7 +117,7 @@ test('with a fused verdict the alert is about the component; sensor faults are a
   assert.deepEqual(events.map((e) => e?.transition ?? null), [null, null, 'raised']);
   assert.equal(events[2]!.className, 'outer_race');
   assert.equal(alertKindOf(events[2]!.className), 'bearing');
-  // An unconfirmed DRSN fault (half its confidence) does not vote; neither does it count as normal.
+  // A fault call below the alert threshold does not vote; neither does it count as normal.
   const s = new SensorAlertState(settings);
   for (let i = 0; i < 5; i++) assert.equal(s.update(fused('ball', 0.49, 'B007')), null);
   // A broken sensor raises a sensor_fault alert, and normal fused windows clear it.

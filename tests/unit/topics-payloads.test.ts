@@ -69,7 +69,7 @@ test('the physics in a payload is what SQLite keeps: the live diagnosis and its 
     physics: {
       indicators: { rmsG: 0.2553941, peakG: 1.4292681, crest: 5.59612, kurtosis: 12.04611, velocityMmS: 0.4731, isoZone: 'A' },
       evidence: {
-        shaftHz: 29.90812, speedSource: 'estimated', bandHz: [4800, 8000], band: 'kurtogram', at: 0,
+        shaftHz: 29.90812, speedSource: 'estimated', bandHz: [4800, 8000], band: 'kurtogram', bandSk: 6, at: 0,
         linesDb: { bpfo: [30.4, 20, 10], bpfi: [7.4, 1, 1], bsf2: [6.8, 1, 1], ftf: [0.2, 0, 0] }, bpfiSidebandsDb: 1,
         strengthDb: { outer_race: 35, inner_race: 7.4, ball: 6.8, cage: 0.2 }, scores: { outer_race: 1, inner_race: 0, ball: 0, cage: 0 },
       },
