@@ -57,6 +57,34 @@ for (const [name, sensor] of [
   }
   rows.push([name, sensor.machine ? 'frames: ring, blocks, spikes + envelope evidence (6205, fixed speed)' : 'frames: ring, blocks, spikes (no machine metadata)', best]);
 }
+// The daemon's case: one DSP worker's share of 300 channels (150), frames interleaved across channels
+// and a window every hop, each channel with its own state. One channel alone keeps its ring in cache; 150
+// do not, and the per-sample ring costs several times more there (the daemon profiles showed it).
+const CHANNELS = 150;
+const chSeconds = 8;
+for (const [label, sensorMachine] of [['no machine metadata', undefined], ['6205, fixed speed', machine]] as const) {
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const ps = Array.from({ length: CHANNELS }, (_, c) => new SensorPhysics({ id: `s${c}`, asset: 'a', rateHz: rate, unit: 'g', axes: ['x'], machine: sensorMachine }, rate, 2048));
+    const nFrames = (chSeconds * rate) / 1024;
+    let t = 0n;
+    for (let k = 0; k < nFrames; k++) {
+      const f = frames[k % frames.length];
+      const t0 = process.hrtime.bigint();
+      for (let c = 0; c < CHANNELS; c++) {
+        const fc: Frame = { ...f, sensorId: `s${c}`, t0: 1e12 + ((k * 1024) / rate) * 1000 };
+        ps[c].onFrame(fc);
+        if (k >= 1) {
+          const end = fc.t0 + (1023 * 1000) / rate;
+          ps[c].onWindow({ sensorId: `s${c}`, asset: 'a', channel: 'x', start: end - (2047 * 1000) / rate, end, data: x.subarray((k % frames.length) * 1024, (k % frames.length) * 1024 + 2048), completedAt: 0 }, 1);
+        }
+      }
+      if (k >= 2) t += process.hrtime.bigint() - t0;
+    }
+    best = Math.min(best, Number(t) / 1e3 / ((chSeconds - (2 * 1024) / rate) * CHANNELS));
+  }
+  rows.push(['per second of signal', `${CHANNELS} channels interleaved, frames + a window per hop (${label})`, best]);
+}
 console.log(`physics parts, one core, FFTs ${nativeFft() ? 'native (native/fft.c)' : 'TypeScript'}; best of ${rounds} rounds`);
 console.log('| unit | part | µs |\n|---|---|---|');
 for (const [unit, part, us] of rows) console.log(`| ${unit} | ${part} | ${us.toFixed(1)} |`);

@@ -49,6 +49,9 @@ export function replayFiles(dir: string): string[] {
 export function benchSensors(n: number, o: { rateHz: number; source: BenchSource; replayFiles: string[] }): Record<string, unknown>[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `s${i}`, asset: `a${Math.floor(i / 10)}`, rateHz: o.rateHz, axes: ['x'],
+    // CWRU's drive-end bearing at its no-load speed (the simulator's default too), so the physics runs
+    // whole, envelope evidence included, as on a configured plant sensor (since 2026-12-06).
+    machine: { bearing: { designation: '6205' }, speed: { rpm: 1797 } },
     // Mixed recordings / conditions, so diagnoses (and alerts) vary like a real plant.
     source: o.source === 'replay'
       ? { type: 'replay', file: o.replayFiles[i % o.replayFiles.length], format: 'f32', loop: true, frameSamples: 1024 }

@@ -23,6 +23,8 @@ export class WindowAnalyzer {
   /** Reused for every window: read it before the next call. */
   readonly spectrum: PowerSpectrum;
   private readonly norm: number;
+  /** Per-bin (mm/s per g)² of the velocity band (velocityWeights), computed once. */
+  private readonly velocityW2: Float64Array;
 
   /** `length`: window length (the spectrum uses its largest power-of-two head), `rateHz`: its sample rate. */
   constructor(length: number, private readonly rateHz: number) {
@@ -37,6 +39,7 @@ export class WindowAnalyzer {
     // Parseval with a window: Σ|X_k|² = n·Σ(w·x)² ≈ n·Σw²·ms(x); one-sided bins count twice.
     this.norm = 2 / (n * sw2);
     this.spectrum = { df: rateHz / n, power: new Float64Array(n / 2 + 1) };
+    this.velocityW2 = velocityWeights(this.spectrum.df, n / 2 + 1, rateHz);
   }
 
   /** Indicators of `data` (values × toG = g); fills `spectrum` (in g²) as a side product. */
@@ -44,21 +47,36 @@ export class WindowAnalyzer {
     const n = this.n;
     const len = data.length;
     const x = this.x;
-    let mean = 0;
-    for (let i = 0; i < len; i++) mean += data[i];
-    mean /= len;
+    // Two passes: sum and extremes, then the central moments (the peak is the farther extreme from the
+    // mean, exactly the largest |v| below). The second loop has no branch: half the time of one that
+    // tracked the peak per sample, and these loops run on every window.
+    let sum = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < len; i++) {
+      const d = data[i];
+      sum += d;
+      lo = Math.min(lo, d);
+      hi = Math.max(hi, d);
+    }
+    const mean = sum / len;
+    const head = Math.min(n, len);
     let m2 = 0;
     let m4 = 0;
-    let peak = 0;
-    for (let i = 0; i < len; i++) {
+    for (let i = 0; i < head; i++) {
       const v = (data[i] - mean) * toG;
-      if (i < n) x[i] = v;
+      x[i] = v;
       const v2 = v * v;
       m2 += v2;
       m4 += v2 * v2;
-      const a = v < 0 ? -v : v;
-      if (a > peak) peak = a;
     }
+    for (let i = head; i < len; i++) {
+      const v = (data[i] - mean) * toG;
+      const v2 = v * v;
+      m2 += v2;
+      m4 += v2 * v2;
+    }
+    const peak = len > 0 ? Math.max(Math.abs((hi - mean) * toG), Math.abs((lo - mean) * toG)) : 0;
     m2 /= len;
     m4 /= len;
     const rms = Math.sqrt(m2);
@@ -67,7 +85,10 @@ export class WindowAnalyzer {
     for (let k = 0; k <= n / 2; k++) power[k] = (this.re[k] * this.re[k] + this.im[k] * this.im[k]) * this.norm;
     power[0] /= 2;
     power[n / 2] /= 2;
-    const velocity = velocityRms(this.spectrum, this.rateHz);
+    const w2 = this.velocityW2;
+    let vms = 0;
+    for (let k = 1; k < w2.length; k++) vms += power[k] * w2[k];
+    const velocity = Math.sqrt(vms);
     return {
       rmsG: rms,
       peakG: peak,
@@ -117,14 +138,17 @@ export function bandLevelsDb(s: PowerSpectrum, edges: readonly number[]): number
   return out;
 }
 
-/** RMS velocity (mm/s) in VELOCITY_BAND_HZ from an acceleration power spectrum in g². */
-export function velocityRms(s: PowerSpectrum, rateHz: number): number {
-  const lo = Math.ceil(VELOCITY_BAND_HZ[0] / s.df);
-  const hi = Math.min(s.power.length - 1, Math.floor(Math.min(VELOCITY_BAND_HZ[1], rateHz / 2) / s.df));
-  let ms = 0;
-  for (let k = Math.max(1, lo); k <= hi; k++) {
-    const w = G_MM_S2 / (2 * Math.PI * k * s.df);
-    ms += s.power[k] * w * w;
+/**
+ * (mm/s per g)² of each bin of a `bins`-bin power spectrum in VELOCITY_BAND_HZ (0 outside, and the
+ * array ends at the band's top bin): V = A / 2πf.
+ */
+function velocityWeights(df: number, bins: number, rateHz: number): Float64Array {
+  const lo = Math.max(1, Math.ceil(VELOCITY_BAND_HZ[0] / df));
+  const hi = Math.min(bins - 1, Math.floor(Math.min(VELOCITY_BAND_HZ[1], rateHz / 2) / df));
+  const w2 = new Float64Array(Math.max(lo, hi + 1));
+  for (let k = lo; k <= hi; k++) {
+    const w = G_MM_S2 / (2 * Math.PI * k * df);
+    w2[k] = w * w;
   }
-  return Math.sqrt(ms);
+  return w2;
 }

@@ -73,16 +73,19 @@ export function rawChecks(x: ArrayLike<number>, from: number, to: number): Senso
 
 /**
  * Isolated spikes in x[from, to) (one frame), reported through `onSpike` with their index. Edges of
- * the frame are skipped by the isolation width.
+ * the frame are skipped by the isolation width. `sums`: Σx and Σx² over the range when the caller has them.
  */
-export function findSpikes(x: ArrayLike<number>, from: number, to: number, onSpike: (i: number) => void): void {
+export function findSpikes(x: ArrayLike<number>, from: number, to: number, onSpike: (i: number) => void, sums?: { sum: number; sum2: number }): void {
   const n = to - from;
   if (n < 4 * SPIKE_ISOLATION) return;
   let sum = 0;
   let sum2 = 0;
-  for (let i = from; i < to; i++) {
-    sum += x[i];
-    sum2 += x[i] * x[i];
+  if (sums) ({ sum, sum2 } = sums);
+  else {
+    for (let i = from; i < to; i++) {
+      sum += x[i];
+      sum2 += x[i] * x[i];
+    }
   }
   const mean = sum / n;
   const rms = Math.sqrt(Math.max(0, sum2 / n - mean * mean));
@@ -160,22 +163,43 @@ const TREND_R2 = 0.9;
  * what is left.
  * A shaft below ~3 Hz (180 rpm) can look like that within a window; drsnd does not target such speeds.
  */
-export function trendCheck(x: ArrayLike<number>, from: number, to: number): SensorFaultFinding | null {
+export function trendCheck(x: ArrayLike<number>, from: number, to: number, sum?: number): SensorFaultFinding | null {
   const n = to - from;
   if (n < 16) return null;
   let sy = 0;
-  for (let i = from; i < to; i++) sy += x[i];
+  if (sum !== undefined) sy = sum;
+  else for (let i = from; i < to; i++) sy += x[i];
   const my = sy / n;
   const mt = (n - 1) / 2;
-  let stt = 0;
+  // Σ(i − mt)² over the window, in closed form (the sum of these quarter-integers is exact in a double).
+  const stt = (n * (n * n - 1)) / 12;
+  // One pass for the line (sty, syy) and the step. The step is the best split into two constant levels
+  // (between-groups share of the variance). With m1 = left/k and m2 = −left/(n−k), the between-groups
+  // sum k·m1² + (n−k)·m2² is left²·n/(k(n−k)): the search keeps the best of that (one division per
+  // split, it runs on every window), and the levels are worked out once for the best split.
   let sty = 0;
   let syy = 0;
-  for (let i = from; i < to; i++) {
-    const t = i - from - mt;
-    const y = x[i] - my;
-    stt += t * t;
-    sty += t * y;
+  let left = 0;
+  let best = 0;
+  let bestK = 0;
+  let bestLeft = 0;
+  const firstK = Math.max(1, n >> 3);
+  const last = n - (n >> 3);
+  for (let i = 0; i < n; i++) {
+    const y = x[from + i] - my;
+    sty += (i - mt) * y;
     syy += y * y;
+    // After sample i, `left` sums the first k = i + 1 samples.
+    left += y;
+    const k = i + 1;
+    if (k >= firstK && k <= last) {
+      const between = (left * left) / (k * (n - k));
+      if (between > best) {
+        best = between;
+        bestK = k;
+        bestLeft = left;
+      }
+    }
   }
   if (syy <= 0) return null;
   const r2 = (sty * sty) / (stt * syy);
@@ -183,25 +207,6 @@ export function trendCheck(x: ArrayLike<number>, from: number, to: number): Sens
   const residual = Math.sqrt(Math.max(0, (syy - (sty * sty) / stt) / n));
   if (r2 >= TREND_R2 && change >= DRIFT_MIN_G && change >= DRIFT_SPREAD_RMS * residual) {
     return { kind: 'dc_drift', detail: `baseline moved ${change.toPrecision(3)} g within ${n} samples, a straight line explains ${Math.round(100 * r2)} % of the signal (loose cable, failing sensor bias or thermal drift)` };
-  }
-  // A step: the best split into two constant levels (between-groups share of the variance). With
-  // m1 = left/k and m2 = −left/(n−k), the between-groups sum k·m1² + (n−k)·m2² is left²·n/(k(n−k)):
-  // the search keeps the best of that (one division per split, it runs on every window), and the
-  // levels are worked out once for the best split.
-  let left = 0;
-  for (let k = 1; k < n >> 3; k++) left += x[from + k - 1] - my;
-  let best = 0;
-  let bestK = 0;
-  let bestLeft = 0;
-  const last = n - (n >> 3);
-  for (let k = Math.max(1, n >> 3); k <= last; k++) {
-    left += x[from + k - 1] - my;
-    const between = (left * left) / (k * (n - k));
-    if (between > best) {
-      best = between;
-      bestK = k;
-      bestLeft = left;
-    }
   }
   const bestR2 = bestK > 0 ? (best * n) / syy : 0;
   const bestJump = bestK > 0 ? Math.abs(bestLeft / bestK + bestLeft / (n - bestK)) : 0;

@@ -38,9 +38,35 @@ const SPEED_MIN_DB = 3;
 /** The envelope spectrum reaches this multiple of the highest defect frequency (3 harmonics + sidebands). */
 const ENVELOPE_SPAN = 3.6;
 
+// Scratch shared by every sensor of a thread (a DSP worker holds up to hundreds): the analyses run one
+// at a time and finish synchronously, so one envelope analyzer per buffer size and one copy buffer do.
+// Per sensor they held up to ~0.5 MiB each: shared, the daemon's RSS at 300 channels fell by ~100 MiB
+// (bench/results/physics-ab-2026-12-06/e2e-300-physics-ab.txt).
+const envelopes = new Map<string, EnvelopeAnalyzer>();
+function sharedEnvelope(n: number, rateHz: number): EnvelopeAnalyzer {
+  const key = `${n}@${rateHz}`;
+  let e = envelopes.get(key);
+  if (!e) envelopes.set(key, (e = new EnvelopeAnalyzer(n, rateHz)));
+  return e;
+}
+const scratches = new Map<string, Float64Array>();
+/** A thread-wide scratch array of at least `n` (its first n used; valid until the next call for `name`). */
+function scratch(name: 'buffer' | 'span', n: number): Float64Array {
+  let a = scratches.get(name);
+  if (!a || a.length < n) scratches.set(name, (a = new Float64Array(n)));
+  return a;
+}
+
 interface Channel {
-  /** Mirrored ring: sample i is at i % n and i % n + n, so any n consecutive samples are contiguous. */
-  ring: Float64Array;
+  /**
+   * The last n samples as the frames carried them (sample i at i % n), in the sensor's unit: scaled to g
+   * when read (`copyOut`, bit for bit the values the checks saw before). Float32 and written once: a
+   * quarter of the bytes per sample of the mirrored Float64 ring it replaced, for 150 channels per worker
+   * whose rings do not stay in cache (the daemon's CPU change was inside its A/B's spread; its RSS fell).
+   */
+  ring: Float32Array;
+  /** The frames' unit → g. */
+  k: number;
   /** Samples written since the last discontinuity. */
   fill: number;
   /** Samples written ever (absolute index of the next one). */
@@ -81,10 +107,10 @@ export class SensorPhysics {
     this.blockLen = this.n / BLOCKS;
     this.evidenceEvery = Math.max(this.n, Math.round(sensor.rateHz * evidenceEverySec));
     this.channels = sensor.axes.map(() => ({
-      ring: new Float64Array(2 * this.n), fill: 0, total: 0, endT: 0, blocks: [], block: { n: 0, sum: 0, sum2: 0 },
+      ring: new Float32Array(this.n), k: 1, fill: 0, total: 0, endT: 0, blocks: [], block: { n: 0, sum: 0, sum2: 0 },
       spikes: [], sinceEvidence: 0, analysed: false, evidence: null, note: this.initialNote(), band: null, shaftHz: null,
     }));
-    this.envelope = new EnvelopeAnalyzer(this.n, sensor.rateHz);
+    this.envelope = sharedEnvelope(this.n, sensor.rateHz);
     this.window = new WindowAnalyzer(windowLength, modelRateHz);
     this.bandEdges = bandEdgesFor(modelRateHz);
   }
@@ -115,6 +141,7 @@ export class SensorPhysics {
         ch.analysed = false;
       }
       const first = ch.total;
+      ch.k = k;
       // Hot: every sample of every channel. Locals and a modulo per frame, not per sample (the loop
       // with them on the channel object was the physics' largest single cost in the worker profile).
       const ring = ch.ring;
@@ -123,11 +150,16 @@ export class SensorPhysics {
       let bn = ch.block.n;
       let bsum = ch.block.sum;
       let bsum2 = ch.block.sum2;
+      // The frame's own Σx, Σx² for the spike search, in this pass rather than one of its own.
+      let fsum = 0;
+      let fsum2 = 0;
       for (let i = 0; i < len; i++) {
-        const v = samples[i] * k;
-        ring[p] = v;
-        ring[p + n] = v;
+        const s = samples[i];
+        fsum += s;
+        fsum2 += s * s;
+        ring[p] = s;
         if (++p === n) p = 0;
+        const v = s * k;
         bn++;
         bsum += v;
         bsum2 += v * v;
@@ -140,17 +172,17 @@ export class SensorPhysics {
           bsum2 = 0;
         }
       }
-      ch.block = { n: bn, sum: bsum, sum2: bsum2 };
+      ch.block.n = bn;
+      ch.block.sum = bsum;
+      ch.block.sum2 = bsum2;
       ch.total += len;
       ch.fill = Math.min(n, ch.fill + len);
       ch.endT = f.t0 + ((len - 1) * 1000) / f.rateHz;
-      // Spikes in this frame: contiguous in the mirrored ring when the frame fits in it.
-      if (len <= n) {
-        const start = first % n;
-        findSpikes(ch.ring, start, start + len, (i) => ch.spikes.push(first + (i - start)));
-        while (ch.spikes.length > 0 && ch.spikes[0] < ch.total - n) ch.spikes.shift();
-        if (ch.spikes.length > 256) ch.spikes.splice(0, ch.spikes.length - 256);
-      }
+      // Spikes in this frame, on its own samples: the test is relative to the frame's RMS, so the unit
+      // does not matter.
+      findSpikes(samples, 0, len, (i) => ch.spikes.push(first + i), { sum: fsum, sum2: fsum2 });
+      while (ch.spikes.length > 0 && ch.spikes[0] < ch.total - n) ch.spikes.shift();
+      if (ch.spikes.length > 256) ch.spikes.splice(0, ch.spikes.length - 256);
       ch.sinceEvidence += len;
       if (ch.fill === n && ch.sinceEvidence >= (ch.analysed ? this.evidenceEvery : n)) {
         ch.sinceEvidence = 0;
@@ -158,6 +190,22 @@ export class SensorPhysics {
         this.analyseBuffer(ch);
       }
     });
+  }
+
+  /** Samples [from, to] (absolute indices, inside the ring) in g into `out` from 0; returns their sum. */
+  private copyOut(ch: Channel, from: number, to: number, out: Float64Array): number {
+    const n = this.n;
+    const ring = ch.ring;
+    const k = ch.k;
+    let p = from % n;
+    let sum = 0;
+    for (let j = 0, len = to - from + 1; j < len; j++) {
+      const v = ring[p] * k;
+      out[j] = v;
+      sum += v;
+      if (++p === n) p = 0;
+    }
+    return sum;
   }
 
   private speed(amp: Float64Array | null): { hz: number; source: SpeedSource } | { note: string } {
@@ -175,11 +223,12 @@ export class SensorPhysics {
     const orders = this.machine.orders;
     const needsSpectrum = this.machine.speed?.mode === 'estimate' || orders !== null;
     if (!needsSpectrum) return;
-    const start = ch.total % this.n;
+    const buffer = scratch('buffer', this.n);
+    this.copyOut(ch, ch.total - this.n, ch.total - 1, buffer);
     const s = this.machine.speed;
     // The speed estimate reads the spectrum up to 4× the top of its range (plus its floor's width).
     const ampBins = s?.mode === 'estimate' ? Math.ceil((4 * s.maxHz) / this.envelope.df) + 32 : 0;
-    const { amp } = this.envelope.spectrum(ch.ring.subarray(start, start + this.n), ampBins);
+    const { amp } = this.envelope.spectrum(buffer.subarray(0, this.n), ampBins);
     const speed = this.speed(amp);
     ch.shaftHz = 'hz' in speed ? speed.hz : null;
     if (!orders) return;
@@ -219,14 +268,19 @@ export class SensorPhysics {
       const oldest = ch.total - ch.fill;
       const from = Math.max(iStart, oldest);
       if (iEnd - from > 0.5 * (iEnd - iStart)) {
-        const a = from % this.n;
-        faults.push(...rawChecks(ch.ring, a, a + (iEnd - from + 1)));
+        const len = iEnd - from + 1;
+        const span = scratch('span', len);
+        const sum = this.copyOut(ch, from, iEnd, span);
+        faults.push(...rawChecks(span, 0, len));
         let spikes = 0;
         for (const s of ch.spikes) if (s >= from && s <= iEnd) spikes++;
         const sp = spikeFinding(spikes, iEnd - from + 1);
         if (sp) faults.push(sp);
         if (!faults.some((f) => f.kind === 'flatline')) {
-          const drift = driftCheck(ch.blocks) ?? trendCheck(ch.ring, a, a + (iEnd - from + 1));
+          // The window's own line/step fit only until the drift history is full (~1.4 s after a start
+          // or a gap): from then on the block means see any drift or step that fit would (a step in the
+          // newest, unfinished block one block later), and the fit was ~15 % of a window's physics.
+          const drift = driftCheck(ch.blocks) ?? (ch.blocks.length < BLOCKS ? trendCheck(span, 0, len, sum) : null);
           if (drift) faults.push(drift);
         }
       }
