@@ -176,7 +176,7 @@ export function trendCheck(x: ArrayLike<number>, from: number, to: number, sum?:
   // One pass for the line (sty, syy) and the step. The step is the best split into two constant levels
   // (between-groups share of the variance). With m1 = left/k and m2 = −left/(n−k), the between-groups
   // sum k·m1² + (n−k)·m2² is left²·n/(k(n−k)): the search keeps the best of that (one division per
-  // split, it runs on every window), and the levels are worked out once for the best split.
+  // split), and the levels are worked out once for the best split.
   let sty = 0;
   let syy = 0;
   let left = 0;
