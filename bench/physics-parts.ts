@@ -1,13 +1,14 @@
 // The physics' per-window and per-frame functions timed alone on one core (docs/physics.md, "Cost"):
 // where a channel's physics CPU goes, without the pipeline around it. Wall time per call, best of
 // `--rounds` rounds after a warm-up, on a simulated 12 kHz outer-race signal.
-//   npm run build && node dist/bench/physics-parts.js [--rounds 5]    (DRSND_NATIVE_FFT=0: TypeScript FFTs)
+//   npm run build && node dist/bench/physics-parts.js [--rounds 5]    (DRSND_NATIVE_FFT=0: TypeScript FFTs and loops)
 import { parseArgs } from 'node:util';
 import { BearingSimulator } from '../src/data/bearing.js';
 import { nativeFft, realFft } from '../src/physics/fft.js';
 import { WindowAnalyzer } from '../src/physics/indicators.js';
 import { resolveMachine } from '../src/physics/machine.js';
-import { rawChecks, trendCheck } from '../src/physics/sensor-faults.js';
+import { nativePhysics } from '../src/physics/native-physics.js';
+import { clipMinCount, rawChecks, trendCheck } from '../src/physics/sensor-faults.js';
 import { SensorPhysics } from '../src/physics/sensor-physics.js';
 import type { Frame, SensorMeta } from '../src/types.js';
 
@@ -33,13 +34,18 @@ function time(n: number, f: (i: number) => void): number {
 }
 
 const at = (i: number) => (i % 600) * 1024;
+// The daemon's flatline/clipping path: native/physics.c spanStats on the ring where the addon is built.
+const native = nativePhysics();
+const spanOut = new Float64Array(9);
 const wa = new WindowAnalyzer(2048, rate);
 const re = new Float64Array(1025);
 const im = new Float64Array(1025);
 const rows: Array<[string, string, number]> = [
   ['per window', 'indicators (moments, spectrum, velocity)', time(5000, (i) => wa.analyse(x.subarray(at(i), at(i) + 2048), 1, [1.4, 2.8, 4.5]))],
   ['per window', '  of which the 2048-point real FFT', time(5000, (i) => realFft(2048).forward(xd, re, im, undefined, at(i)))],
-  ['per window', 'flatline / clipping (native samples)', time(5000, (i) => rawChecks(xd, at(i), at(i) + 2048))],
+  ['per window', 'flatline / clipping (native samples)', native
+    ? time(5000, (i) => native.spanStats(x, at(i), 2048, 1, clipMinCount(2048), spanOut))
+    : time(5000, (i) => rawChecks(xd, at(i), at(i) + 2048))],
   ['per window', 'trend / step (native samples)', time(5000, (i) => trendCheck(xd, at(i), at(i) + 2048))],
 ];
 const machine = resolveMachine({ bearing: { designation: '6205' }, speed: { rpm: 1797 } });
@@ -85,6 +91,6 @@ for (const [label, sensorMachine] of [['no machine metadata', undefined], ['6205
   }
   rows.push(['per second of signal', `${CHANNELS} channels interleaved, frames + a window per hop (${label})`, best]);
 }
-console.log(`physics parts, one core, FFTs ${nativeFft() ? 'native (native/fft.c)' : 'TypeScript'}; best of ${rounds} rounds`);
+console.log(`physics parts, one core, FFTs and loops ${nativeFft() ? 'native (native/fft.c, native/physics.c)' : 'TypeScript'}; best of ${rounds} rounds`);
 console.log('| unit | part | µs |\n|---|---|---|');
 for (const [unit, part, us] of rows) console.log(`| ${unit} | ${part} | ${us.toFixed(1)} |`);

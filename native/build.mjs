@@ -21,8 +21,9 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 const outDir = process.env.DRSND_NATIVE_OUT || path.join(root, 'build', 'native');
-// drsn.c: the engine; fft.c: the physics' FFTs (src/physics/fft.ts), one addon.
-const sources = [path.join(here, 'drsn.c'), path.join(here, 'fft.c')];
+// drsn.c: the engine; fft.c: the physics' FFTs (src/physics/fft.ts); physics.c: its per-frame and
+// per-window loops (src/physics/native-physics.ts); one addon.
+const sources = [path.join(here, 'drsn.c'), path.join(here, 'fft.c'), path.join(here, 'physics.c')];
 
 function skip(why) {
   console.log(`native engine: not built (${why}); inference uses onnxruntime`);

@@ -458,5 +458,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (napi_create_int32(env, PLAN_VERSION, &v) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "planVersion", v) != napi_ok) return NULL;
   if (fft_register(env, exports) != 0) return NULL;
+  if (physics_register(env, exports) != 0) return NULL;
   return exports;
 }

@@ -20,6 +20,8 @@ typedef struct {
   int *rev;      // bit reversal
   double *cs;    // cos(2πk/n), k < n/2
   double *sn;    // sin(2πk/n)
+  double *tc;    // per stage of half-length h: tc[h + k] = cos(πk/h), k < h (the stage's twiddles, contiguous)
+  double *ts;    // … sin(πk/h)
 } cplan_t;
 
 typedef struct {
@@ -33,6 +35,8 @@ typedef struct {
 typedef struct {
   cplan_t c[MAX_LOG2 + 1];
   rplan_t r[MAX_LOG2 + 1];
+  double *scratch;  // fft_scratch(): one region per Node environment, grown on demand
+  size_t scratch_n;
 } plans_t;
 
 static int log2_exact(size_t n) {
@@ -49,7 +53,9 @@ static const cplan_t *cplan(plans_t *p, int bits) {
   int *rev = malloc(sizeof(int) * (size_t)n);
   double *cs = malloc(sizeof(double) * (size_t)(n / 2 + 1));
   double *sn = malloc(sizeof(double) * (size_t)(n / 2 + 1));
-  if (!rev || !cs || !sn) { free(rev); free(cs); free(sn); return NULL; }
+  double *tc = malloc(sizeof(double) * (size_t)n);
+  double *ts = malloc(sizeof(double) * (size_t)n);
+  if (!rev || !cs || !sn || !tc || !ts) { free(rev); free(cs); free(sn); free(tc); free(ts); return NULL; }
   for (int k = 0; k < n; k++) {
     int r = 0;
     for (int b = 0; b < bits; b++) r |= ((k >> b) & 1) << (bits - 1 - b);
@@ -59,7 +65,13 @@ static const cplan_t *cplan(plans_t *p, int bits) {
     cs[k] = cos((2 * M_PI * k) / n);
     sn[k] = sin((2 * M_PI * k) / n);
   }
-  c->rev = rev; c->cs = cs; c->sn = sn; c->n = n;
+  for (int h = 1; h < n; h <<= 1) {
+    for (int k = 0; k < h; k++) {
+      tc[h + k] = cs[k * (n / (2 * h))];
+      ts[h + k] = sn[k * (n / (2 * h))];
+    }
+  }
+  c->rev = rev; c->cs = cs; c->sn = sn; c->tc = tc; c->ts = ts; c->n = n;
   return c;
 }
 
@@ -80,6 +92,23 @@ static const rplan_t *rplan(plans_t *p, int bits) {
   return r;
 }
 
+/**
+ * One block of a radix-2 stage: half butterflies between a (the block's first half) and b (its second)
+ * with the stage's contiguous twiddles. The same butterflies and arithmetic as fft.ts; written over
+ * non-overlapping restrict pointers and contiguous twiddles so the compiler vectorizes the loop
+ * (the per-window 2,048-point transform: 8.6 µs with a twiddle gather per butterfly).
+ */
+static void stage(double *restrict ar, double *restrict ai, double *restrict br, double *restrict bi,
+                  const double *restrict wc, const double *restrict ws, int half, double s) {
+  for (int k = 0; k < half; k++) {
+    const double wr = wc[k], wi = s * ws[k];
+    const double xr = br[k] * wr - bi[k] * wi;
+    const double xi = br[k] * wi + bi[k] * wr;
+    br[k] = ar[k] - xr; bi[k] = ai[k] - xi;
+    ar[k] += xr; ai[k] += xi;
+  }
+}
+
 /** In place; inverse uses e^{+i} and does not scale (as ComplexFft.transform). */
 static void ctransform(const cplan_t *c, double *restrict re, double *restrict im, bool inverse) {
   const int n = c->n;
@@ -91,11 +120,12 @@ static void ctransform(const cplan_t *c, double *restrict re, double *restrict i
     }
   }
   const double s = inverse ? 1.0 : -1.0;
-  for (int len = 2; len <= n; len <<= 1) {
-    const int half = len >> 1, step = n / len;
-    for (int i = 0; i < n; i += len) {
-      for (int k = 0, t = 0; k < half; k++, t += step) {
-        const double wr = c->cs[t], wi = s * c->sn[t];
+  // Stages of 1 and 2 butterflies per block: inline, the same arithmetic (a call per block cost more
+  // than its two butterflies).
+  for (int half = 1; half <= 2 && half < n; half <<= 1) {
+    for (int i = 0; i < n; i += 2 * half) {
+      for (int k = 0; k < half; k++) {
+        const double wr = c->tc[half + k], wi = s * c->ts[half + k];
         const int a = i + k, b = a + half;
         const double xr = re[b] * wr - im[b] * wi;
         const double xi = re[b] * wi + im[b] * wr;
@@ -103,6 +133,9 @@ static void ctransform(const cplan_t *c, double *restrict re, double *restrict i
         re[a] += xr; im[a] += xi;
       }
     }
+  }
+  for (int half = 4; half < n; half <<= 1) {
+    for (int i = 0; i < n; i += 2 * half) stage(re + i, im + i, re + i + half, im + i + half, c->tc + half, c->ts + half, half, s);
   }
 }
 
@@ -130,9 +163,10 @@ static void free_plans(napi_env env, void *data, void *hint) {
   (void)env; (void)hint;
   plans_t *p = data;
   for (int b = 0; b <= MAX_LOG2; b++) {
-    free(p->c[b].rev); free(p->c[b].cs); free(p->c[b].sn);
+    free(p->c[b].rev); free(p->c[b].cs); free(p->c[b].sn); free(p->c[b].tc); free(p->c[b].ts);
     free(p->r[b].wr); free(p->r[b].wi); free(p->r[b].zr); free(p->r[b].zi);
   }
+  free(p->scratch);
   free(p);
 }
 
@@ -197,6 +231,28 @@ static napi_value js_cfft(napi_env env, napi_callback_info info) {
   if (!c) { napi_throw_error(env, "DRSND_NATIVE", "cfft: out of memory"); return NULL; }
   ctransform(c, re, im, inverse);
   return NULL;
+}
+
+int fft_real(napi_env env, int bits, const double *x, const double *w, double *re, double *im) {
+  if (bits < 2 || bits > MAX_LOG2) return 1;
+  plans_t *p = plans_of(env);
+  const cplan_t *c = p ? cplan(p, bits - 1) : NULL;
+  const rplan_t *r = p ? rplan(p, bits) : NULL;
+  if (!c || !r) return 1;
+  rtransform(r, c, x, w, re, im);
+  return 0;
+}
+
+double *fft_scratch(napi_env env, size_t n) {
+  plans_t *p = plans_of(env);
+  if (!p) return NULL;
+  if (p->scratch_n < n) {
+    double *s = realloc(p->scratch, sizeof(double) * n);
+    if (!s) return NULL;
+    p->scratch = s;
+    p->scratch_n = n;
+  }
+  return p->scratch;
 }
 
 int fft_register(napi_env env, napi_value exports) {

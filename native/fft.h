@@ -6,4 +6,13 @@
 /** Adds rfft() and cfft() to `exports`; 0 on success. */
 int fft_register(napi_env env, napi_value exports);
 
+/** x[i]·w[i] (w may be NULL), 2^bits real samples → re, im of bins 0..2^(bits−1) (plans per environment); 0 on success. */
+int fft_real(napi_env env, int bits, const double *x, const double *w, double *re, double *im);
+
+/** A scratch region of at least n doubles for this environment (valid until the next call); NULL if out of memory. */
+double *fft_scratch(napi_env env, size_t n);
+
+/** Adds the physics' per-frame and per-window loops (native/physics.c) to `exports`; 0 on success. */
+int physics_register(napi_env env, napi_value exports);
+
 #endif

@@ -28,7 +28,7 @@ export const NON_SETTING_ENV: Readonly<Record<string, string>> = Object.freeze({
 
 /**
  * Prefixes of non-setting variables: DRSND_NATIVE, DRSND_NATIVE_CFLAGS, DRSND_NATIVE_OUT (native/build.mjs),
- * DRSND_NATIVE_FFT (src/physics/fft.ts);
+ * DRSND_NATIVE_FFT (src/physics/fft.ts, src/physics/native-physics.ts);
  * DRSND_CI_NODES, DRSND_CI_CACHE, DRSND_CI_ARM (.ci/run's Node matrix and ARM run).
  */
 export const NON_SETTING_ENV_PREFIXES: readonly string[] = Object.freeze(['DRSND_NATIVE', 'DRSND_CI']);

@@ -6,7 +6,8 @@
 // Where `npm run build` compiled the native addon, the same algorithms run in C (native/fft.c): the
 // per-window 2048-point transform takes 8 µs there against 32 µs here (bench/physics-parts.ts,
 // docs/physics.md "Cost").
-// This file stays the reference and the fallback; DRSND_NATIVE_FFT=0 keeps to it (tests compare both).
+// This file stays the reference and the fallback; DRSND_NATIVE_FFT=0 keeps to it, and to the TypeScript
+// per-frame and per-window loops (native-physics.ts); tests compare both.
 import { loadNativeAddon } from '../model/engines/native-addon.js';
 
 interface NativeFft {

@@ -3,6 +3,7 @@
 // integrated in the frequency domain (V(f) = A(f) / 2πf) so no time-domain integrator drifts.
 import { hann, realFft } from './fft.js';
 import { isoZone } from './machine.js';
+import { nativePhysics } from './native-physics.js';
 import type { Indicators } from './types.js';
 
 /** Standard gravity in mm/s², exact (CGPM 1901). */
@@ -13,6 +14,8 @@ export const VELOCITY_BAND_HZ: readonly [number, number] = [10, 1000];
 export interface PowerSpectrum {
   df: number;
   power: Float64Array;
+  /** Σ power[k] for k ≥ 1 (the AC power), where the producer summed it already. */
+  ac?: number;
 }
 
 export class WindowAnalyzer {
@@ -25,6 +28,9 @@ export class WindowAnalyzer {
   private readonly norm: number;
   /** Per-bin (mm/s per g)² of the velocity band (velocityWeights), computed once. */
   private readonly velocityW2: Float64Array;
+  private readonly hann: Float64Array;
+  /** The native loop's results (native/physics.c windowStats). */
+  private readonly stats = new Float64Array(6);
 
   /** `length`: window length (the spectrum uses its largest power-of-two head), `rateHz`: its sample rate. */
   constructor(length: number, private readonly rateHz: number) {
@@ -34,6 +40,7 @@ export class WindowAnalyzer {
     this.im = new Float64Array(n / 2 + 1);
     this.x = new Float64Array(n);
     const w = hann(n);
+    this.hann = w;
     let sw2 = 0;
     for (let i = 0; i < n; i++) sw2 += w[i] * w[i];
     // Parseval with a window: Σ|X_k|² = n·Σ(w·x)² ≈ n·Σw²·ms(x); one-sided bins count twice.
@@ -44,6 +51,15 @@ export class WindowAnalyzer {
 
   /** Indicators of `data` (values × toG = g); fills `spectrum` (in g²) as a side product. */
   analyse(data: Float32Array, toG: number, zones: readonly [number, number, number] | null): Indicators {
+    const c = nativePhysics();
+    if (c && data.length >= this.n) {
+      // The same arithmetic in one C call (native/physics.c): no per-window work left in JavaScript.
+      const st = this.stats;
+      c.windowStats(data, toG, this.hann, this.norm, this.velocityW2, this.spectrum.power, st);
+      this.spectrum.ac = st[5];
+      return indicatorsOf(st[0], st[1], st[2], st[3], Math.sqrt(st[4]), zones);
+    }
+    this.spectrum.ac = undefined;
     const n = this.n;
     const len = data.length;
     const x = this.x;
@@ -88,16 +104,19 @@ export class WindowAnalyzer {
     const w2 = this.velocityW2;
     let vms = 0;
     for (let k = 1; k < w2.length; k++) vms += power[k] * w2[k];
-    const velocity = Math.sqrt(vms);
-    return {
-      rmsG: rms,
-      peakG: peak,
-      crest: rms > 0 ? peak / rms : 0,
-      kurtosis: m2 > 0 ? m4 / (m2 * m2) : 0,
-      velocityMmS: velocity,
-      isoZone: isoZone(velocity, zones),
-    };
+    return indicatorsOf(rms, peak, m2, m4, Math.sqrt(vms), zones);
   }
+}
+
+function indicatorsOf(rms: number, peak: number, m2: number, m4: number, velocity: number, zones: readonly [number, number, number] | null): Indicators {
+  return {
+    rmsG: rms,
+    peakG: peak,
+    crest: rms > 0 ? peak / rms : 0,
+    kurtosis: m2 > 0 ? m4 / (m2 * m2) : 0,
+    velocityMmS: velocity,
+    isoZone: isoZone(velocity, zones),
+  };
 }
 
 /**
@@ -127,13 +146,13 @@ export function bandEdgesFor(modelRateHz: number): number[] {
  * band (no energy, or no bin in it) is -200 dB, not -Infinity: the baseline's statistics stay finite.
  */
 export function bandLevelsDb(s: PowerSpectrum, edges: readonly number[]): number[] {
-  const out: number[] = [];
+  const out = new Array<number>(Math.max(0, edges.length - 1));
   for (let b = 0; b + 1 < edges.length; b++) {
     const lo = Math.max(1, Math.ceil(edges[b] / s.df));
     const hi = Math.min(s.power.length - 1, Math.ceil(edges[b + 1] / s.df) - 1);
     let ms = 0;
     for (let k = lo; k <= hi; k++) ms += s.power[k];
-    out.push(ms > 1e-20 ? 10 * Math.log10(ms) : -200);
+    out[b] = ms > 1e-20 ? 10 * Math.log10(ms) : -200;
   }
   return out;
 }

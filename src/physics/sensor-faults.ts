@@ -15,8 +15,8 @@ const CLIP_MIN_SHARE = 0.002;
 export const SPIKE_RMS = 12;
 /** …while every sample within SPIKE_ISOLATION of it stays below this share of its height. A bearing impact
  *  rings a resonance: for any resonance period ≥ 2 samples, some sample within ±4 has ≥ 0.5 of the peak. */
-const SPIKE_NEIGHBOUR_SHARE = 0.3;
-const SPIKE_ISOLATION = 4;
+export const SPIKE_NEIGHBOUR_SHARE = 0.3;
+export const SPIKE_ISOLATION = 4;
 /** Share of the AC power at mains lines (50/60 Hz and harmonics) from which the signal is mains pick-up. */
 const MAINS_SHARE = 0.5;
 const MAINS_HZ = [50, 60] as const;
@@ -26,18 +26,33 @@ const DRIFT_SPREAD_RMS = 3;
 /** …and by more than this in g, so a near-silent channel's LSB wander is not a drift. */
 const DRIFT_MIN_G = 1e-3;
 
+/**
+ * Statistics of a span for the flatline and clipping checks, in this layout (native/physics.c spanStats
+ * fills the same): [min, max, nMin, nMax, Σ, atMax, nearMax, atMin, nearMin]. nMin/nMax count the
+ * extremes; at/near count samples at and within 1 % of the peak-to-peak inside each extreme, and are
+ * counted only when an extreme occurs clipMinCount(n) times or more (most windows skip that pass).
+ */
+export type RawStats = Float64Array;
+
+/** Samples at an extreme from which a span of n might be clipped. */
+export function clipMinCount(n: number): number {
+  return Math.max(3, CLIP_MIN_SHARE * n);
+}
+
+const rawScratch: RawStats = new Float64Array(9);
+
 /** Flatline and clipping on x[from, to). */
-export function rawChecks(x: ArrayLike<number>, from: number, to: number): SensorFaultFinding[] {
+export function rawChecks(x: ArrayLike<number>, from: number, to: number): readonly SensorFaultFinding[] {
   const n = to - from;
-  if (n < 8) return [];
+  if (n < 8) return NONE;
   let min = Infinity;
   let max = -Infinity;
-  // How often the extremes occur: a window whose max and min each occur fewer than minCount times
-  // cannot be clipped, and the second pass (most windows) is skipped.
   let nMax = 0;
   let nMin = 0;
+  let sum = 0;
   for (let i = from; i < to; i++) {
     const v = x[i];
+    sum += v;
     if (v <= min) {
       nMin = v === min ? nMin + 1 : 1;
       min = v;
@@ -47,28 +62,49 @@ export function rawChecks(x: ArrayLike<number>, from: number, to: number): Senso
       max = v;
     }
   }
-  const pp = max - min;
-  if (pp < FLATLINE_PP_G) return [{ kind: 'flatline', detail: `peak-to-peak ${pp.toExponential(1)} g over ${n} samples (stuck or disconnected sensor)` }];
-  const minCount = Math.max(3, CLIP_MIN_SHARE * n);
-  if (nMax < minCount && nMin < minCount) return [];
-  // Clipping: many samples at exactly the extreme value and few just inside it. A sine (even one
-  // quantized by an ADC) has more samples just below its peak than at it; a flat top has none.
-  const band = 0.01 * pp;
   let atMax = 0;
   let nearMax = 0;
   let atMin = 0;
   let nearMin = 0;
-  for (let i = from; i < to; i++) {
-    const v = x[i];
-    if (v === max) atMax++;
-    else if (v > max - band) nearMax++;
-    if (v === min) atMin++;
-    else if (v < min + band) nearMin++;
+  const minCount = clipMinCount(n);
+  if (nMax >= minCount || nMin >= minCount) {
+    const band = 0.01 * (max - min);
+    for (let i = from; i < to; i++) {
+      const v = x[i];
+      if (v === max) atMax++;
+      else if (v > max - band) nearMax++;
+      if (v === min) atMin++;
+      else if (v < min + band) nearMin++;
+    }
   }
+  const st = rawScratch;
+  st[0] = min; st[1] = max; st[2] = nMin; st[3] = nMax; st[4] = sum;
+  st[5] = atMax; st[6] = nearMax; st[7] = atMin; st[8] = nearMin;
+  return rawFindings(st, n);
+}
+
+/** No finding: shared, so the common case allocates nothing (callers only read the result). */
+const NONE: readonly SensorFaultFinding[] = Object.freeze([]);
+
+/** The flatline and clipping verdicts of a span of n samples from its RawStats. */
+export function rawFindings(st: RawStats, n: number): readonly SensorFaultFinding[] {
+  if (n < 8) return NONE;
+  const min = st[0];
+  const max = st[1];
+  const pp = max - min;
+  if (pp < FLATLINE_PP_G) return [{ kind: 'flatline', detail: `peak-to-peak ${pp.toExponential(1)} g over ${n} samples (stuck or disconnected sensor)` }];
+  const minCount = clipMinCount(n);
+  if (st[3] < minCount && st[2] < minCount) return NONE;
+  const atMax = st[5];
+  const nearMax = st[6];
+  const atMin = st[7];
+  const nearMin = st[8];
+  // Clipping: many samples at exactly the extreme value and few just inside it. A sine (even one
+  // quantized by an ADC) has more samples just below its peak than at it; a flat top has none.
   const clippedAt: string[] = [];
   if (atMax >= minCount && atMax > 2 * nearMax) clippedAt.push(`${atMax} samples at +${max.toPrecision(4)} g`);
   if (atMin >= minCount && atMin > 2 * nearMin) clippedAt.push(`${atMin} samples at ${min.toPrecision(4)} g`);
-  return clippedAt.length ? [{ kind: 'clipping', detail: `${clippedAt.join(', ')} of ${n} (saturated sensor or ADC)` }] : [];
+  return clippedAt.length ? [{ kind: 'clipping', detail: `${clippedAt.join(', ')} of ${n} (saturated sensor or ADC)` }] : NONE;
 }
 
 /**
@@ -111,8 +147,8 @@ export function spikeFinding(count: number, samples: number): SensorFaultFinding
  * the shaft's 1× or 2× sits on the line (a 2-pole motor at ~50 Hz is a machine, not pick-up).
  */
 export function mainsCheck(s: PowerSpectrum, shaftHz: number | null): SensorFaultFinding | null {
-  let total = 0;
-  for (let k = 1; k < s.power.length; k++) total += s.power[k];
+  let total = s.ac ?? 0;
+  if (s.ac === undefined) for (let k = 1; k < s.power.length; k++) total += s.power[k];
   if (total <= 0) return null;
   for (const f of MAINS_HZ) {
     if (shaftHz !== null && [1, 2].some((h) => Math.abs(h * shaftHz - f) < Math.max(2, 1.5 * s.df))) continue;

@@ -14,7 +14,11 @@ import { scoreEvidence } from './evidence.js';
 import { nextPow2 } from './fft.js';
 import { bandEdgesFor, bandLevelsDb, WindowAnalyzer } from './indicators.js';
 import { NO_MACHINE } from './machine.js';
-import { driftCheck, findSpikes, mainsCheck, rawChecks, spikeFinding, trendCheck, type BlockStat } from './sensor-faults.js';
+import { nativePhysics, type NativePhysics } from './native-physics.js';
+import {
+  clipMinCount, driftCheck, findSpikes, mainsCheck, rawChecks, rawFindings, spikeFinding, trendCheck, SPIKE_ISOLATION, SPIKE_NEIGHBOUR_SHARE, SPIKE_RMS,
+  type BlockStat,
+} from './sensor-faults.js';
 import { estimateShaftHz } from './speed.js';
 import type { BearingEvidence, MachineInfo, SensorFaultFinding, SpeedSource, WindowPhysics } from './types.js';
 
@@ -56,6 +60,10 @@ function scratch(name: 'buffer' | 'span', n: number): Float64Array {
   if (!a || a.length < n) scratches.set(name, (a = new Float64Array(n)));
   return a;
 }
+// The native loops' outputs (native/physics.c), read right after each call: one set per thread.
+const frameBlocks = new Float64Array(2 * BLOCKS);
+const frameSpikes = new Int32Array(256);
+const spanOut = new Float64Array(9);
 
 interface Channel {
   /**
@@ -74,7 +82,10 @@ interface Channel {
   /** Epoch ms of the latest sample. */
   endT: number;
   blocks: BlockStat[];
-  block: { n: number; sum: number; sum2: number };
+  /** The unfinished block: [samples, Σ, Σ²] (in g), and two slots the native frame pass reports in. */
+  block: Float64Array;
+  /** driftCheck(blocks), worked out once per new block (windows overlap: several read the same blocks). */
+  drift: SensorFaultFinding | null | undefined;
   /** Absolute indices of isolated spikes, oldest first. */
   spikes: number[];
   sinceEvidence: number;
@@ -97,6 +108,8 @@ export class SensorPhysics {
   private readonly envelope: EnvelopeAnalyzer;
   private readonly window: WindowAnalyzer;
   private readonly bandEdges: number[];
+  /** The C loops, where the addon is built (else the TypeScript below). */
+  private readonly native: NativePhysics | null = nativePhysics();
   /** Latest speed carried by frames (machine.speed topic). */
   private topicHz: number | null = null;
 
@@ -107,7 +120,7 @@ export class SensorPhysics {
     this.blockLen = this.n / BLOCKS;
     this.evidenceEvery = Math.max(this.n, Math.round(sensor.rateHz * evidenceEverySec));
     this.channels = sensor.axes.map(() => ({
-      ring: new Float32Array(this.n), k: 1, fill: 0, total: 0, endT: 0, blocks: [], block: { n: 0, sum: 0, sum2: 0 },
+      ring: new Float32Array(this.n), k: 1, fill: 0, total: 0, endT: 0, blocks: [], block: new Float64Array(5), drift: undefined,
       spikes: [], sinceEvidence: 0, analysed: false, evidence: null, note: this.initialNote(), band: null, shaftHz: null,
     }));
     this.envelope = sharedEnvelope(this.n, sensor.rateHz);
@@ -136,51 +149,17 @@ export class SensorPhysics {
       if (f.discontinuity) {
         ch.fill = 0;
         ch.blocks = [];
-        ch.block = { n: 0, sum: 0, sum2: 0 };
+        ch.block.fill(0);
+        ch.drift = undefined;
         ch.sinceEvidence = 0;
         ch.analysed = false;
       }
-      const first = ch.total;
       ch.k = k;
-      // Hot: every sample of every channel. Locals and a modulo per frame, not per sample (the loop
-      // with them on the channel object was the physics' largest single cost in the worker profile).
-      const ring = ch.ring;
-      const blockLen = this.blockLen;
-      let p = first % n;
-      let bn = ch.block.n;
-      let bsum = ch.block.sum;
-      let bsum2 = ch.block.sum2;
-      // The frame's own Σx, Σx² for the spike search, in this pass rather than one of its own.
-      let fsum = 0;
-      let fsum2 = 0;
-      for (let i = 0; i < len; i++) {
-        const s = samples[i];
-        fsum += s;
-        fsum2 += s * s;
-        ring[p] = s;
-        if (++p === n) p = 0;
-        const v = s * k;
-        bn++;
-        bsum += v;
-        bsum2 += v * v;
-        if (bn === blockLen) {
-          const mean = bsum / bn;
-          ch.blocks.push({ mean, rms: Math.sqrt(Math.max(0, bsum2 / bn - mean * mean)) });
-          if (ch.blocks.length > BLOCKS) ch.blocks.shift();
-          bn = 0;
-          bsum = 0;
-          bsum2 = 0;
-        }
-      }
-      ch.block.n = bn;
-      ch.block.sum = bsum;
-      ch.block.sum2 = bsum2;
+      if (this.native) this.nativeFrame(this.native, ch, samples, k);
+      else this.frameLoop(ch, samples, k);
       ch.total += len;
       ch.fill = Math.min(n, ch.fill + len);
       ch.endT = f.t0 + ((len - 1) * 1000) / f.rateHz;
-      // Spikes in this frame, on its own samples: the test is relative to the frame's RMS, so the unit
-      // does not matter.
-      findSpikes(samples, 0, len, (i) => ch.spikes.push(first + i), { sum: fsum, sum2: fsum2 });
       while (ch.spikes.length > 0 && ch.spikes[0] < ch.total - n) ch.spikes.shift();
       if (ch.spikes.length > 256) ch.spikes.splice(0, ch.spikes.length - 256);
       ch.sinceEvidence += len;
@@ -190,6 +169,66 @@ export class SensorPhysics {
         this.analyseBuffer(ch);
       }
     });
+  }
+
+  /** One frame through native/physics.c framePass: ring, blocks and spikes in one C call. */
+  private nativeFrame(c: NativePhysics, ch: Channel, samples: Float32Array, k: number): void {
+    const first = ch.total;
+    c.framePass(samples, ch.ring, first % this.n, k, this.blockLen, ch.block, frameBlocks, frameSpikes, SPIKE_RMS, SPIKE_NEIGHBOUR_SHARE, SPIKE_ISOLATION);
+    const nb = ch.block[3];
+    const capB = frameBlocks.length / 2;
+    for (let j = Math.max(0, nb - capB); j < nb; j++) this.pushBlock(ch, frameBlocks[2 * (j % capB)], frameBlocks[2 * (j % capB) + 1]);
+    const ns = ch.block[4];
+    const capS = frameSpikes.length;
+    for (let j = Math.max(0, ns - capS); j < ns; j++) ch.spikes.push(first + frameSpikes[j % capS]);
+  }
+
+  private pushBlock(ch: Channel, mean: number, rms: number): void {
+    ch.blocks.push({ mean, rms });
+    if (ch.blocks.length > BLOCKS) ch.blocks.shift();
+    ch.drift = undefined;
+  }
+
+  /** The TypeScript frame pass (the reference of native/physics.c framePass). */
+  private frameLoop(ch: Channel, samples: Float32Array, k: number): void {
+    const n = this.n;
+    const len = samples.length;
+    const first = ch.total;
+    // Hot: every sample of every channel. Locals and a modulo per frame, not per sample (the loop
+    // with them on the channel object was the physics' largest single cost in the worker profile).
+    const ring = ch.ring;
+    const blockLen = this.blockLen;
+    let p = first % n;
+    let bn = ch.block[0];
+    let bsum = ch.block[1];
+    let bsum2 = ch.block[2];
+    // The frame's own Σx, Σx² for the spike search, in this pass rather than one of its own.
+    let fsum = 0;
+    let fsum2 = 0;
+    for (let i = 0; i < len; i++) {
+      const s = samples[i];
+      fsum += s;
+      fsum2 += s * s;
+      ring[p] = s;
+      if (++p === n) p = 0;
+      const v = s * k;
+      bn++;
+      bsum += v;
+      bsum2 += v * v;
+      if (bn === blockLen) {
+        const mean = bsum / bn;
+        this.pushBlock(ch, mean, Math.sqrt(Math.max(0, bsum2 / bn - mean * mean)));
+        bn = 0;
+        bsum = 0;
+        bsum2 = 0;
+      }
+    }
+    ch.block[0] = bn;
+    ch.block[1] = bsum;
+    ch.block[2] = bsum2;
+    // Spikes in this frame, on its own samples: the test is relative to the frame's RMS, so the unit
+    // does not matter.
+    findSpikes(samples, 0, len, (i) => ch.spikes.push(first + i), { sum: fsum, sum2: fsum2 });
   }
 
   /** Samples [from, to] (absolute indices, inside the ring) in g into `out` from 0; returns their sum. */
@@ -269,9 +308,18 @@ export class SensorPhysics {
       const from = Math.max(iStart, oldest);
       if (iEnd - from > 0.5 * (iEnd - iStart)) {
         const len = iEnd - from + 1;
-        const span = scratch('span', len);
-        const sum = this.copyOut(ch, from, iEnd, span);
-        faults.push(...rawChecks(span, 0, len));
+        // The span copied out (in g) only for the TypeScript checks or the trend fit of the first ~1.4 s.
+        let span: Float64Array | null = null;
+        let sum: number;
+        if (this.native) {
+          this.native.spanStats(ch.ring, from % this.n, len, ch.k, clipMinCount(len), spanOut);
+          sum = spanOut[4];
+          for (const f of rawFindings(spanOut, len)) faults.push(f);
+        } else {
+          span = scratch('span', len);
+          sum = this.copyOut(ch, from, iEnd, span);
+          for (const f of rawChecks(span, 0, len)) faults.push(f);
+        }
         let spikes = 0;
         for (const s of ch.spikes) if (s >= from && s <= iEnd) spikes++;
         const sp = spikeFinding(spikes, iEnd - from + 1);
@@ -280,7 +328,15 @@ export class SensorPhysics {
           // The window's own line/step fit only until the drift history is full (~1.4 s after a start
           // or a gap): from then on the block means see any drift or step that fit would (a step in the
           // newest, unfinished block one block later), and the fit was ~15 % of a window's physics.
-          const drift = driftCheck(ch.blocks) ?? (ch.blocks.length < BLOCKS ? trendCheck(span, 0, len, sum) : null);
+          if (ch.drift === undefined) ch.drift = driftCheck(ch.blocks);
+          let drift = ch.drift;
+          if (!drift && ch.blocks.length < BLOCKS) {
+            if (!span) {
+              span = scratch('span', len);
+              this.copyOut(ch, from, iEnd, span);
+            }
+            drift = trendCheck(span, 0, len, sum);
+          }
           if (drift) faults.push(drift);
         }
       }
