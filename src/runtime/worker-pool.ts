@@ -5,6 +5,7 @@
 // call ends only by terminate()); and stops members politely, then by force. What crosses to a member
 // and what a lost member costs belong to the pool above, through onMessage / onExit / onReplace.
 // Timers come from the injected Clock, so tests drive timeouts and back-off in virtual time.
+import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -13,6 +14,29 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { RespawnBackoff, stopWorker } from '../util/worker-supervision.js';
 import { scriptEntry, type WorkerScript } from '../worker-entry.js';
 import { fromWire, type Handshake } from './worker-protocol.js';
+
+/**
+ * The old generation a worker's heap may reach before V8 sets out to collect it (MiB). With V8's default
+ * for a new isolate (an old-generation limit of ~35 MiB at the DSP workers' ~12 MiB live heap) the DSP
+ * workers ran a full mark-compact every ~0.3 s at 300 channels with the physics on (`--trace-gc`,
+ * `npm run bench -- --only e2e --sensors 300`: ~55 per worker in 20 s; with this, 1), which cost the
+ * daemon ~10 points of a core (docs/physics.md, "Cost"). A threshold, not a reservation: the workers'
+ * heaps stayed at ~14-20 MiB.
+ */
+export const WORKER_INITIAL_OLD_SPACE_MB = 128;
+
+let heapsConfigured = false;
+
+/**
+ * Sets the initial old-space size for the isolates created from now on (V8 reads it when it sets up a
+ * heap; the main thread's is set up already). Worker resourceLimits have no such field, and a worker's
+ * execArgv takes no V8 options, hence the process-wide flag, once, before the first worker.
+ */
+function configureWorkerHeaps(): void {
+  if (heapsConfigured) return;
+  heapsConfigured = true;
+  v8.setFlagsFromString(`--initial-old-space-size=${WORKER_INITIAL_OLD_SPACE_MB}`);
+}
 
 export interface Member {
   /** Its place in the pool; a replacement takes the same index. */
@@ -147,6 +171,7 @@ export function createWorkerPool<From extends { type: string }>(opts: WorkerPool
   };
 
   const spawn = (index: number): PoolMember => {
+    configureWorkerHeaps();
     const worker = new Worker(entry.entry, { workerData: opts.workerData, eval: entry.eval, argv: opts.script.argv, name: opts.name });
     const threadId = worker.threadId; // -1 once the thread has exited
     const m = new PoolMember(index, worker, deadlines);
