@@ -16,7 +16,7 @@ export interface EnvelopeResult {
    * steady tone, large for repeated impacts): computed from the same complex envelope, so it is free.
    */
   sk: number;
-  /** |squared-envelope spectrum|, bins 0..length−1 at `df` Hz. */
+  /** |squared-envelope spectrum|, bins 0..length−1 at `df` Hz (the analyzer's scratch: valid until its next call). */
   ses: Float64Array;
   df: number;
 }
@@ -40,6 +40,11 @@ export class EnvelopeAnalyzer {
   private zr = new Float64Array(0);
   private zi = new Float64Array(0);
   private e = new Float64Array(0);
+  // The envelope spectrum's transform and result, grown to the largest band and reused: three new
+  // arrays per analysis (up to ~70 KiB) were most of the physics' allocations in the DSP workers.
+  private sre = new Float64Array(0);
+  private sim = new Float64Array(0);
+  private ses = new Float64Array(0);
 
   constructor(n: number, private readonly rateHz: number) {
     if ((n & (n - 1)) !== 0) throw new RangeError(`envelope buffer ${n} is not a power of two`);
@@ -154,12 +159,17 @@ export class EnvelopeAnalyzer {
     mean /= m;
     const w = hann(m);
     for (let i = 0; i < m; i++) e[i] = (e[i] - mean) * w[i];
-    const re = new Float64Array(m / 2 + 1);
-    const im = new Float64Array(m / 2 + 1);
+    if (this.sre.length < m / 2 + 1) {
+      this.sre = new Float64Array(m / 2 + 1);
+      this.sim = new Float64Array(m / 2 + 1);
+      this.ses = new Float64Array(m / 2 + 1);
+    }
+    const re = this.sre.subarray(0, m / 2 + 1);
+    const im = this.sim.subarray(0, m / 2 + 1);
     realFft(m).forward(e, re, im);
     // The envelope has m samples over the buffer's duration: its bins are `df` apart too.
     const bins = Math.min(m / 2 + 1, Math.ceil(maxHz / this.df) + 1);
-    const ses = new Float64Array(bins);
+    const ses = this.ses.subarray(0, bins);
     for (let k = 0; k < bins; k++) ses[k] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
     return { bandHz: [k1 * this.df, k2 * this.df], sk, ses, df: this.df };
   }

@@ -32,15 +32,24 @@ let produced: { s: number; w: Window }[] = [];
  * The last ringWindows windows per sensor and axis (`s:c`), for alert snapshots. The windower hands
  * out a fresh array per window and normalization writes elsewhere, so keeping the reference costs no
  * copy; only a window asked for is copied and sent back.
+ *
+ * Only the samples and times are kept, not the Window: its physics (indicators, findings, band levels)
+ * has no use here and would otherwise live as long as the ring (~0.7 s), past several young-generation
+ * collections.
  */
-const rings = new Map<string, Window[]>();
+interface Kept {
+  start: number;
+  end: number;
+  data: Float32Array;
+}
+const rings = new Map<string, Kept[]>();
 const ringWindows = init.ringWindows ?? 0;
 
 function keep(s: number, w: Window): void {
   const key = `${s}:${w.channel}`;
   let ring = rings.get(key);
   if (!ring) rings.set(key, (ring = []));
-  ring.push(w);
+  ring.push({ start: w.start, end: w.end, data: w.data });
   if (ring.length > ringWindows) ring.shift();
 }
 
