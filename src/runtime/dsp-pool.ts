@@ -19,6 +19,7 @@ import { type OperatorFunction, Observable, type Subscriber } from 'rxjs';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import { fromWire } from './worker-protocol.js';
 import type { Logger } from '../log.js';
+import type { BearingEvidence } from '../physics/types.js';
 import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from '../types.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { siblingScript, type WorkerScript } from '../worker-entry.js';
@@ -104,6 +105,8 @@ interface Slot {
   pending: Map<number, Map<number, number>>;
   /** window() requests waiting for this worker's answer. */
   windowRequests: Map<number, (w: { data: Float32Array; end: number } | undefined) => void>;
+  /** The evidence this worker last sent per sensor and axis (key c × sensors + s), for WireWindow.e. */
+  evidence: Map<number, BearingEvidence>;
   /** Frames in the outbox or at the worker: what maxQueuedFrames bounds. */
   queued: number;
   /** Windows the outbox's frames will roughly make (fused mode sends at a batch's worth). */
@@ -160,6 +163,12 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
     }
     const t = performance.now();
     for (const w of m.windows) {
+      if (w.p) {
+        // Shared by the windows that carry it until the next analysis: the same object, as on one thread.
+        const key = w.c * sensors.length + w.s;
+        if (w.e) w.p.evidence = slot.evidence.get(key) ?? null;
+        else if (w.p.evidence) slot.evidence.set(key, w.p.evidence);
+      }
       const lane = lanes[w.s];
       const { sensor } = lane;
       // One object literal per branch (no {...ref, data} copy): this runs for every window.
@@ -181,7 +190,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   };
 
   const addSlot = (member: Member): Slot => {
-    const slot: Slot = { member, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), windowRequests: new Map(), queued: 0 };
+    const slot: Slot = { member, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), windowRequests: new Map(), evidence: new Map(), queued: 0 };
     slots[member.index] = slot;
     slotOf.set(member, slot);
     return slot;

@@ -57,6 +57,12 @@ export interface WireWindow {
   o: number;
   /** Window.physics */
   p?: WindowPhysics;
+  /**
+   * Set: p.evidence is the one this worker last sent for this sensor and axis, and is left out. The
+   * evidence changes every few seconds and windows come ~12 a second per channel: a copy of it (a dozen
+   * objects) deserialized with every window was garbage for the main thread (docs/physics.md, "Cost").
+   */
+  e?: 1;
 }
 
 export type ToDsp =

@@ -12,6 +12,7 @@ import { selectEngine } from '../model/select.js';
 import { netInputLength } from '../model/metadata.js';
 import { warmUpPhysics } from '../physics/sensor-physics.js';
 import { toWire } from './worker-protocol.js';
+import type { BearingEvidence } from '../physics/types.js';
 import type { Frame, Window } from '../types.js';
 import type { DspInit, FromDsp, ToDsp, WireWindow } from './dsp-protocol.js';
 import { normalizeData } from '../pipeline/normalize.js';
@@ -100,8 +101,17 @@ function runFrames(msg: Extract<ToDsp, { type: 'frames' }>): { s: number; w: Win
   return out;
 }
 
+/** The evidence last sent per sensor and axis (key c × sensors + s): WireWindow.e. */
+const sentEvidence = new Map<number, BearingEvidence>();
+
 function wire(s: number, w: Window, o: number): WireWindow {
-  return { s, c: init.sensors[s].axes.indexOf(w.channel), start: w.start, end: w.end, completedAt: w.completedAt, o, p: w.physics };
+  const c = init.sensors[s].axes.indexOf(w.channel);
+  const p = w.physics;
+  if (!p?.evidence) return { s, c, start: w.start, end: w.end, completedAt: w.completedAt, o, p };
+  const key = c * init.sensors.length + s;
+  if (sentEvidence.get(key) === p.evidence) return { s, c, start: w.start, end: w.end, completedAt: w.completedAt, o, p: { ...p, evidence: null }, e: 1 };
+  sentEvidence.set(key, p.evidence);
+  return { s, c, start: w.start, end: w.end, completedAt: w.completedAt, o, p };
 }
 
 function answerWithWindows(msg: Extract<ToDsp, { type: 'frames' }>): void {
@@ -139,6 +149,8 @@ async function answerWithProbs(engine: InferenceEngine, msg: Extract<ToDsp, { ty
       a = end;
     }
   } catch (e) {
+    // These windows are lost, evidence included: the next ones carry theirs in full (WireWindow.e).
+    sentEvidence.clear();
     reply = { type: 'windows', id: msg.id, windows: [], buffer: new ArrayBuffer(0), probs: true, inferenceError: toWire(e), lostWindows: n };
   }
   port!.postMessage(reply, [reply.buffer]);

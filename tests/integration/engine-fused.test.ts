@@ -12,6 +12,7 @@ import { createLogger } from '../../src/log.js';
 import { createOnnxEngine } from '../../src/model/engines/onnx.js';
 import { loadModel } from '../../src/model/metadata.js';
 import { createDspPool, type DspPoolOptions } from '../../src/runtime/dsp-pool.js';
+import { faultOrders, lookupBearing } from '../../src/physics/bearing.js';
 import { normalizeWindows } from '../../src/pipeline/normalize.js';
 import { signalPipeline } from '../../src/pipeline/sensor-pipeline.js';
 import type { Diagnosis, Frame, SensorMeta } from '../../src/types.js';
@@ -23,7 +24,11 @@ import { ManualClock } from '../helpers/manual-clock.js';
 const modelDir = path.join(projectRoot, 'models', 'drsn-cw-cwru');
 const log = createLogger('silent');
 const sensors: SensorMeta[] = [
-  { id: 'pump', asset: 'p', rateHz: 12_000, unit: 'g', axes: ['x'] },
+  // With a bearing and a speed: its windows carry envelope evidence, sent once per analysis (WireWindow.e).
+  {
+    id: 'pump', asset: 'p', rateHz: 12_000, unit: 'g', axes: ['x'],
+    machine: { orders: faultOrders(lookupBearing('6205')!.geometry), speed: { mode: 'fixed', hz: 29.95 }, isoZones: null, envelopeBandHz: null },
+  },
   { id: 'fan', asset: 'f', rateHz: 25_600, unit: 'm/s2', axes: ['x', 'y'] },
   { id: 'motor', asset: 'm', rateHz: 20_000, unit: 'mg', axes: ['z'] },
 ];
@@ -92,7 +97,12 @@ test(`fused workers (${engine}) give the diagnoses of the split path (same windo
       // onnx vs onnx: batch composition only; tfjs vs onnx: the engines' agreement bound.
       assert.ok(diff <= (engine === 'onnx' ? 1e-5 : 1e-4), `${key(d)}: probabilities differ by ${diff}`);
       assert.ok(d.latencyMs >= 0 && d.latencyMs < 60_000, `latency ${d.latencyMs}`);
+      // The physics crosses whole: the evidence too, though the worker sends it once per analysis.
+      assert.deepEqual(d.physics?.evidence ?? null, e.w.physics?.evidence ?? null, `${key(d)}: evidence`);
+      assert.deepEqual(d.physics?.indicators, e.w.physics?.indicators, `${key(d)}: indicators`);
     }
+    const withEvidence = fused.filter((d) => d.physics?.evidence);
+    assert.ok(withEvidence.length >= 5 && withEvidence.every((d) => d.sensorId === 'pump'), `${withEvidence.length} diagnoses with evidence`);
     for (const s of sensors) {
       for (const axis of s.axes) {
         const starts = fused.filter((d) => d.sensorId === s.id && d.channel === axis).map((d) => d.windowStart);
