@@ -20,7 +20,7 @@ import { fromWire, type Handshake } from './worker-protocol.js';
  * for a new isolate (an old-generation limit of ~35 MiB at the DSP workers' ~12 MiB live heap) the DSP
  * workers ran a full mark-compact every ~0.3 s at 300 channels with the physics on (`--trace-gc`,
  * `npm run bench -- --only e2e --sensors 300`: ~55 per worker in 20 s; with this, 1), which cost the
- * daemon ~10 points of a core (docs/physics.md, "Cost"). A threshold, not a reservation: the workers'
+ * daemon ~15 points of a core (docs/physics.md, "Cost"). A threshold, not a reservation: the workers'
  * heaps stayed at ~14-20 MiB.
  */
 export const WORKER_INITIAL_OLD_SPACE_MB = 128;
