@@ -98,9 +98,12 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
 
   const samples: DaemonSample[] = [];
   // BENCH_CPU_PROF=DIR: V8 CPU profiles of the daemon (main thread and workers) for the hot-path pass.
+  // BENCH_NODE_ARGS: more Node/V8 flags for the daemon, space-separated (e.g. --trace-gc: its lines go
+  // to this process's stdout, one isolate per thread).
   const prof = process.env.BENCH_CPU_PROF;
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const child: ChildProcess = fork(path.join(DIST_BENCH, 'e2e-daemon.js'), [JSON.stringify(cfg)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), ...extra],
   });
   let engine = '';
   let httpUrl: string | undefined;
