@@ -150,7 +150,9 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
       await exited;
     }
     await sub.endAsync(true).catch(() => undefined);
-    rmSync(tmp, { recursive: true, force: true });
+    // BENCH_KEEP=1 keeps the trial's folder (the daemon's SQLite file, drsnd.db) for a look afterwards.
+    if (process.env.BENCH_KEEP === '1') console.log(`  kept ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
   }
 }
 
