@@ -1,5 +1,5 @@
 // What the physics analysis (src/physics/) adds to a window and a diagnosis. Plain data: it crosses
-// worker threads by structured clone and is stored and published as is.
+// worker threads (packed: src/runtime/physics-wire.ts) and is stored and published as is.
 import type { FaultOrders } from './bearing.js';
 
 /** The fused verdict's vocabulary: bearing components, plus the two answers that are not about the bearing. */

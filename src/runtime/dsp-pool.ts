@@ -19,7 +19,7 @@ import { type OperatorFunction, Observable, type Subscriber } from 'rxjs';
 import { DrsndError, ErrorCodes } from '../errors.js';
 import { fromWire } from './worker-protocol.js';
 import type { Logger } from '../log.js';
-import type { BearingEvidence } from '../physics/types.js';
+import { PhysicsDecoder, physicsBands } from './physics-wire.js';
 import type { Diagnosis, Frame, ModelMetadata, SensorMeta, Window } from '../types.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { siblingScript, type WorkerScript } from '../worker-entry.js';
@@ -105,8 +105,8 @@ interface Slot {
   pending: Map<number, Map<number, number>>;
   /** window() requests waiting for this worker's answer. */
   windowRequests: Map<number, (w: { data: Float32Array; end: number } | undefined) => void>;
-  /** The evidence this worker last sent per sensor and axis (key c × sensors + s), for WireWindow.e. */
-  evidence: Map<number, BearingEvidence>;
+  /** Window physics from this worker (physics-wire.ts; key c × sensors + s). */
+  physics: PhysicsDecoder;
   /** Frames in the outbox or at the worker: what maxQueuedFrames bounds. */
   queued: number;
   /** Windows the outbox's frames will roughly make (fused mode sends at a batch's worth). */
@@ -131,6 +131,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   const maxQueued = opts.maxQueuedFrames ?? Math.max(1024, QUEUED_FRAMES_PER_SENSOR * Math.ceil(sensors.length / size));
   // Floats per window on the wire: the net's input (a representation's bins, else the normalized window).
   const len = netInputLength(model);
+  const bands = physicsBands(model);
   const hop = opts.hop ?? Math.max(1, Math.floor(model.input.windowLength / 2));
   const fused = opts.inference;
   const init: DspInit = {
@@ -162,21 +163,18 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
       fused?.onError?.(err, m.lostWindows ?? 0);
     }
     const t = performance.now();
+    const phys = m.physics ? new Float64Array(m.physics) : null;
     for (const w of m.windows) {
-      if (w.p) {
-        // Shared by the windows that carry it until the next analysis: the same object, as on one thread.
-        const key = w.c * sensors.length + w.s;
-        if (w.e) w.p.evidence = slot.evidence.get(key) ?? null;
-        else if (w.p.evidence) slot.evidence.set(key, w.p.evidence);
-      }
+      // The evidence is shared by the windows that carry it until the next analysis, as on one thread.
+      const physics = phys && w.p !== undefined ? slot.physics.decode(w.c * sensors.length + w.s, phys, w.p, w.x) : undefined;
       const lane = lanes[w.s];
       const { sensor } = lane;
       // One object literal per branch (no {...ref, data} copy): this runs for every window.
       if (!m.probs) {
-        const win: Window = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, data: data.subarray(w.o, w.o + len), physics: w.p };
+        const win: Window = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, data: data.subarray(w.o, w.o + len), physics };
         (lane.sub as Subscriber<Window> | undefined)?.next(win);
       } else {
-        const ref: WindowRef = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, physics: w.p };
+        const ref: WindowRef = { sensorId: sensor.id, asset: sensor.asset, channel: sensor.axes[w.c], start: w.start, end: w.end, completedAt: w.completedAt, physics };
         (lane.sub as Subscriber<Diagnosis> | undefined)?.next(toDiagnosis(ref, data.subarray(w.o, w.o + classes.size), model, classes, t));
       }
     }
@@ -190,7 +188,7 @@ export function createDspPool(opts: DspPoolOptions): DspPool {
   };
 
   const addSlot = (member: Member): Slot => {
-    const slot: Slot = { member, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), windowRequests: new Map(), evidence: new Map(), queued: 0 };
+    const slot: Slot = { member, outbox: [], outboxFloats: 0, outboxWindows: 0, nextId: 0, pending: new Map(), windowRequests: new Map(), physics: new PhysicsDecoder(bands), queued: 0 };
     slots[member.index] = slot;
     slotOf.set(member, slot);
     return slot;

@@ -4,7 +4,7 @@
 // In fused mode (DspInit.inference) the worker also runs the model and sends back probabilities instead.
 import type { BackendChoice, EngineChoice } from '../model/engines/engine.js';
 import type { Handshake, WireError } from './worker-protocol.js';
-import type { WindowPhysics } from '../physics/types.js';
+import type { WirePhysicsRare } from './physics-wire.js';
 import type { ModelMetadata, SensorMeta } from '../types.js';
 
 /** Fused mode: the worker loads this engine and classifies its windows itself. */
@@ -55,14 +55,12 @@ export interface WireWindow {
   end: number;
   completedAt: number;
   o: number;
-  /** Window.physics */
-  p?: WindowPhysics;
   /**
-   * Set: p.evidence is the one this worker last sent for this sensor and axis, and is left out. The
-   * evidence changes every few seconds and windows come ~12 a second per channel: a copy of it (a dozen
-   * objects) deserialized with every window was garbage for the main thread (docs/physics.md, "Cost").
+   * Window.physics: its numbers at float64 offset `p` of the message's `physics` buffer, the rest in
+   * `x` when it changed (physics-wire.ts). Absent: the window has no physics.
    */
-  e?: 1;
+  p?: number;
+  x?: WirePhysicsRare;
 }
 
 export type ToDsp =
@@ -74,7 +72,7 @@ export type ToDsp =
 export type FromDsp =
   /** The answer to frames message `id`. Fused mode: `probs` set, `inferenceError` when the engine failed
    *  (those windows are lost). */
-  | { type: 'windows'; id: number; windows: WireWindow[]; buffer: ArrayBuffer; probs?: boolean; inferenceError?: WireError; lostWindows?: number }
+  | { type: 'windows'; id: number; windows: WireWindow[]; buffer: ArrayBuffer; physics?: ArrayBuffer; probs?: boolean; inferenceError?: WireError; lostWindows?: number }
   /** Sensor `s`'s pipeline failed (it takes no more frames); the main side errors that sensor's stream. */
   | { type: 'error'; s: number; error: WireError }
   /** The window asked for (model unit, model rate, before normalization), or null when the ring no longer has it. */

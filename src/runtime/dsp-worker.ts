@@ -12,7 +12,7 @@ import { selectEngine } from '../model/select.js';
 import { netInputLength } from '../model/metadata.js';
 import { warmUpPhysics } from '../physics/sensor-physics.js';
 import { toWire } from './worker-protocol.js';
-import type { BearingEvidence } from '../physics/types.js';
+import { PhysicsEncoder, physicsBands } from './physics-wire.js';
 import type { Frame, Window } from '../types.js';
 import type { DspInit, FromDsp, ToDsp, WireWindow } from './dsp-protocol.js';
 import { normalizeData } from '../pipeline/normalize.js';
@@ -101,27 +101,36 @@ function runFrames(msg: Extract<ToDsp, { type: 'frames' }>): { s: number; w: Win
   return out;
 }
 
-/** The evidence last sent per sensor and axis (key c × sensors + s): WireWindow.e. */
-const sentEvidence = new Map<number, BearingEvidence>();
+/** Window physics on the wire (physics-wire.ts); key c × sensors + s. */
+const physicsWire = new PhysicsEncoder(physicsBands(init.model));
 
-function wire(s: number, w: Window, o: number): WireWindow {
-  const c = init.sensors[s].axes.indexOf(w.channel);
-  const p = w.physics;
-  if (!p?.evidence) return { s, c, start: w.start, end: w.end, completedAt: w.completedAt, o, p };
-  const key = c * init.sensors.length + s;
-  if (sentEvidence.get(key) === p.evidence) return { s, c, start: w.start, end: w.end, completedAt: w.completedAt, o, p: { ...p, evidence: null }, e: 1 };
-  sentEvidence.set(key, p.evidence);
-  return { s, c, start: w.start, end: w.end, completedAt: w.completedAt, o, p };
+/** The wire form of `done`'s windows (samples or probabilities at `stride` floats each) and their physics' numbers. */
+function wire(done: { s: number; w: Window }[], stride: number): { windows: WireWindow[]; physics?: ArrayBuffer } {
+  const ps = physicsWire.stride;
+  let phys: Float64Array<ArrayBuffer> | undefined;
+  let used = 0;
+  const windows = done.map(({ s, w }, i): WireWindow => {
+    const c = init.sensors[s].axes.indexOf(w.channel);
+    const out: WireWindow = { s, c, start: w.start, end: w.end, completedAt: w.completedAt, o: i * stride };
+    if (w.physics) {
+      phys ??= new Float64Array(done.length * ps);
+      const x = physicsWire.encode(c * init.sensors.length + s, w.physics, phys, used);
+      out.p = used;
+      used += ps;
+      if (x) out.x = x;
+    }
+    return out;
+  });
+  return { windows, physics: phys?.buffer };
 }
 
 function answerWithWindows(msg: Extract<ToDsp, { type: 'frames' }>): void {
   const done = runFrames(msg);
   const out = new Float32Array(done.length * len);
-  const windows = done.map(({ s, w }, i) => {
-    normalizeData(w.data, init.model.normalization, out.subarray(i * len, (i + 1) * len));
-    return wire(s, w, i * len);
-  });
-  port!.postMessage({ type: 'windows', id: msg.id, windows, buffer: out.buffer } satisfies FromDsp, [out.buffer]);
+  done.forEach(({ w }, i) => normalizeData(w.data, init.model.normalization, out.subarray(i * len, (i + 1) * len)));
+  const { windows, physics } = wire(done, len);
+  const reply: FromDsp = { type: 'windows', id: msg.id, windows, buffer: out.buffer, physics };
+  port!.postMessage(reply, physics ? [out.buffer, physics] : [out.buffer]);
 }
 
 /**
@@ -136,9 +145,9 @@ async function answerWithProbs(engine: InferenceEngine, msg: Extract<ToDsp, { ty
   const done = runFrames(msg);
   const n = done.length;
   const probs = new Float32Array(n * classes);
-  const windows = done.map(({ s, w }, i) => wire(s, w, i * classes));
+  const { windows, physics } = wire(done, classes);
   const batches = Math.ceil(n / init.inference!.batchSize);
-  let reply: FromDsp = { type: 'windows', id: msg.id, windows, buffer: probs.buffer, probs: true };
+  let reply: FromDsp = { type: 'windows', id: msg.id, windows, buffer: probs.buffer, physics, probs: true };
   try {
     for (let b = 0, a = 0; b < batches; b++) {
       const end = Math.round(((b + 1) * n) / batches);
@@ -149,11 +158,11 @@ async function answerWithProbs(engine: InferenceEngine, msg: Extract<ToDsp, { ty
       a = end;
     }
   } catch (e) {
-    // These windows are lost, evidence included: the next ones carry theirs in full (WireWindow.e).
-    sentEvidence.clear();
+    // These windows are lost, their physics' evidence and note included: the next ones carry theirs.
+    physicsWire.reset();
     reply = { type: 'windows', id: msg.id, windows: [], buffer: new ArrayBuffer(0), probs: true, inferenceError: toWire(e), lostWindows: n };
   }
-  port!.postMessage(reply, [reply.buffer]);
+  port!.postMessage(reply, reply.physics ? [reply.buffer, reply.physics] : [reply.buffer]);
 }
 
 // Fused mode: messages are handled one after another (inference is async), so every sensor's results
