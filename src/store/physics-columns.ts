@@ -48,6 +48,12 @@ export function physicsParams(d: Diagnosis): PhysicsRow {
   };
 }
 
+/** physicsParams' values in PHYSICS_COLUMNS order (the INSERT's positional parameters: partitions.ts). */
+export function physicsValues(d: Diagnosis): PhysicsRow[PhysicsColumn][] {
+  const r = physicsParams(d);
+  return PHYSICS_COLUMNS.map((c) => r[c]);
+}
+
 export function physicsFromRow(r: PhysicsRow): StoredPhysics {
   const out: StoredPhysics = {};
   if (r.component !== null) out.fusion = { component: r.component, confidence: r.fused_confidence ?? 0, severity: r.severity ?? 'none', reason: r.reason ?? '' };

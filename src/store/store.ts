@@ -16,7 +16,7 @@ import { openDatabase, storeError } from './db.js';
 import { lockStore, type StoreLock } from './lock.js';
 import { OutboxTables } from './outbox.js';
 import { PartitionRing } from './partitions.js';
-import { physicsParams } from './physics-columns.js';
+import { physicsValues } from './physics-columns.js';
 import { Queries } from './queries.js';
 import { Retention, type PruneResult } from './retention.js';
 import { SnapshotWriter, type NewSnapshot } from './snapshots.js';
@@ -431,13 +431,12 @@ export class Store {
     const commitBatch = db.transaction((ds: Diagnosis[], at: number) => {
       const seen = new Map<string, string>();
       for (const d of ds) {
-        ring.insert({
-          sensorId: d.sensorId, asset: d.asset, channel: d.channel,
-          windowStart: Math.round(d.windowStart), windowEnd: Math.round(d.windowEnd),
-          classIndex: d.classIndex, className: d.className, kind: d.kind, confidence: d.confidence,
-          probabilities: encodeProbabilities(d.probabilities), modelId: d.modelId, modelVersion: d.modelVersion,
-          latencyMs: d.latencyMs, createdAt: at, ...physicsParams(d),
-        });
+        // INSERT_COLUMNS' order, then PHYSICS_COLUMNS'.
+        ring.insert([
+          d.sensorId, d.asset, d.channel, Math.round(d.windowStart), Math.round(d.windowEnd),
+          d.classIndex, d.className, d.kind, d.confidence, encodeProbabilities(d.probabilities), d.modelId, d.modelVersion,
+          d.latencyMs, at, ...physicsValues(d),
+        ]);
         seen.set(d.sensorId, d.asset);
       }
       for (const [id, asset] of seen) touchSensor.run(id, asset, at, at);
