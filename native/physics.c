@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
   bool is = false;
@@ -60,9 +61,9 @@ static napi_value js_window_stats(napi_env env, napi_callback_info info) {
   double *x = fft_scratch(env, n + 2 * (n / 2 + 1));
   if (!x) { napi_throw_error(env, "DRSND_NATIVE", "windowStats: out of memory"); return NULL; }
   double *re = x + n, *im = re + (n / 2 + 1);
-  // Four partial sums per accumulator: one chain of dependent additions ran at the adder's latency and
-  // made this call slower than the TypeScript (20 vs 18 µs per 2,048-sample window); four keep the
-  // adder busy. The sums differ from the TypeScript's in the last bits only.
+  // Four partial sums per accumulator: one chain of dependent additions runs at the adder's latency
+  // (it made this call no faster than the TypeScript); four keep the adder busy. The sums differ from
+  // the TypeScript's in the last bits only.
   double s4[4] = { 0, 0, 0, 0 }, lo = INFINITY, hi = -INFINITY;
   size_t i = 0;
   for (; i + 4 <= len; i += 4) {
@@ -143,34 +144,58 @@ static napi_value js_frame_pass(napi_env env, napi_callback_info info) {
     return NULL;
   }
   const size_t capB = nblocks / 2, capS = nspikes;
-  if (n == 0 || posD < 0 || posD >= (double)n || blockLenD < 1 || nstate < 5 || capB == 0 || capS == 0 || isoD < 1) {
-    napi_throw_range_error(env, "DRSND_NATIVE", "framePass: 0 ≤ pos < ring.length, blockLen ≥ 1, state ≥ 5, blocks ≥ 2, spikes ≥ 1, isolation ≥ 1");
+  if (n == 0 || posD < 0 || posD >= (double)n || blockLenD < 1 || blockLenD != floor(blockLenD) || nstate < 5 ||
+      !(state[0] >= 0 && state[0] < blockLenD) || capB == 0 || capS == 0 || isoD < 1) {
+    napi_throw_range_error(env, "DRSND_NATIVE", "framePass: 0 ≤ pos < ring.length, blockLen a whole number ≥ 1, state ≥ 5 with 0 ≤ state[0] < blockLen, blocks ≥ 2, spikes ≥ 1, isolation ≥ 1");
     return NULL;
   }
+  // The ring: at most a few contiguous copies (a frame longer than the ring leaves its last n samples).
   size_t p = (size_t)posD;
+  for (size_t i = 0; i < len;) {
+    const size_t chunk = n - p < len - i ? n - p : len - i;
+    memcpy(ring + p, x + i, chunk * sizeof(float));
+    i += chunk;
+    p += chunk;
+    if (p == n) p = 0;
+  }
+  // The sums by stretches up to each block's end, with four partial sums per accumulator (one chain of
+  // dependent additions ran at the adder's latency; four lanes vectorize). They differ from the
+  // TypeScript's sequential sums in the last bits only.
   const double blockLen = blockLenD;
   double bn = state[0], bsum = state[1], bsum2 = state[2];
-  double fsum = 0, fsum2 = 0;
+  double f1[4] = { 0, 0, 0, 0 }, f2[4] = { 0, 0, 0, 0 };
   size_t doneB = 0;
-  for (size_t i = 0; i < len; i++) {
-    const double s = x[i];
-    fsum += s;
-    fsum2 += s * s;
-    ring[p] = x[i];
-    if (++p == n) p = 0;
-    const double v = s * k;
-    bn++;
-    bsum += v;
-    bsum2 += v * v;
+  for (size_t i = 0; i < len;) {
+    const size_t need = (size_t)(blockLen - bn);
+    const size_t end = i + (need < len - i ? need : len - i);
+    double b1[4] = { 0, 0, 0, 0 }, b2[4] = { 0, 0, 0, 0 };
+    size_t j = i;
+    for (; j + 4 <= end; j += 4) {
+      for (int l = 0; l < 4; l++) {
+        const double s = x[j + l], v = s * k;
+        f1[l] += s; f2[l] += s * s;
+        b1[l] += v; b2[l] += v * v;
+      }
+    }
+    for (; j < end; j++) {
+      const double s = x[j], v = s * k;
+      f1[0] += s; f2[0] += s * s;
+      b1[0] += v; b2[0] += v * v;
+    }
+    bsum += (b1[0] + b1[1]) + (b1[2] + b1[3]);
+    bsum2 += (b2[0] + b2[1]) + (b2[2] + b2[3]);
+    bn += (double)(end - i);
+    i = end;
     if (bn == blockLen) {
       const double mean = bsum / bn;
-      const size_t j = 2 * (doneB % capB);
-      blocks[j] = mean;
-      blocks[j + 1] = sqrt(fmax(0, bsum2 / bn - mean * mean));
+      const size_t jb = 2 * (doneB % capB);
+      blocks[jb] = mean;
+      blocks[jb + 1] = sqrt(fmax(0, bsum2 / bn - mean * mean));
       doneB++;
       bn = 0; bsum = 0; bsum2 = 0;
     }
   }
+  const double fsum = (f1[0] + f1[1]) + (f1[2] + f1[3]), fsum2 = (f2[0] + f2[1]) + (f2[2] + f2[3]);
   state[0] = bn; state[1] = bsum; state[2] = bsum2; state[3] = (double)doneB;
   size_t found = 0;
   const size_t iso = (size_t)isoD;
@@ -180,6 +205,14 @@ static napi_value js_frame_pass(napi_env env, napi_callback_info info) {
     if (rms != 0) {
       const double limit = spikeRms * rms;
       for (size_t i = iso; i < len - iso; i++) {
+        // Eight samples at a time while none is over the limit (nearly always): one vector compare.
+        while (i + 8 <= len - iso) {
+          int over = 0;
+          for (int l = 0; l < 8; l++) over |= fabs(x[i + l] - mean) > limit;
+          if (over) break;
+          i += 8;
+        }
+        if (i >= len - iso) break;
         const double h = fabs(x[i] - mean);
         if (h <= limit) continue;
         bool isolated = true;
