@@ -270,6 +270,12 @@ export const settingsSchema = z.strictObject({
     raiseN: z.int().positive().default(5),
     /** Consecutive normal windows needed to clear an active alert. */
     clearM: z.int().positive().default(5),
+    /**
+     * A normal window counts towards clearing only with at least this confidence; a less certain one
+     * (the fusion's "DRSN fault not confirmed by the physics" is normal at 0.5) neither clears nor
+     * breaks the run. Without it a machine at the edge of that rule raised and cleared every few seconds.
+     */
+    clearConfidence: z.number().min(0).max(1).default(0.6),
     /** The raw window that raised or changed an alert, kept in SQLite (README, "Alert snapshots"). */
     snapshots: z.strictObject({
       enabled: z.boolean().default(true),

@@ -1,6 +1,7 @@
 // Alert state machine with separate raise and clear rules, because a single threshold flaps on a
 // borderline machine (REFERENCE.md, "alert flapping"). Raising needs k fault votes of one class in the
-// last n windows; clearing needs m consecutive normal windows; a low-confidence fault does neither.
+// last n windows; clearing needs m consecutive normal windows; a low-confidence fault does neither, and
+// a low-confidence normal window does not count towards clearing.
 //
 // A diagnosis votes with its fused verdict where it has one (src/physics/fuse.ts): the class of the
 // alert is then the component (`outer_race`, `inner_race`, `ball`), or `sensor_fault` / `unknown`,
@@ -9,7 +10,8 @@
 import type { Settings } from '../config/schema.js';
 import type { AlertEvent, Diagnosis } from '../types.js';
 
-export type AlertSettings = Omit<Settings['alerts'], 'snapshots'>;
+/** The alert rules (config `alerts`); clearConfidence absent: every normal window counts towards clearing. */
+export type AlertSettings = Omit<Settings['alerts'], 'snapshots' | 'clearConfidence'> & { clearConfidence?: number };
 
 /** What an alert is about: the bearing (a component), the measurement, input unlike anything known, or a departure from the machine's baseline. */
 export type AlertKind = 'bearing' | 'sensor_fault' | 'unknown' | 'novelty';
@@ -53,8 +55,10 @@ export class SensorAlertState {
     const vote = !v.normal && v.confidence >= this.s.threshold ? { className: v.name, confidence: v.confidence } : null;
     this.history.push(vote);
     if (this.history.length > this.s.raiseN) this.history.shift();
-    // Any non-normal window, confident or not, breaks the run of normal windows needed to clear.
-    this.normalStreak = v.normal ? this.normalStreak + 1 : 0;
+    // Any non-normal window, confident or not, breaks the run of normal windows needed to clear; an
+    // uncertain normal one (below clearConfidence) neither adds to it nor breaks it.
+    if (!v.normal) this.normalStreak = 0;
+    else if (v.confidence >= (this.s.clearConfidence ?? 0)) this.normalStreak++;
 
     const event = (transition: AlertEvent['transition'], className: string, previousClassName: string | null, confidence: number): AlertEvent =>
       ({ sensorId: d.sensorId, asset: d.asset, transition, className, previousClassName, confidence, at: d.windowEnd });

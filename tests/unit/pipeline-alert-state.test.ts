@@ -127,3 +127,20 @@ test('with a fused verdict the alert is about the component; sensor faults are a
   const clears = [0, 1, 2, 3].map(() => s.update(fused('normal', 0.95, 'IR007')));
   assert.equal(clears[3]?.transition, 'cleared', 'a fused normal counts as normal even where the DRSN said IR007');
 });
+
+test('uncertain normal windows do not clear an alert (a machine at the edge of fusion rule 5)', () => {
+  const fused = (component: NonNullable<Diagnosis['fusion']>['component'], confidence: number): Diagnosis =>
+    ({ ...diag('B007', 0.99), fusion: { component, confidence, severity: 'low', reason: 'test' } });
+  const rules: AlertSettings = { ...settings, clearConfidence: 0.6 };
+  // The fusion alternates "ball, impulsive" (0.9) with runs of "DRSN ball not confirmed: normal" (0.5).
+  const edge = Array.from({ length: 600 }, (_, i) => (i % 10 < 3 ? fused('ball', 0.9) : fused('normal', 0.5)));
+  const t = new SensorAlertState(rules);
+  const events = edge.map((d) => t.update(d)).filter((e) => e !== null);
+  assert.deepEqual(events.map((e) => e.transition), ['raised'], 'raised once, never cleared by uncertain normals');
+  // The same stream without the rule flaps: what the rule is for.
+  const flapping = new SensorAlertState(settings);
+  assert.ok(edge.map((d) => flapping.update(d)).filter((e) => e !== null).length > 20);
+  // Uncertain normals between confident ones neither count nor break the run: 4 confident ones clear.
+  const mixed = [0.95, 0.5, 0.95, 0.5, 0.5, 0.95, 0.95].map((c) => t.update(fused('normal', c)));
+  assert.deepEqual(mixed.map((e) => e?.transition ?? null), [null, null, null, null, null, null, 'cleared']);
+});
