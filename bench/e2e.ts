@@ -1,7 +1,7 @@
 // End to end through the whole daemon (createApp in a child process): N simulated 12 kHz sensors,
 // real mosquitto, real SQLite file; a subscriber measures window-end → diagnosis-received latency.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
@@ -123,7 +123,17 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     child.on('message', (m: DaemonSample) => { if (m.type === 'sample') samples.push(m); });
     const mosqCpuStart = o.broker.cpuSeconds();
     stopLoad = o.load?.(httpUrl);
-    await new Promise((r) => setTimeout(r, o.seconds * 1000));
+    // BENCH_THREADS=1: the daemon's CPU per thread after the warm-up (/proc/<pid>/task/*/stat), printed.
+    if (process.env.BENCH_THREADS === '1' && child.pid !== undefined) {
+      const warm = Math.min(o.warmupSeconds, o.seconds);
+      await new Promise((r) => setTimeout(r, warm * 1000));
+      const from = threadTicks(child.pid);
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, (o.seconds - warm) * 1000));
+      console.log(`  ${threadReport(child.pid, from, threadTicks(child.pid), (performance.now() - t0) / 1000)}`);
+    } else {
+      await new Promise((r) => setTimeout(r, o.seconds * 1000));
+    }
     const mosqCpuEnd = o.broker.cpuSeconds();
     await stopLoad?.();
     stopLoad = undefined;
@@ -154,6 +164,41 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     if (process.env.BENCH_KEEP === '1') console.log(`  kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** CPU ticks (user + system) of each thread of `pid` (Linux /proc; empty elsewhere). */
+function threadTicks(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      // Fields after the parenthesised name: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), Number(f[11]) + Number(f[12]));
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** "threads (% of one core over S s): main M, then the others from the busiest" from two threadTicks(). */
+function threadReport(pid: number, a: Map<number, number>, b: Map<number, number>, seconds: number): string {
+  if (b.size === 0) return 'threads: /proc not readable here';
+  const hz = 100; // USER_HZ: 100 on every Linux ABI Node supports
+  const pct = (tid: number) => (100 * ((b.get(tid) ?? 0) - (a.get(tid) ?? 0))) / hz / seconds;
+  const others = [...b.keys()].filter((t) => t !== pid).map(pct).sort((x, y) => y - x);
+  const shown = others.filter((p) => p >= 0.5).map((p) => p.toFixed(1));
+  const rest = others.filter((p) => p < 0.5).reduce((x, y) => x + y, 0);
+  const total = pct(pid) + others.reduce((x, y) => x + y, 0);
+  return `threads (% of one core over ${seconds.toFixed(0)} s): main ${pct(pid).toFixed(1)}, others ${shown.join(', ')}` +
+    `${rest > 0 ? ` (+${rest.toFixed(1)} in threads under 0.5)` : ''}; total ${total.toFixed(1)}`;
 }
 
 /** The verdict and numbers of one trial, from the daemon's per-second samples and the diagnoses received. */
