@@ -28,6 +28,16 @@ export const WORKER_INITIAL_OLD_SPACE_MB = 128;
 let heapsConfigured = false;
 
 /**
+ * The V8 flag configureWorkerHeaps() sets, or null when the operator gave `--initial-old-space-size`
+ * themselves (on node's command line or in NODE_OPTIONS): theirs applies to every isolate and wins
+ * (`--initial-old-space-size=0` keeps V8's own sizing, e.g. to measure what this flag saves).
+ */
+export function workerHeapFlag(execArgv: readonly string[], nodeOptions = ''): string | null {
+  const given = [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--initial[-_]old[-_]space[-_]size(=|$)/.test(a));
+  return given ? null : `--initial-old-space-size=${WORKER_INITIAL_OLD_SPACE_MB}`;
+}
+
+/**
  * Sets the initial old-space size for the isolates created from now on (V8 reads it when it sets up a
  * heap; the main thread's is set up already). Worker resourceLimits have no such field, and a worker's
  * execArgv takes no V8 options, hence the process-wide flag, once, before the first worker.
@@ -35,7 +45,8 @@ let heapsConfigured = false;
 function configureWorkerHeaps(): void {
   if (heapsConfigured) return;
   heapsConfigured = true;
-  v8.setFlagsFromString(`--initial-old-space-size=${WORKER_INITIAL_OLD_SPACE_MB}`);
+  const flag = workerHeapFlag(process.execArgv, process.env.NODE_OPTIONS);
+  if (flag) v8.setFlagsFromString(flag);
 }
 
 export interface Member {
