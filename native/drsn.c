@@ -399,7 +399,7 @@ static void net_run(net_t *n, const float *in, int count, float *out) {
 
 static void finalize_net(napi_env env, void *data, void *hint) { (void)env; (void)hint; net_free((net_t *)data); }
 
-static int typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
+int drsnd_typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
   bool is = false;
   if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
   napi_typedarray_type type; napi_value ab; size_t off;
@@ -412,7 +412,7 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   size_t argc = 2; napi_value argv[2];
   CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   void *plan, *params; size_t planLen, nParams;
-  if (argc < 2 || !typed_array(env, argv[0], napi_int32_array, &plan, &planLen) || !typed_array(env, argv[1], napi_float32_array, &params, &nParams)) {
+  if (argc < 2 || !drsnd_typed_array(env, argv[0], napi_int32_array, &plan, &planLen) || !drsnd_typed_array(env, argv[1], napi_float32_array, &params, &nParams)) {
     napi_throw_type_error(env, "DRSND_NATIVE", "create(plan: Int32Array, params: Float32Array)");
     return NULL;
   }
@@ -435,8 +435,8 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
     return NULL;
   }
   void *in, *out; size_t inLen, outLen; int32_t count;
-  if (!typed_array(env, argv[1], napi_float32_array, &in, &inLen) || napi_get_value_int32(env, argv[2], &count) != napi_ok ||
-      !typed_array(env, argv[3], napi_float32_array, &out, &outLen)) {
+  if (!drsnd_typed_array(env, argv[1], napi_float32_array, &in, &inLen) || napi_get_value_int32(env, argv[2], &count) != napi_ok ||
+      !drsnd_typed_array(env, argv[3], napi_float32_array, &out, &outLen)) {
     napi_throw_type_error(env, "DRSND_NATIVE", "run(handle, windows: Float32Array, n: number, out: Float32Array)");
     return NULL;
   }

@@ -255,14 +255,6 @@ static plans_t *plans_of(napi_env env) {
   return p;
 }
 
-static int f64_array(napi_env env, napi_value v, double **data, size_t *len) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  napi_typedarray_type type; napi_value ab; size_t off;
-  if (napi_get_typedarray_info(env, v, &type, len, (void **)data, &ab, &off) != napi_ok) return 0;
-  return type == napi_float64_array;
-}
-
 // rfft(x: Float64Array, re: Float64Array, im: Float64Array, w?: Float64Array): x.length = n, a power of two ≥ 4;
 // re and im hold ≥ n/2 + 1; w (optional) n.
 static napi_value js_rfft(napi_env env, napi_callback_info info) {
@@ -271,8 +263,8 @@ static napi_value js_rfft(napi_env env, napi_callback_info info) {
   double *x, *re, *im, *w = NULL; size_t n, nre, nim, nw = 0;
   napi_valuetype wt = napi_undefined;
   if (argc >= 4) napi_typeof(env, argv[3], &wt);
-  if (argc < 3 || !f64_array(env, argv[0], &x, &n) || !f64_array(env, argv[1], &re, &nre) || !f64_array(env, argv[2], &im, &nim) ||
-      (wt != napi_undefined && wt != napi_null && !f64_array(env, argv[3], &w, &nw))) {
+  if (argc < 3 || !drsnd_typed_array(env, argv[0], napi_float64_array, (void **)&x, &n) || !drsnd_typed_array(env, argv[1], napi_float64_array, (void **)&re, &nre) || !drsnd_typed_array(env, argv[2], napi_float64_array, (void **)&im, &nim) ||
+      (wt != napi_undefined && wt != napi_null && !drsnd_typed_array(env, argv[3], napi_float64_array, (void **)&w, &nw))) {
     napi_throw_type_error(env, "DRSND_NATIVE", "rfft(x: Float64Array, re: Float64Array, im: Float64Array, w?: Float64Array)");
     return NULL;
   }
@@ -294,7 +286,7 @@ static napi_value js_cfft(napi_env env, napi_callback_info info) {
   size_t argc = 3; napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   double *re, *im; size_t n, nim; bool inverse = false;
-  if (argc < 3 || !f64_array(env, argv[0], &re, &n) || !f64_array(env, argv[1], &im, &nim) || napi_get_value_bool(env, argv[2], &inverse) != napi_ok) {
+  if (argc < 3 || !drsnd_typed_array(env, argv[0], napi_float64_array, (void **)&re, &n) || !drsnd_typed_array(env, argv[1], napi_float64_array, (void **)&im, &nim) || napi_get_value_bool(env, argv[2], &inverse) != napi_ok) {
     napi_throw_type_error(env, "DRSND_NATIVE", "cfft(re: Float64Array, im: Float64Array, inverse: boolean)");
     return NULL;
   }

@@ -15,4 +15,7 @@ double *fft_scratch(napi_env env, size_t n);
 /** Adds the physics' per-frame and per-window loops (native/physics.c) to `exports`; 0 on success. */
 int physics_register(napi_env env, napi_value exports);
 
+/** 1 when v is a typed array of type `want` (its data and element count then in data, len), else 0 (drsn.c). */
+int drsnd_typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len);
+
 #endif

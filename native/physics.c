@@ -16,14 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  napi_typedarray_type type; napi_value ab; size_t off;
-  if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &off) != napi_ok) return 0;
-  return type == want;
-}
-
 static int number(napi_env env, napi_value v, double *out) {
   return napi_get_value_double(env, v, out) == napi_ok;
 }
@@ -45,10 +37,10 @@ static napi_value js_window_stats(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   float *data; double *w, *w2, *power, *out; double toG, norm;
   size_t len, nw, nw2, np, nout;
-  if (argc < 7 || !typed(env, argv[0], napi_float32_array, (void **)&data, &len) || !number(env, argv[1], &toG) ||
-      !typed(env, argv[2], napi_float64_array, (void **)&w, &nw) || !number(env, argv[3], &norm) ||
-      !typed(env, argv[4], napi_float64_array, (void **)&w2, &nw2) || !typed(env, argv[5], napi_float64_array, (void **)&power, &np) ||
-      !typed(env, argv[6], napi_float64_array, (void **)&out, &nout)) {
+  if (argc < 7 || !drsnd_typed_array(env, argv[0], napi_float32_array, (void **)&data, &len) || !number(env, argv[1], &toG) ||
+      !drsnd_typed_array(env, argv[2], napi_float64_array, (void **)&w, &nw) || !number(env, argv[3], &norm) ||
+      !drsnd_typed_array(env, argv[4], napi_float64_array, (void **)&w2, &nw2) || !drsnd_typed_array(env, argv[5], napi_float64_array, (void **)&power, &np) ||
+      !drsnd_typed_array(env, argv[6], napi_float64_array, (void **)&out, &nout)) {
     napi_throw_type_error(env, "DRSND_NATIVE", "windowStats(data: Float32Array, toG, hann: Float64Array, norm, velW2: Float64Array, power: Float64Array, out: Float64Array)");
     return NULL;
   }
@@ -135,10 +127,10 @@ static napi_value js_frame_pass(napi_env env, napi_callback_info info) {
   float *x, *ring; double *state, *blocks; int32_t *spikes;
   double posD, k, blockLenD, spikeRms, share, isoD;
   size_t len, n, nstate, nblocks, nspikes;
-  if (argc < 11 || !typed(env, argv[0], napi_float32_array, (void **)&x, &len) || !typed(env, argv[1], napi_float32_array, (void **)&ring, &n) ||
+  if (argc < 11 || !drsnd_typed_array(env, argv[0], napi_float32_array, (void **)&x, &len) || !drsnd_typed_array(env, argv[1], napi_float32_array, (void **)&ring, &n) ||
       !number(env, argv[2], &posD) || !number(env, argv[3], &k) || !number(env, argv[4], &blockLenD) ||
-      !typed(env, argv[5], napi_float64_array, (void **)&state, &nstate) || !typed(env, argv[6], napi_float64_array, (void **)&blocks, &nblocks) ||
-      !typed(env, argv[7], napi_int32_array, (void **)&spikes, &nspikes) || !number(env, argv[8], &spikeRms) ||
+      !drsnd_typed_array(env, argv[5], napi_float64_array, (void **)&state, &nstate) || !drsnd_typed_array(env, argv[6], napi_float64_array, (void **)&blocks, &nblocks) ||
+      !drsnd_typed_array(env, argv[7], napi_int32_array, (void **)&spikes, &nspikes) || !number(env, argv[8], &spikeRms) ||
       !number(env, argv[9], &share) || !number(env, argv[10], &isoD)) {
     napi_throw_type_error(env, "DRSND_NATIVE", "framePass(samples: Float32Array, ring: Float32Array, pos, k, blockLen, state: Float64Array, blocks: Float64Array, spikes: Int32Array, spikeRms, neighbourShare, isolation)");
     return NULL;
@@ -235,9 +227,9 @@ static napi_value js_span_stats(napi_env env, napi_callback_info info) {
   size_t argc = 6; napi_value argv[6];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   float *ring; double *out; double fromD, lenD, k, minCount; size_t n, nout;
-  if (argc < 6 || !typed(env, argv[0], napi_float32_array, (void **)&ring, &n) || !number(env, argv[1], &fromD) ||
+  if (argc < 6 || !drsnd_typed_array(env, argv[0], napi_float32_array, (void **)&ring, &n) || !number(env, argv[1], &fromD) ||
       !number(env, argv[2], &lenD) || !number(env, argv[3], &k) || !number(env, argv[4], &minCount) ||
-      !typed(env, argv[5], napi_float64_array, (void **)&out, &nout)) {
+      !drsnd_typed_array(env, argv[5], napi_float64_array, (void **)&out, &nout)) {
     napi_throw_type_error(env, "DRSND_NATIVE", "spanStats(ring: Float32Array, from, len, k, minCount, out: Float64Array)");
     return NULL;
   }
