@@ -1,5 +1,7 @@
 // The model every benchmark runs: the trained models/drsn-cw-cwru when it exists, else a seeded
 // random-init DRSN-CW exported by the trainer's own exporter (throughput does not depend on weights).
+// The paper's net, not the daemon's default model (drsn-cw-wide-x2-cwru since issue 18): the capacity
+// and cost figures have always been for it, and `--model DIR` benches any other.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';

@@ -203,8 +203,12 @@ export const settingsSchema = z.strictObject({
     }).prefault({}),
   }).prefault({}),
   model: z.strictObject({
-    /** Model folder (relative paths resolve against the working directory). */
-    dir: z.string().default('models/drsn-cw-cwru'),
+    /**
+     * Model folder (relative paths resolve against the working directory). The default is the model best
+     * on both of issue 18's tables (CWRU with noise, UESTC zero-shot); models/drsn-cw-cwru holds 2-4x the
+     * channels per core (README, "The model").
+     */
+    dir: z.string().default('models/drsn-cw-wide-x2-cwru'),
   }).prefault({}),
   inference: z.strictObject({
     /** auto = native where npm run build compiled it for this CPU, else onnx, else tfjs (README, Inference engines). */

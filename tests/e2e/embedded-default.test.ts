@@ -8,12 +8,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
+import { settingsSchema } from '../../src/config/schema.js';
 import { freePort } from '../helpers/broker.js';
 import { projectRoot } from '../helpers/data.js';
 import { runCli, spawnDaemon } from '../helpers/daemon.js';
 
 test('embedded default: diagnoses for every simulated sensor, alerts for the faulty ones only, history works', { timeout: 180_000 }, async (t) => {
-  assert.ok(existsSync(path.join(projectRoot, 'models', 'drsn-cw-cwru', 'drsn.json')), 'the shipped model is in models/');
+  const model = settingsSchema.parse({}).model.dir;
+  assert.ok(existsSync(path.join(projectRoot, model, 'drsn.json')), `the default model is shipped in ${model}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drsnd-default-'));
   const port = await freePort();
   const env = { DRSND_MQTT_EMBEDDED_PORT: String(port), DRSND_STORE_PATH: path.join(dir, 'drsnd.db'), DRSND_INFERENCE_WORKERS: '1' };
