@@ -3,9 +3,9 @@
 // The real transform runs as a half-size complex FFT plus a split step (Press et al., Numerical
 // Recipes 3rd ed., §12.3.2), as src/dsp/fft-filter.ts does for the band-limit filter.
 //
-// Where `npm run build` compiled the native addon, the same algorithms run in C (native/fft.c): the
-// per-window 2048-point transform takes 8 µs there against 32 µs here (bench/physics-parts.ts,
-// docs/physics.md "Cost").
+// Where `npm run build` compiled the native addon, the same algorithms run in C (native/fft.c), several
+// times faster: the per-window 2048-point transform's time in each is in docs/physics.md "Cost"
+// (`node dist/bench/physics-parts.js`, with DRSND_NATIVE_FFT=0 for this file).
 // This file stays the reference and the fallback; DRSND_NATIVE_FFT=0 keeps to it, and to the TypeScript
 // per-frame and per-window loops (native-physics.ts); tests compare both.
 import { loadNativeAddon } from '../model/engines/native-addon.js';
